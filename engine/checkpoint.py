@@ -1,0 +1,239 @@
+"""Checkpoints: atomic saves, weights-only loads, and a readable reason for every refusal.
+
+Our format is a plain dict (tensors, numbers, strings, lists) that
+`torch.load(path, weights_only=True)` reads anywhere. We also open d2l's two
+kinds: a bare `state_dict` of an nn.Sequential MLP, and its full checkpoint
+dict (`epoch`, `model_state_dict`, `optimizer_state_dict`, `loss`). Loading
+never unpickles code, and builds the new session aside: the running one is
+only replaced once everything checked out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from engine.config import Config
+from engine.errors import CheckpointError, ConfigError, DataError
+from engine.stats import History
+
+if TYPE_CHECKING:
+    from engine.trainer import Trainer, TrainingState
+
+FORMAT = "mlp-lab"
+VERSION = 1
+
+
+def checkpoint_payload(trainer: Trainer) -> dict[str, Any]:
+    s = trainer.state
+    last_loss = s.history.epochs[-1].train_loss if s.history.epochs else float("nan")
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": s.config.to_dict(),
+        "model_state_dict": {k: v.detach().cpu().clone() for k, v in s.model.state_dict().items()},
+        "optimizer_state_dict": _to_cpu(s.optimizer.state_dict()),
+        "epoch": s.epoch,
+        "step": s.step,
+        "loss": last_loss,  # d2l's key: the last epoch's training loss
+        "step_in_epoch": s.step_in_epoch,
+        "epoch_progress": dataclasses.asdict(s.progress),
+        "history": s.history.to_dict(),
+        "rng": {
+            "epoch_start_batch": s.epoch_start_rng.clone(),
+            "dropout": s.model.dropout_generator.get_state() if s.model.dropout_generator is not None else None,
+        },
+    }
+
+
+def save_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
+    """Write to a temporary file beside the target, fsync, then rename over it: a crash
+    mid-write leaves the previous file whole."""
+    path = Path(path)
+    payload = checkpoint_payload(trainer)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def read_checkpoint(path: str | os.PathLike) -> Any:
+    """`torch.load` with weights_only=True, its failures turned into one-line reasons."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for bad files; all mean "refused"
+        text = str(exc)
+        if "Weights only load failed" in text:
+            raise CheckpointError(
+                f"{path.name} was refused: it contains Python objects, not just tensors and numbers, "
+                "and opening it could run code. Only weights-only checkpoints are opened."
+            ) from None
+        first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        raise CheckpointError(f"{path.name} is not a readable checkpoint (truncated or corrupt: {first_line})") from None
+
+
+def load_checkpoint(path: str | os.PathLike, current: TrainingState) -> tuple[TrainingState, str]:
+    """Build a new TrainingState from the file; `current` is read, never changed."""
+    obj = read_checkpoint(path)
+    if isinstance(obj, dict) and obj.get("format") == FORMAT:
+        return _load_ours(obj, current), "mlp-lab"
+    if isinstance(obj, dict) and "model_state_dict" in obj:
+        return _load_plain(obj["model_state_dict"], obj, current), "d2l-checkpoint"
+    if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        return _load_plain(obj, {}, current), "state_dict"
+    found = f"a dict with keys {sorted(map(str, obj))[:5]}" if isinstance(obj, dict) else f"a {type(obj).__name__}"
+    raise CheckpointError(f"{Path(path).name} is not an MLP checkpoint: found {found}")
+
+
+def _load_ours(obj: dict, current: TrainingState) -> TrainingState:
+    from engine.trainer import EpochProgress
+
+    version = obj.get("version")
+    if not isinstance(version, int) or version > VERSION:
+        raise CheckpointError(
+            f"this checkpoint has format version {version}, written by a newer MLP Lab; this one reads up to version {VERSION}"
+        )
+    try:
+        config = Config.from_dict(obj["config"])
+        # The device is the machine's business, not the file's.
+        config = config.with_changes(train={"device": current.config.train.device})
+    except (ConfigError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"the checkpoint's configuration is invalid: {exc}") from None
+    state = _build_for(config, current)
+    try:
+        _check_fits(_linear_shapes(obj["model_state_dict"]), state)
+        state.model.load_state_dict(obj["model_state_dict"], strict=True)
+        state.optimizer.load_state_dict(obj["optimizer_state_dict"])
+        state.epoch = int(obj["epoch"])
+        state.step = int(obj["step"])
+        state.step_in_epoch = int(obj.get("step_in_epoch", 0))
+        state.progress = EpochProgress(**obj.get("epoch_progress", {}))
+        state.history = History.from_dict(obj.get("history", {}))
+        rng = obj.get("rng", {})
+        if rng.get("epoch_start_batch") is not None:
+            state.epoch_start_rng = rng["epoch_start_batch"]
+        if rng.get("dropout") is not None and state.model.dropout_generator is not None:
+            state.model.dropout_generator.set_state(rng["dropout"])
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"damaged checkpoint: {_first_line(exc)}") from None
+    return state
+
+
+def _load_plain(state_dict: Any, extra: dict, current: TrainingState) -> TrainingState:
+    """d2l-style weights: the architecture is read off the tensor shapes, the rest of the
+    configuration (activation, data) is the session's own."""
+    if not isinstance(state_dict, dict):
+        raise CheckpointError("model_state_dict is not a dict of tensors")
+    layers = _linear_layers(state_dict)
+    hidden = tuple(w.shape[0] for w, _ in layers[:-1])
+    train_changes: dict[str, Any] = {}
+    lr = _d2l_learning_rate(extra.get("optimizer_state_dict"))
+    if lr is not None:
+        train_changes["lr"] = lr
+    try:
+        config = current.config.with_changes(model={"hidden": hidden, "batch_norm": False}, train=train_changes).validate()
+    except ConfigError as exc:
+        raise CheckpointError(f"the checkpoint's settings are out of range: {exc}") from None
+    state = _build_for(config, current)
+    _check_fits([tuple(w.shape) for w, _ in layers], state)
+    with torch.no_grad():
+        for linear, (w, b) in zip(state.model.layers, layers):
+            linear.weight.copy_(w)
+            linear.bias.copy_(b)
+    epoch = extra.get("epoch", 0)
+    state.epoch = epoch if isinstance(epoch, int) and epoch >= 0 else 0
+    return state
+
+
+def _build_for(config: Config, current: TrainingState) -> TrainingState:
+    from engine.trainer import build_state
+
+    try:
+        return build_state(config, current.data)
+    except DataError as exc:
+        raise CheckpointError(f"the checkpoint trains on {config.data.name}, which cannot be loaded: {exc}") from None
+    except ConfigError as exc:
+        raise CheckpointError(str(exc)) from None
+
+
+def _linear_layers(state_dict: dict) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(weight, bias) pairs in file order: each 2-D tensor opens a layer, the 1-D tensor after it is its bias."""
+    layers: list[list[torch.Tensor | None]] = []
+    for key, tensor in state_dict.items():
+        if not isinstance(tensor, torch.Tensor):
+            raise CheckpointError(f"not a state_dict: {key!r} is a {type(tensor).__name__}, not a tensor")
+        if tensor.dim() == 2:
+            layers.append([tensor, None])
+        elif tensor.dim() == 1 and layers and layers[-1][1] is None and len(tensor) == layers[-1][0].shape[0]:
+            layers[-1][1] = tensor
+        else:
+            raise CheckpointError(f"not a plain MLP state_dict: unexpected tensor {key!r} of shape {tuple(tensor.shape)}")
+    if not layers:
+        raise CheckpointError("the state_dict holds no Linear weights")
+    pairs = []
+    for i, (w, b) in enumerate(layers):
+        if i and w.shape[1] != layers[i - 1][0].shape[0]:
+            raise CheckpointError(f"layer {i + 1} takes {w.shape[1]} inputs but layer {i} gives {layers[i - 1][0].shape[0]}")
+        pairs.append((w.float(), (b if b is not None else torch.zeros(w.shape[0])).float()))
+    return pairs
+
+
+def _linear_shapes(state_dict: Any) -> list[tuple[int, ...]]:
+    if not isinstance(state_dict, dict):
+        raise CheckpointError("model_state_dict is not a dict of tensors")
+    return [tuple(v.shape) for k, v in state_dict.items() if k.startswith("layers.") and k.endswith(".weight")]
+
+
+def _check_fits(shapes: list[tuple[int, ...]], state: TrainingState) -> None:
+    data = state.data
+    if not shapes:
+        raise CheckpointError("the checkpoint holds no Linear weights")
+    if shapes[0][1] != data.n_features:
+        raise CheckpointError(f"the checkpoint's first layer takes {shapes[0][1]} inputs, but {data.name} has {data.n_features} features")
+    if shapes[-1][0] != data.n_outputs:
+        raise CheckpointError(f"the checkpoint's last layer has {shapes[-1][0]} outputs, but {data.name} needs {data.n_outputs}")
+
+
+def _d2l_learning_rate(optimizer_state: Any) -> float | None:
+    try:
+        lr = optimizer_state["param_groups"][0]["lr"]
+        return float(lr) if lr > 0 else None
+    except (TypeError, KeyError, IndexError):
+        return None
+
+
+def _to_cpu(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().clone()
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_cpu(v) for v in value]
+    return value
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,113 @@
+"""The command line, shared by the headless runner and the window.
+
+Options left out keep the base configuration's value (the defaults, or the
+window's remembered settings), so `main.py --lr 0.5` changes only the rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEFAULT_INIT_SCALE, DEVICES, INIT_SCHEMES, OPTIMIZERS, Config
+from engine.errors import ConfigError
+
+
+def _number(kind: Callable[[str], float], lo: float, hi: float | None = None, lo_open: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid number") from None
+        too_low = value <= lo if lo_open else value < lo
+        if too_low or (hi is not None and value > hi):
+            bound = f"{'above' if lo_open else 'at least'} {lo:g}" + (f" and at most {hi:g}" if hi is not None else "")
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bound}")
+        return value
+
+    return parse
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """'256,256' -> (256, 256); '' -> () for no hidden layer."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated layer sizes such as 256,128") from None
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"{text!r}: every layer needs at least one unit")
+    return sizes
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="main.py",
+        description="MLP Lab: train a multilayer perceptron and watch it learn.",
+    )
+    p.add_argument("--headless", action="store_true", help="train without a window; one JSON line per epoch on stdout")
+    p.add_argument("--start", action="store_true", help="window: start training at once")
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", choices=DATASET_NAMES)
+    data.add_argument("--data-dir", metavar="DIR", help="folder holding the four (Fashion-)MNIST IDX files")
+    data.add_argument("--noise", type=_number(float, 0, 0.5), help="toy sets: noise, 0 to 0.5")
+    data.add_argument("--train-ratio", type=_number(float, 0, 0.99, lo_open=True), help="toy sets: share used for training")
+    data.add_argument("--samples", type=_number(int, 10), help="toy sets: number of points")
+    data.add_argument("--poly-degree", type=_number(int, 1, 20), help="polynomial: features the model sees (4 fits)")
+    model = p.add_argument_group("model")
+    model.add_argument("--hidden", type=parse_hidden, metavar="SIZES", help='hidden layer sizes, e.g. 256,256 ("" for none)')
+    model.add_argument("--activation", choices=ACTIVATION_NAMES)
+    model.add_argument("--dropout", type=_number(float, 0, 0.99), help="dropout rate after each hidden layer (0 = off)")
+    model.add_argument("--batch-norm", action="store_true", default=None, help="batch norm between hidden layers")
+    model.add_argument("--init", choices=INIT_SCHEMES)
+    model.add_argument("--init-scale", type=_number(float, 0, lo_open=True), help="multiplies the init (default 0.01 for normal, else 1)")
+    train = p.add_argument_group("training")
+    train.add_argument("--optimizer", choices=OPTIMIZERS)
+    train.add_argument("--lr", type=_number(float, 0, lo_open=True), help="learning rate")
+    train.add_argument("--momentum", type=_number(float, 0, 0.999))
+    train.add_argument("--batch-size", type=_number(int, 1))
+    train.add_argument("--epochs", type=_number(int, 0))
+    train.add_argument("--weight-decay", type=_number(float, 0, 100), help="L2 strength (weights only)")
+    train.add_argument("--l1", type=_number(float, 0, 100), help="L1 strength (weights only)")
+    train.add_argument("--clip-grad", type=_number(float, 0), help="clip the global gradient norm (0 = off)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--device", choices=DEVICES)
+    train.add_argument("--probe-every", type=_number(int, 1), help="steps between histogram probes")
+    files = p.add_argument_group("checkpoints")
+    files.add_argument("--save", metavar="PATH", help="save a checkpoint when training ends")
+    files.add_argument("--load", metavar="PATH", help="start from a checkpoint (--epochs N trains N more)")
+    return p
+
+
+_FIELDS = {
+    "data": {"dataset": "name", "data_dir": "data_dir", "noise": "noise", "train_ratio": "train_ratio", "samples": "samples", "poly_degree": "poly_degree"},
+    "model": {"hidden": "hidden", "activation": "activation", "dropout": "dropout", "batch_norm": "batch_norm", "init": "init", "init_scale": "init_scale"},
+    "train": {
+        "optimizer": "optimizer", "lr": "lr", "momentum": "momentum", "batch_size": "batch_size", "epochs": "epochs",
+        "weight_decay": "weight_decay", "l1": "l1", "clip_grad": "clip_grad", "seed": "seed", "device": "device",
+    },
+    "probes": {"probe_every": "every"},
+}  # fmt: skip
+
+
+def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Config:
+    """`base` with every option the user gave applied. Raises ConfigError."""
+    base = base or Config()
+    changes = {
+        section: {field: getattr(args, arg) for arg, field in fields.items() if getattr(args, arg, None) is not None}
+        for section, fields in _FIELDS.items()
+    }
+    if args.init is not None and args.init_scale is None:
+        changes["model"]["init_scale"] = DEFAULT_INIT_SCALE[args.init]
+    return base.with_changes(**changes).validate()
+
+
+def parse_config(argv: list[str] | None, base: Config | None = None) -> tuple[argparse.Namespace, Config]:
+    """Parse and validate; a bad combination exits 2 with argparse's message, like a bad option."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args, config_from_args(args, base)
+    except ConfigError as exc:
+        parser.error(str(exc))
+        raise  # unreachable: parser.error exits

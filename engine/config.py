@@ -1,0 +1,169 @@
+"""Frozen, validated configuration for one training session.
+
+Everything that defines a run lives here as plain values, so a config can be
+compared, copied with `dataclasses.replace`, written into a checkpoint as a
+dict, and rebuilt from one without any pickled Python objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import ConfigError
+
+ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "leaky_relu", "gelu", "identity")
+INIT_SCHEMES = ("normal", "xavier", "he")
+OPTIMIZERS = ("sgd", "adam")
+DEVICES = ("auto", "cpu", "cuda")
+DATASET_NAMES = (
+    "fashion-mnist",
+    "mnist",
+    "digits",
+    "circle",
+    "xor",
+    "gauss",
+    "spiral",
+    "polynomial",
+    "line",
+    "highdim",
+)
+# d2l draws weights from N(0, 0.01^2); Xavier and He already carry their own scale.
+DEFAULT_INIT_SCALE = {"normal": 0.01, "xavier": 1.0, "he": 1.0}
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "fashion-mnist"
+    data_dir: str | None = None
+    noise: float = 0.1  # toy sets: noise level in [0, 0.5], as TensorFlow Playground's 0-50 %
+    train_ratio: float = 0.5  # toy sets: share of points used for training
+    samples: int = 500  # toy sets: number of points
+    poly_degree: int = 20  # polynomial: number of features x^i/i! the model sees
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    hidden: tuple[int, ...] = (256,)
+    activation: str = "relu"
+    dropout: float = 0.0
+    init: str = "normal"
+    init_scale: float = 0.01
+    batch_norm: bool = False
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.0
+    batch_size: int = 256
+    epochs: int = 10
+    weight_decay: float = 0.0
+    l1: float = 0.0
+    clip_grad: float = 0.0  # max global gradient norm; 0 = no clipping
+    seed: int = 0
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    every: int = 25  # steps between probes: often enough for the eye, rare enough to cost little
+    bins: int = 64
+
+
+@dataclass(frozen=True)
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    probes: ProbeConfig = field(default_factory=ProbeConfig)
+
+    def validate(self) -> Config:
+        """Raise ConfigError naming the first bad value; return self so calls chain."""
+        _check_choice("dataset", self.data.name, DATASET_NAMES)
+        _check_range("noise", self.data.noise, 0.0, 0.5)
+        _check_open_range("train ratio", self.data.train_ratio, 0.0, 1.0)
+        _check_int_min("samples", self.data.samples, 10)
+        _check_int_min("polynomial degree", self.data.poly_degree, 1)
+        if self.data.poly_degree > 20:
+            raise ConfigError("polynomial degree must be at most 20 (d2l's data has 20 features)")
+        if any(not isinstance(n, int) or n < 1 for n in self.model.hidden):
+            raise ConfigError(f"hidden layer sizes must be positive integers, got {list(self.model.hidden)}")
+        if len(self.model.hidden) > 32:
+            raise ConfigError("at most 32 hidden layers are supported")
+        _check_choice("activation", self.model.activation, ACTIVATION_NAMES)
+        _check_dropout(self.model.dropout)
+        _check_choice("init", self.model.init, INIT_SCHEMES)
+        _check_positive("init scale", self.model.init_scale)
+        _check_choice("optimizer", self.train.optimizer, OPTIMIZERS)
+        _check_positive("learning rate", self.train.lr)
+        _check_range("momentum", self.train.momentum, 0.0, 0.999)
+        _check_int_min("batch size", self.train.batch_size, 1)
+        _check_int_min("epochs", self.train.epochs, 0)
+        _check_range("weight decay", self.train.weight_decay, 0.0, 100.0)
+        _check_range("L1 strength", self.train.l1, 0.0, 100.0)
+        _check_range("gradient clipping", self.train.clip_grad, 0.0, math.inf)
+        _check_choice("device", self.train.device, DEVICES)
+        _check_int_min("probe interval", self.probes.every, 1)
+        _check_int_min("histogram bins", self.probes.bins, 2)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (lists, numbers, strings): safe for JSON and weights_only checkpoints."""
+        d = dataclasses.asdict(self)
+        d["model"]["hidden"] = list(self.model.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Config:
+        """Inverse of to_dict; unknown keys are refused so a foreign dict cannot pass silently."""
+        try:
+            model = dict(d.get("model", {}))
+            if "hidden" in model:
+                model["hidden"] = tuple(int(n) for n in model["hidden"])
+            return cls(
+                data=DataConfig(**d.get("data", {})),
+                model=ModelConfig(**model),
+                train=TrainConfig(**d.get("train", {})),
+                probes=ProbeConfig(**d.get("probes", {})),
+            ).validate()
+        except TypeError as exc:
+            raise ConfigError(f"not an MLP Lab configuration: {exc}") from None
+
+    def with_changes(self, **sections: dict[str, Any]) -> Config:
+        """Copy with some fields changed, e.g. `cfg.with_changes(train={"lr": 0.5})`."""
+        parts = {name: dataclasses.replace(getattr(self, name), **fields) for name, fields in sections.items()}
+        return dataclasses.replace(self, **parts)
+
+
+def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{what} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _check_range(what: str, value: float, lo: float, hi: float) -> None:
+    if not (isinstance(value, (int, float)) and lo <= value <= hi):
+        raise ConfigError(f"{what} must be between {lo:g} and {hi:g}; got {value!r}")
+
+
+def _check_open_range(what: str, value: float, lo: float, hi: float) -> None:
+    if not (isinstance(value, (int, float)) and lo < value < hi):
+        raise ConfigError(f"{what} must be strictly between {lo:g} and {hi:g}; got {value!r}")
+
+
+def _check_positive(what: str, value: float) -> None:
+    if not (isinstance(value, (int, float)) and 0 < value < math.inf):
+        raise ConfigError(f"{what} must be a positive number; got {value!r}")
+
+
+def _check_int_min(what: str, value: int, lo: int) -> None:
+    if not (isinstance(value, int) and value >= lo):
+        raise ConfigError(f"{what} must be an integer of at least {lo}; got {value!r}")
+
+
+def _check_dropout(p: float) -> None:
+    if not (isinstance(p, (int, float)) and 0.0 <= p < 1.0):
+        raise ConfigError(f"dropout must be in [0, 1): 1 would drop every unit; got {p!r}")

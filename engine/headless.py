@@ -1,0 +1,92 @@
+"""Train without a window: one JSON object per line on stdout, messages on stderr.
+
+The lines are a contract (see the README): epoch 0 describes the model before
+this command trains (fresh or loaded), then one line per epoch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any, TextIO
+
+from engine.commands import SetEpochs
+from engine.config import Config
+from engine.errors import EngineError
+from engine.stats import Diverged, EpochReport
+from engine.trainer import Trainer
+
+
+def _finite_or_none(value: Any) -> Any:
+    """JSON has no NaN or Infinity: such values are written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
+def _emit(out: TextIO, record: dict[str, Any]) -> None:
+    out.write(json.dumps({k: _finite_or_none(v) for k, v in record.items()}) + "\n")
+    out.flush()
+
+
+def _download_progress(err: TextIO) -> Any:
+    def report(name: str, done: int, total: int) -> None:
+        share = f"{100 * done / total:5.1f} %" if total else f"{done / 1e6:.1f} MB"
+        err.write(f"\rdownloading {name}: {share}")
+        if total and done >= total:
+            err.write("\n")
+        err.flush()
+
+    return report
+
+
+def run(config: Config, load: str | None = None, save: str | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    """Returns the exit status: 0 done (diverged runs included: the last line says so), 1 bad data or checkpoint."""
+    try:
+        trainer = Trainer(config, progress=_download_progress(err))
+        first = trainer.history.epochs[0]
+        if load:
+            trainer.load(load)
+            trainer.apply_live(SetEpochs(trainer.state.epoch + config.train.epochs))
+            first = trainer.evaluation_report(epoch=0)
+        _emit(out, first.to_json_dict())
+        target = trainer.config.train.epochs
+        for event in trainer.run(start=True, stop_when_finished=True):
+            if isinstance(event, EpochReport):
+                _emit(out, event.to_json_dict())
+                acc = f", test acc {event.test_acc:.3f}" if event.test_acc is not None else ""
+                err.write(f"epoch {event.epoch}/{target}: train loss {event.train_loss:.4f}, test loss {event.test_loss:.4f}{acc}\n")
+            elif isinstance(event, Diverged):
+                _emit(out, _diverged_line(trainer, event))
+                err.write(f"diverged: {event.message}\n")
+                break
+        if save:
+            trainer.save(save)
+            err.write(f"saved {save}\n")
+        return 0
+    except EngineError as exc:
+        err.write(f"error: {exc}\n")
+        return 1
+
+
+def _diverged_line(trainer: Trainer, event: Diverged) -> dict[str, Any]:
+    test_loss, test_acc = trainer.evaluate("test")
+    progress = trainer.state.progress
+    _, weights = trainer.layer_norms()
+    return {
+        "epoch": event.epoch + 1,
+        "step": event.step,
+        "train_loss": event.loss,
+        "test_loss": test_loss,
+        "train_acc": None if test_acc is None else progress.correct / max(1, progress.seen),
+        "test_acc": test_acc,
+        "seconds": progress.seconds,
+        "samples_per_s": progress.seen / progress.seconds if progress.seconds > 0 else 0.0,
+        "grad_norm": event.grad_norm,
+        "weight_norm": weights,
+        "diverged": True,
+        "message": event.message,
+    }

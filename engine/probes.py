@@ -1,0 +1,129 @@
+"""Probes: turn one training step's tensors into a Snapshot of plain numpy values.
+
+Histogram ranges are "sticky": each (layer, quantity) keeps a range rounded out
+to powers of two that only ever grows, so the same bin means the same value
+from one step to the next and a histogram's shape can be compared over time.
+NaN and Inf are counted, never binned.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from engine.model import MLP, ForwardRecord, layer_names
+from engine.stats import Histogram, LayerProbe, Snapshot
+
+# An activation counts as saturated where its derivative is below 6 % of its peak:
+# |tanh| > 0.97 (Karpathy's threshold) and the matching tails of the sigmoid.
+SATURATION_DERIVATIVE = 0.06
+
+
+def _round_up(x: float) -> float:
+    """Smallest value of the form +-2^k (or 0) that is >= x."""
+    if x == 0 or not math.isfinite(x):
+        return 0.0
+    if x > 0:
+        return 2.0 ** math.ceil(math.log2(x))
+    return -(2.0 ** math.floor(math.log2(-x)))
+
+
+def _round_down(x: float) -> float:
+    return -_round_up(-x)
+
+
+class Prober:
+    def __init__(self, bins: int = 64) -> None:
+        self.bins = bins
+        self._ranges: dict[tuple[int, str], tuple[float, float]] = {}
+
+    def reset(self) -> None:
+        """Forget the sticky ranges (a new model starts on a clean scale)."""
+        self._ranges.clear()
+
+    def histogram(self, key: tuple[int, str], values: torch.Tensor) -> Histogram:
+        values = values.detach().reshape(-1).float()
+        finite_mask = torch.isfinite(values)
+        finite = values[finite_mask]
+        nonfinite = values.numel() - finite.numel()
+        lo, hi = self._sticky_range(key, finite)
+        counts = torch.histc(finite, bins=self.bins, min=lo, max=hi) if finite.numel() else torch.zeros(self.bins)
+        return Histogram(counts.cpu().numpy().astype("int64"), lo, hi, int(nonfinite))
+
+    def _sticky_range(self, key: tuple[int, str], finite: torch.Tensor) -> tuple[float, float]:
+        previous = self._ranges.get(key)
+        if finite.numel() == 0:
+            return previous or (0.0, 1.0)
+        mn, mx = (v.item() for v in torch.aminmax(finite))
+        lo, hi = _round_down(mn), _round_up(mx)
+        if previous:
+            lo, hi = min(lo, previous[0]), max(hi, previous[1])
+        if hi <= lo:  # every value equal: a unit-wide range, not remembered
+            return lo, lo + (abs(lo) or 1.0)
+        self._ranges[key] = (lo, hi)
+        return lo, hi
+
+    @torch.no_grad()
+    def capture(
+        self,
+        model: MLP,
+        record: ForwardRecord,
+        weights_before: list[torch.Tensor],
+        step: int,
+        epoch: int,
+        loss: float,
+        include_weights: bool = False,
+    ) -> Snapshot:
+        names = layer_names(model)
+        last = len(model.layers) - 1
+        layers = []
+        for i, linear in enumerate(model.layers):
+            w, g = linear.weight, linear.weight.grad
+            pre, post = record.pre[i], record.post[i]
+            is_hidden = i < last
+            w_norm = w.norm().item()
+            histograms = {
+                "pre": self.histogram((i, "pre"), pre),
+                "act": self.histogram((i, "act"), post),
+                "weight": self.histogram((i, "weight"), w),
+            }
+            if g is not None:
+                histograms["weight_grad"] = self.histogram((i, "weight_grad"), g)
+            if pre.grad is not None:
+                histograms["act_grad"] = self.histogram((i, "act_grad"), pre.grad)
+            before_norm = weights_before[i].norm().item()
+            layers.append(
+                LayerProbe(
+                    name=names[i],
+                    weight_norm=w_norm,
+                    grad_norm=g.norm().item() if g is not None else 0.0,
+                    update_ratio=(w - weights_before[i]).norm().item() / before_norm if before_norm > 0 else 0.0,
+                    dead_fraction=dead_fraction(post) if is_hidden and model.activation_name == "relu" else None,
+                    saturated_fraction=(
+                        saturated_fraction(post, model.activation_name)
+                        if is_hidden and model.activation_name in ("sigmoid", "tanh")
+                        else None
+                    ),
+                    act_mean=post.float().mean().item(),
+                    act_std=post.float().std().item() if post.numel() > 1 else 0.0,
+                    histograms=histograms,
+                )
+            )
+        weights = tuple(layer.weight.detach().cpu().numpy().copy() for layer in model.layers) if include_weights else ()
+        biases = tuple(layer.bias.detach().cpu().numpy().copy() for layer in model.layers) if include_weights else ()
+        return Snapshot(step, epoch, loss, tuple(layers), weights, biases)
+
+
+def dead_fraction(post: torch.Tensor) -> float:
+    """Share of units that are zero for every sample of the batch: they pass no gradient."""
+    return (post <= 0).all(dim=0).float().mean().item()
+
+
+def saturated_fraction(post: torch.Tensor, activation: str) -> float:
+    """Share of activations sitting where the activation's derivative is nearly zero."""
+    if activation == "sigmoid":
+        derivative = 4 * post * (1 - post)  # s(1-s), scaled so its peak is 1
+    else:
+        derivative = 1 - post * post  # tanh' = 1 - tanh^2, peak 1
+    return (derivative < SATURATION_DERIVATIVE).float().mean().item()

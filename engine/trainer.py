@@ -1,0 +1,465 @@
+"""The Trainer: one model, its optimizer and data, trained step by step.
+
+`Trainer.run()` is a generator. Between two steps it applies the commands
+waiting in its queue (pause, step, live settings, save, load, reset) and it
+yields plain events (engine.stats) as it goes. There are no threads inside:
+the window iterates it from a worker thread, tests and the command line
+iterate it directly.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import queue
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from engine import commands as cmd
+from engine.config import Config
+from engine.data import Dataset, ProgressCallback, load_dataset
+from engine.errors import ConfigError, EngineError
+from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
+from engine.probes import Prober
+from engine.stats import (
+    CommandFailed,
+    Diverged,
+    EpochReport,
+    History,
+    Loaded,
+    Saved,
+    Snapshot,
+    StateChanged,
+    StepReport,
+)
+
+EVAL_CHUNK = 8192  # rows per forward pass when evaluating: bounds memory on big sets
+
+
+@dataclass(frozen=True)
+class Started:
+    """A model is ready (fresh, reset or loaded): the whole history and a first snapshot."""
+
+    config: Config
+    history: History
+    snapshot: Snapshot
+    layer_names: tuple[str, ...]
+
+
+Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device cuda was asked for, but CUDA is not available on this machine")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+@dataclass
+class EpochProgress:
+    """Running sums for the epoch in progress (d2l's train_ch3 reports their means)."""
+
+    loss_sum: float = 0.0
+    correct: float = 0.0
+    seen: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class TrainingState:
+    """Everything that changes as training goes; built whole, then swapped in, so a failed
+    reset or load leaves the previous state exactly as it was."""
+
+    config: Config
+    device: torch.device
+    data: Dataset
+    model: MLP
+    optimizer: torch.optim.Optimizer
+    batch_generator: torch.Generator  # draws each epoch's shuffle
+    epoch_start_rng: torch.Tensor  # batch_generator's state when this epoch's shuffle was drawn
+    epoch: int = 0  # completed epochs
+    step: int = 0  # completed steps, all epochs
+    step_in_epoch: int = 0
+    progress: EpochProgress = field(default_factory=EpochProgress)
+    history: History = field(default_factory=History)
+    order: torch.Tensor | None = None  # this epoch's shuffled indices
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(len(self.data.x_train) / self.config.train.batch_size)
+
+
+def make_optimizer(model: MLP, cfg: Config) -> torch.optim.Optimizer:
+    """Two parameter groups: L2 (weight decay) acts on the Linear weights only, as in d2l."""
+    weights = weight_parameters(model)
+    weight_ids = {id(w) for w in weights}
+    others = [p for p in model.parameters() if id(p) not in weight_ids]
+    groups = [
+        {"params": weights, "weight_decay": cfg.train.weight_decay},
+        {"params": others, "weight_decay": 0.0},
+    ]
+    if cfg.train.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=cfg.train.lr)
+    return torch.optim.SGD(groups, lr=cfg.train.lr, momentum=cfg.train.momentum)
+
+
+def build_state(config: Config, data: Dataset | None = None, progress: ProgressCallback | None = None) -> TrainingState:
+    """A fresh model on `config`'s data, deterministic for the config's seed."""
+    config.validate()
+    device = resolve_device(config.train.device)
+    if data is None or data.name != config.data.name:
+        data = load_dataset(config.data, config.train.seed, progress)
+    data = data.to(device)
+    seed = config.train.seed
+    model = build_model(data.n_features, data.n_outputs, config.model, torch.Generator().manual_seed(seed)).to(device)
+    model.dropout_generator = torch.Generator(device=device).manual_seed(seed + 2)
+    batch_generator = torch.Generator().manual_seed(seed + 1)
+    return TrainingState(
+        config=config,
+        device=device,
+        data=data,
+        model=model,
+        optimizer=make_optimizer(model, config),
+        batch_generator=batch_generator,
+        epoch_start_rng=batch_generator.get_state(),
+    )
+
+
+class Trainer:
+    def __init__(self, config: Config, data: Dataset | None = None, progress: ProgressCallback | None = None) -> None:
+        self.commands: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
+        self.snapshot_weights = False  # the network graph wants weight copies in snapshots
+        self.prober = Prober(config.probes.bins)
+        self.state = build_state(config, data, progress)
+        self.state.history.epochs.append(self.evaluation_report())
+        self.mode = "paused"  # running | paused | finished | diverged
+        self._pending_steps = 0
+
+    # ------------------------------------------------------------------ read-only views
+    @property
+    def config(self) -> Config:
+        return self.state.config
+
+    @property
+    def model(self) -> MLP:
+        return self.state.model
+
+    @property
+    def data(self) -> Dataset:
+        return self.state.data
+
+    @property
+    def history(self) -> History:
+        return self.state.history
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        return self.state.optimizer
+
+    # ------------------------------------------------------------------ numbers
+    def _loss(self, out: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+        if self.data.is_classification:
+            return F.cross_entropy(out, y, reduction=reduction)
+        return F.mse_loss(out, y, reduction=reduction)
+
+    @torch.no_grad()
+    def evaluate(self, split: str = "test") -> tuple[float, float | None]:
+        """Mean loss and accuracy (None for regression) on a whole split, in eval mode."""
+        x = self.data.x_test if split == "test" else self.data.x_train
+        y = self.data.y_test if split == "test" else self.data.y_train
+        model = self.model
+        was_training = model.training
+        model.eval()
+        loss_sum = torch.zeros((), device=x.device)
+        correct = torch.zeros((), device=x.device)
+        for i in range(0, len(x), EVAL_CHUNK):
+            out = model(x[i : i + EVAL_CHUNK])
+            target = y[i : i + EVAL_CHUNK]
+            loss_sum += self._loss(out, target, "sum")
+            if self.data.is_classification:
+                correct += (out.argmax(1) == target).sum()
+        model.train(was_training)
+        n = max(1, len(x))
+        acc = correct.item() / n if self.data.is_classification else None
+        return loss_sum.item() / n, acc
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs for `x` in eval mode (no dropout, batch norm on running stats)."""
+        model = self.model
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            out = model(x.to(self.state.device))
+        model.train(was_training)
+        return out
+
+    def layer_norms(self) -> tuple[list[float], list[float]]:
+        """(gradient norms, weight norms) per Linear layer, input to output."""
+        grads = [layer.weight.grad.norm().item() if layer.weight.grad is not None else 0.0 for layer in self.model.layers]
+        weights = [layer.weight.detach().norm().item() for layer in self.model.layers]
+        return grads, weights
+
+    def evaluation_report(self, epoch: int = 0) -> EpochReport:
+        """Losses and accuracies on both splits now, with gradients of one batch taken
+        without any update: the headless epoch-0 line and the first curve point."""
+        self.inspect()
+        train_loss, train_acc = self.evaluate("train")
+        test_loss, test_acc = self.evaluate("test")
+        grads, weights = self.layer_norms()
+        return EpochReport(epoch, self.state.step, train_loss, test_loss, train_acc, test_acc, 0.0, 0.0, grads, weights)
+
+    def inspect(self) -> Snapshot:
+        """Forward and backward on the first training batch with no update and no lasting
+        side effect (random streams and batch-norm statistics are put back)."""
+        s = self.state
+        model = s.model
+        gen = model.dropout_generator
+        rng = gen.get_state() if gen is not None else None
+        buffers = {k: v.clone() for k, v in model.named_buffers()}
+        x = s.data.x_train[: s.config.train.batch_size]
+        y = s.data.y_train[: s.config.train.batch_size]
+        record = ForwardRecord([], [])
+        model.zero_grad(set_to_none=True)
+        loss = self._loss(model(x, record), y)
+        loss.backward()
+        weights_now = [layer.weight.detach().clone() for layer in model.layers]
+        snapshot = self.prober.capture(model, record, weights_now, s.step, s.epoch, loss.item(), self.snapshot_weights)
+        if rng is not None:
+            gen.set_state(rng)
+        with torch.no_grad():
+            for k, v in model.named_buffers():
+                v.copy_(buffers[k])
+        return snapshot
+
+    # ------------------------------------------------------------------ one step
+    def _next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+        s = self.state
+        if s.order is None:
+            s.batch_generator.set_state(s.epoch_start_rng)
+            s.order = torch.randperm(len(s.data.x_train), generator=s.batch_generator).to(s.device)
+        bs = s.config.train.batch_size
+        idx = s.order[s.step_in_epoch * bs : (s.step_in_epoch + 1) * bs]
+        return s.data.x_train[idx], s.data.y_train[idx]
+
+    def train_step(self, probe: bool = False) -> list[Event]:
+        """One optimizer step. Returns the events it produced (a Diverged instead of an
+        update when the loss or a gradient is not finite: the weights stay as they were)."""
+        s = self.state
+        cfg = s.config.train
+        model = s.model
+        started = time.perf_counter()
+        x, y = self._next_batch()
+        model.train()
+        record = ForwardRecord([], []) if probe else None
+        out = model(x, record)
+        loss = self._loss(out, y)
+        objective = loss
+        if cfg.l1 > 0:
+            objective = loss + cfg.l1 * sum(w.abs().sum() for w in weight_parameters(model))
+        s.optimizer.zero_grad(set_to_none=True)
+        objective.backward()
+        params = [p for p in model.parameters() if p.grad is not None]
+        if cfg.clip_grad > 0:
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
+        else:
+            grad_norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))
+        correct = (out.argmax(1) == y).sum() if s.data.is_classification else torch.zeros((), device=out.device)
+        loss_value, grad_value, correct_value = torch.stack([loss.detach(), grad_norm, correct.float()]).tolist()
+        if not (math.isfinite(loss_value) and math.isfinite(grad_value)):
+            return self._diverged(loss_value)
+        weights_before = [layer.weight.detach().clone() for layer in model.layers] if probe else []
+        s.optimizer.step()
+        s.progress.seconds += time.perf_counter() - started
+
+        n = len(x)
+        s.step += 1
+        s.step_in_epoch += 1
+        s.progress.loss_sum += loss_value * n
+        s.progress.correct += correct_value
+        s.progress.seen += n
+        acc = correct_value / n if s.data.is_classification else None
+        s.history.add_step(s.step, loss_value, acc)
+        events: list[Event] = [StepReport(s.step, s.epoch, s.step_in_epoch / s.batches_per_epoch, loss_value, acc)]
+        if probe:
+            events.append(self.prober.capture(model, record, weights_before, s.step, s.epoch, loss_value, self.snapshot_weights))  # type: ignore[arg-type]
+        if s.step_in_epoch >= s.batches_per_epoch:
+            events.append(self._finish_epoch())
+        return events
+
+    def _finish_epoch(self) -> EpochReport:
+        s = self.state
+        grads, weights = self.layer_norms()
+        test_loss, test_acc = self.evaluate("test")
+        p = s.progress
+        report = EpochReport(
+            epoch=s.epoch + 1,
+            step=s.step,
+            train_loss=p.loss_sum / max(1, p.seen),
+            test_loss=test_loss,
+            train_acc=p.correct / max(1, p.seen) if s.data.is_classification else None,
+            test_acc=test_acc,
+            seconds=p.seconds,
+            samples_per_s=p.seen / p.seconds if p.seconds > 0 else 0.0,
+            grad_norm=grads,
+            weight_norm=weights,
+        )
+        s.history.epochs.append(report)
+        s.epoch += 1
+        s.step_in_epoch = 0
+        s.progress = EpochProgress()
+        s.order = None
+        s.epoch_start_rng = s.batch_generator.get_state()
+        return report
+
+    def _diverged(self, loss_value: float) -> list[Event]:
+        s = self.state
+        names = layer_names(s.model)
+        norms, _ = self.layer_norms()
+        blown = [i for i, g in enumerate(norms) if not math.isfinite(g)]
+        culprit = names[blown[-1]] if blown else names[max(range(len(norms)), key=lambda i: norms[i])]
+        s.optimizer.zero_grad(set_to_none=True)
+        message = (
+            f"Training diverged at step {s.step + 1} (epoch {s.epoch + 1}): the loss became {loss_value:g} "
+            f"and the gradients of layer {culprit} blew up first. The weights were not updated. "
+            f"Try a lower learning rate (now {s.config.train.lr:g}), a smaller init scale, or gradient clipping."
+        )
+        self.mode = "diverged"
+        self._pending_steps = 0
+        return [Diverged(s.step + 1, s.epoch, loss_value, culprit, message, norms), StateChanged("diverged", message, s.config)]
+
+    # ------------------------------------------------------------------ commands
+    def apply_live(self, change: cmd.LiveChange) -> Config:
+        """Apply a live setting at once; raise ConfigError (changing nothing) if it is out of range."""
+        s = self.state
+        new = s.config.with_changes(**change.changes()).validate()
+        for group in s.optimizer.param_groups:
+            group["lr"] = new.train.lr
+        s.optimizer.param_groups[0]["weight_decay"] = new.train.weight_decay
+        s.model.set_dropout(new.model.dropout)
+        if new.model.activation != s.model.activation_name:
+            s.model.set_activation(new.model.activation)
+        s.config = new
+        return new
+
+    def reset(self, config: Config, progress: ProgressCallback | None = None) -> None:
+        """A fresh model on `config` (the data reloads only if the dataset changed)."""
+        state = build_state(config, self.state.data, progress)
+        previous, self.state = self.state, state
+        try:
+            self.prober.reset()
+            state.history.epochs.append(self.evaluation_report())
+        except Exception:
+            self.state = previous
+            raise
+        self.mode = "paused"
+        self._pending_steps = 0
+
+    def save(self, path: str) -> None:
+        from engine.checkpoint import save_checkpoint
+
+        save_checkpoint(self, path)
+
+    def load(self, path: str) -> str:
+        """Replace the session with a checkpoint's; returns its kind. Raises CheckpointError
+        (or DataError) and leaves everything as it was if the file is refused."""
+        from engine.checkpoint import load_checkpoint
+
+        state, kind = load_checkpoint(path, self.state)
+        previous, self.state = self.state, state
+        self.prober.reset()
+        if not state.history.epochs:  # d2l files carry no curves: start them where the model stands
+            try:
+                state.history.epochs.append(self.evaluation_report(epoch=state.epoch))
+            except Exception:
+                self.state = previous
+                raise
+        self.mode = "finished" if state.epoch >= state.config.train.epochs else "paused"
+        self._pending_steps = 0
+        return kind
+
+    def _started(self) -> Started:
+        return Started(self.config, copy.deepcopy(self.history), self.inspect(), tuple(layer_names(self.model)))
+
+    def _handle(self, command: cmd.Command) -> Iterator[Event]:
+        try:
+            if isinstance(command, cmd.Pause):
+                if self.mode == "running":
+                    self.mode = "paused"
+                    yield StateChanged("paused", "paused", self.config)
+            elif isinstance(command, cmd.Resume):
+                if self.state.epoch >= self.config.train.epochs:
+                    self.mode = "finished"
+                    yield StateChanged("finished", f"all {self.config.train.epochs} epochs are done: raise the epoch count to go on", self.config)
+                else:
+                    self.mode = "running"
+                    yield StateChanged("running", "training", self.config)
+            elif isinstance(command, cmd.Step):
+                if self.mode == "running":
+                    self.mode = "paused"
+                    yield StateChanged("paused", "paused", self.config)
+                self._pending_steps += max(1, command.count)
+            elif isinstance(command, cmd.LiveChange):
+                new = self.apply_live(command)
+                if self.mode == "finished" and self.state.epoch < new.train.epochs:
+                    self.mode = "paused"
+                yield StateChanged(self.mode, f"applied {type(command).__name__}", new)
+            elif isinstance(command, cmd.Reset):
+                self.reset(command.config)
+                yield self._started()
+                yield StateChanged(self.mode, "reset", self.config)
+            elif isinstance(command, cmd.Save):
+                self.save(command.path)
+                yield Saved(command.path)
+            elif isinstance(command, cmd.Load):
+                kind = self.load(command.path)
+                yield Loaded(command.path, kind, copy.deepcopy(self.history))
+                yield self._started()
+                yield StateChanged(self.mode, f"opened {command.path}", self.config)
+        except EngineError as exc:
+            yield CommandFailed(type(command).__name__, str(exc))
+
+    def _drain(self, block: bool) -> list[cmd.Command]:
+        pending = [self.commands.get()] if block else []
+        while True:
+            try:
+                pending.append(self.commands.get_nowait())
+            except queue.Empty:
+                return pending
+
+    # ------------------------------------------------------------------ the loop
+    def run(self, start: bool = True, stop_when_finished: bool = True) -> Iterator[Event]:
+        """Train, yielding events. While paused it waits on the command queue (send Stop
+        to end it from another thread); with stop_when_finished it returns after the
+        last epoch, else it waits for more commands."""
+        yield self._started()
+        if self.state.epoch >= self.config.train.epochs:
+            self.mode = "finished"
+        elif start:
+            self.mode = "running"
+        yield StateChanged(self.mode, "ready", self.config)
+        while True:
+            if self.mode == "finished" and stop_when_finished:
+                return
+            idle = self.mode != "running" and self._pending_steps == 0
+            for command in self._drain(block=idle):
+                if isinstance(command, cmd.Stop):
+                    return
+                yield from self._handle(command)
+            if self.mode == "running" or self._pending_steps > 0:
+                yield from self._advance()
+
+    def _advance(self) -> Iterator[Event]:
+        probe = self.state.step % self.config.probes.every == 0 or self._pending_steps > 0
+        events = self.train_step(probe)
+        yield from events
+        if self._pending_steps:
+            self._pending_steps -= 1
+        if self.mode == "running" and self.state.epoch >= self.config.train.epochs and self.state.step_in_epoch == 0:
+            self.mode = "finished"
+            yield StateChanged("finished", f"finished {self.state.epoch} epochs", self.config)
