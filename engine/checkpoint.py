@@ -83,13 +83,15 @@ def read_checkpoint(path: str | os.PathLike) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for bad files; all mean "refused"
         text = str(exc)
-        if "Weights only load failed" in text:
+        if "Weights only load failed" in text and "global" in text.lower():
             raise CheckpointError(
                 f"{path.name} was refused: it contains Python objects, not just tensors and numbers, "
                 "and opening it could run code. Only weights-only checkpoints are opened."
             ) from None
-        first_line = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-        raise CheckpointError(f"{path.name} is not a readable checkpoint (truncated or corrupt: {first_line})") from None
+        detail = "" if "Weights only load failed" in text else f": {_first_line(exc)[:120]}"
+        raise CheckpointError(
+            f"{path.name} is not a readable checkpoint (truncated, corrupt or not written by torch.save{detail})"
+        ) from None
 
 
 def load_checkpoint(path: str | os.PathLike, current: TrainingState) -> tuple[TrainingState, str]:

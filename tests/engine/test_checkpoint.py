@@ -1,0 +1,226 @@
+import os
+import pathlib
+import pickle
+
+import pytest
+import torch
+from torch import nn
+
+from engine import checkpoint as checkpoint_module
+from engine import commands as cmd
+from engine.checkpoint import VERSION, read_checkpoint
+from engine.config import Config
+from engine.errors import CheckpointError
+from engine.stats import CommandFailed, EpochReport, Loaded, StepReport
+from engine.trainer import Trainer
+
+
+def digits(**sections) -> Config:
+    base = Config().with_changes(data={"name": "digits"}, model={"hidden": (32,)}, train={"batch_size": 64, "epochs": 2})
+    return base.with_changes(**sections) if sections else base
+
+
+def trained(config: Config | None = None, steps: int = 30) -> Trainer:
+    t = Trainer(config or digits())
+    for _ in range(steps):
+        t.train_step()
+    return t
+
+
+def test_loaded_checkpoint_reproduces_predictions_exactly(tmp_path):
+    t = trained()
+    path = tmp_path / "run.pt"
+    t.save(str(path))
+    expected = t.predict(t.data.x_test)
+    fresh = Trainer(digits(model={"hidden": (7,)}))  # a different architecture to start from
+    assert fresh.load(str(path)) == "mlp-lab"
+    assert torch.equal(fresh.predict(fresh.data.x_test), expected)
+    assert fresh.model.sizes == [64, 32, 10] and fresh.state.step == 30
+    assert fresh.config == t.config
+
+
+def test_checkpoint_is_plain_weights_only_dict(tmp_path):
+    t = trained()
+    path = tmp_path / "run.pt"
+    t.save(str(path))
+    raw = torch.load(path, weights_only=True)
+    assert raw["format"] == "mlp-lab" and raw["version"] == VERSION
+    assert {"epoch", "model_state_dict", "optimizer_state_dict", "loss", "config", "step", "history", "rng"} <= set(raw)
+    assert raw["config"]["model"]["hidden"] == [32]
+
+
+def test_resume_gives_the_same_curve_as_never_stopping(tmp_path):
+    """Stop mid-epoch (dropout on, so the random streams matter), save, reopen in a new
+    trainer, finish: every loss equals the uninterrupted run's."""
+    config = digits(model={"hidden": (32,), "dropout": 0.3}, train={"epochs": 3, "seed": 4})
+    straight = [e.loss for e in Trainer(config).run() if isinstance(e, StepReport)]
+
+    first = Trainer(config)
+    half = []
+    for event in first.run():
+        if isinstance(event, StepReport):
+            half.append(event.loss)
+            if len(half) == 40:  # mid-way through epoch 2 (22 steps per epoch)
+                break
+    first.save(str(tmp_path / "mid.pt"))
+    second = Trainer(digits())
+    second.load(str(tmp_path / "mid.pt"))
+    rest = [e.loss for e in second.run() if isinstance(e, StepReport)]
+    assert half + rest == straight
+    assert [r.epoch for r in second.history.epochs] == [0, 1, 2, 3]
+
+
+def test_save_is_atomic_when_interrupted(tmp_path, monkeypatch):
+    t = trained()
+    path = tmp_path / "run.pt"
+    t.save(str(path))
+    good = path.read_bytes()
+
+    def crash_midway(obj, f, *args, **kwargs):
+        f.write(b"PK\x03\x04 half a file")
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(checkpoint_module.torch, "save", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        t.save(str(path))
+    assert path.read_bytes() == good
+    assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # no temporary file left behind
+
+
+def test_save_to_unwritable_place_is_a_clear_error(tmp_path):
+    t = trained(steps=1)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(CheckpointError, match="cannot save"):
+        t.save(str(blocker / "run.pt"))
+
+
+class _Payload:
+    def __init__(self, marker: pathlib.Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+def test_malicious_pickle_is_refused_and_never_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    torch.save({"model_state_dict": _Payload(marker)}, path)
+    with pytest.raises(CheckpointError, match="could run code"):
+        read_checkpoint(path)
+    assert not marker.exists()
+    # The same file through plain pickle would have run the code: the test is real.
+    torch.load(path, weights_only=False)
+    assert marker.exists()
+
+
+def _refuse(t: Trainer, path) -> str:
+    before = {k: v.clone() for k, v in t.model.state_dict().items()}
+    config, step = t.config, t.state.step
+    with pytest.raises(CheckpointError) as err:
+        t.load(str(path))
+    assert t.config == config and t.state.step == step
+    assert all(torch.equal(v, t.model.state_dict()[k]) for k, v in before.items())
+    message = str(err.value)
+    assert "\n" not in message
+    return message
+
+
+def test_bad_files_are_refused_and_the_session_is_untouched(tmp_path):
+    t = trained(steps=5)
+    good = tmp_path / "good.pt"
+    t.save(str(good))
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    assert "truncated, corrupt" in _refuse(t, truncated)
+    noise = tmp_path / "noise.pt"
+    noise.write_bytes(os.urandom(4096))
+    assert "not a readable checkpoint" in _refuse(t, noise)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    assert "not a readable checkpoint" in _refuse(t, text)
+    foreign = tmp_path / "list.pt"
+    torch.save([1, 2, 3], foreign)
+    assert "not an MLP checkpoint" in _refuse(t, foreign)
+    assert "no such file" in _refuse(t, tmp_path / "missing.pt")
+    evil = tmp_path / "evil.pt"
+    torch.save({"x": _Payload(tmp_path / "marker")}, evil)
+    assert "could run code" in _refuse(t, evil)
+    assert not (tmp_path / "marker").exists()
+
+
+def test_newer_format_is_refused(tmp_path):
+    t = trained(steps=1)
+    payload = checkpoint_module.checkpoint_payload(t)
+    payload["version"] = VERSION + 1
+    path = tmp_path / "future.pt"
+    torch.save(payload, path)
+    message = _refuse(t, path)
+    assert f"version {VERSION + 1}" in message and "newer" in message
+
+
+def test_shapes_that_do_not_fit_the_data_are_refused(tmp_path):
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    path = tmp_path / "fashion_weights.pt"
+    torch.save(net.state_dict(), path)
+    message = _refuse(trained(steps=1), path)
+    assert "784 inputs" in message and "64 features" in message
+
+
+def test_damaged_checkpoint_is_refused(tmp_path):
+    t = trained(steps=1)
+    payload = checkpoint_module.checkpoint_payload(t)
+    del payload["model_state_dict"]["layers.1.bias"]
+    path = tmp_path / "damaged.pt"
+    torch.save(payload, path)
+    assert "damaged checkpoint" in _refuse(t, path)
+
+
+def test_d2l_state_dict_is_opened_with_its_architecture(tmp_path):
+    """d2l 5.6: torch.save(net.state_dict(), 'mlp.params') for an nn.Sequential MLP."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(64, 48), nn.ReLU(), nn.Linear(48, 24), nn.ReLU(), nn.Linear(24, 10))
+    path = tmp_path / "mlp.params"
+    torch.save(net.state_dict(), path)
+    t = trained(steps=1)
+    assert t.load(str(path)) == "state_dict"
+    assert t.model.sizes == [64, 48, 24, 10]
+    x = t.data.x_test[:50]
+    torch.testing.assert_close(t.predict(x), net(x), rtol=0, atol=1e-6)
+    assert t.history.epochs[-1].epoch == 0
+
+
+def test_d2l_full_checkpoint_dict(tmp_path):
+    net = nn.Sequential(nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.05)
+    path = tmp_path / "d2l.pt"
+    torch.save({"epoch": 7, "model_state_dict": net.state_dict(), "optimizer_state_dict": optimizer.state_dict(), "loss": 0.42}, path)
+    t = trained(steps=1)
+    assert t.load(str(path)) == "d2l-checkpoint"
+    assert t.state.epoch == 7 and t.config.train.lr == 0.05 and t.model.sizes == [64, 16, 10]
+    x = t.data.x_test[:10]
+    torch.testing.assert_close(t.predict(x), net(x), rtol=0, atol=1e-6)
+
+
+def test_commands_report_save_and_load_failures(tmp_path):
+    t = Trainer(digits())
+    gen = t.run(start=False)
+    next(gen), next(gen)
+    t.commands.put(cmd.Save(str(tmp_path / "a.pt")))
+    t.commands.put(cmd.Load(str(tmp_path / "nothing.pt")))
+    t.commands.put(cmd.Load(str(tmp_path / "a.pt")))
+    t.commands.put(cmd.Stop())
+    events = list(gen)
+    names = [type(e).__name__ for e in events]
+    assert names[:2] == ["Saved", "CommandFailed"] and "Loaded" in names
+    failed = next(e for e in events if isinstance(e, CommandFailed))
+    assert failed.command == "Load" and "no such file" in failed.reason
+    loaded = next(e for e in events if isinstance(e, Loaded))
+    assert loaded.kind == "mlp-lab" and isinstance(loaded.history.epochs[0], EpochReport)
+
+
+def test_a_pickle_that_is_not_torch_is_refused(tmp_path):
+    path = tmp_path / "plain.pkl"
+    path.write_bytes(pickle.dumps({"a": 1}))
+    assert "not a readable checkpoint" in _refuse(trained(steps=1), path)

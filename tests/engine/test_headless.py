@@ -1,0 +1,124 @@
+"""The headless command line is a contract: these tests run main.py as a user would."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.idx_files import write_idx_set
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = {"epoch", "train_loss", "test_loss", "train_acc", "test_acc", "seconds", "samples_per_s", "grad_norm", "weight_norm", "diverged"}
+
+
+def run_cli(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = str(cache)
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), "--headless", *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def lines(result: subprocess.CompletedProcess) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_json_lines_per_epoch():
+    result = run_cli("--dataset", "digits", "--hidden", "32", "--epochs", "3", "--batch-size", "32", "--lr", "0.5")
+    assert result.returncode == 0, result.stderr
+    records = lines(result)
+    assert [r["epoch"] for r in records] == [0, 1, 2, 3]
+    for r in records:
+        assert KEYS <= set(r)
+        assert len(r["grad_norm"]) == len(r["weight_norm"]) == 2
+        assert r["diverged"] is False
+    assert records[0]["seconds"] == 0 and records[0]["grad_norm"][0] > 0  # one batch, no update
+    assert all(r["seconds"] > 0 and r["samples_per_s"] > 0 for r in records[1:])
+    assert records[-1]["test_acc"] > records[0]["test_acc"]
+    assert "epoch 3/3" in result.stderr  # progress goes to stderr, stdout stays pure JSON
+
+
+def test_epochs_zero_only_evaluates():
+    records = lines(run_cli("--dataset", "digits", "--epochs", "0"))
+    assert len(records) == 1 and records[0]["epoch"] == 0
+
+
+def test_regression_accuracy_is_null():
+    records = lines(run_cli("--dataset", "polynomial", "--poly-degree", "4", "--hidden", "", "--lr", "0.01", "--batch-size", "10", "--epochs", "2"))
+    assert all(r["train_acc"] is None and r["test_acc"] is None for r in records)
+    assert len(records[0]["grad_norm"]) == 1
+
+
+def test_data_dir_with_idx_files(tmp_path):
+    write_idx_set(tmp_path / "FashionMNIST" / "raw")
+    result = run_cli("--dataset", "fashion-mnist", "--data-dir", str(tmp_path), "--epochs", "1", "--batch-size", "32", cache=tmp_path / "cache")
+    assert result.returncode == 0, result.stderr
+    records = lines(result)
+    assert records[0]["weight_norm"] and len(records[0]["grad_norm"]) == 2  # 784-256-10 by default
+
+
+def test_missing_data_is_one_error_line(tmp_path):
+    result = run_cli("--dataset", "mnist", "--data-dir", str(tmp_path / "empty"))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "train-images-idx3-ubyte" in err[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_wrong_magic_number_is_one_error_line(tmp_path):
+    write_idx_set(tmp_path, gz=False)
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(b"\x12\x34\x56\x78" + b"\x00" * 20)
+    result = run_cli("--dataset", "fashion-mnist", "--data-dir", str(tmp_path), cache=tmp_path / "cache")
+    assert result.returncode == 1 and result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--lr", "0"], ["--lr", "abc"], ["--dropout", "1.0"], ["--batch-size", "0"], ["--hidden", "64,x"], ["--dataset", "cifar"], ["--epochs", "-1"]],
+)
+def test_bad_arguments_exit_2(args):
+    result = run_cli(*args)
+    assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_save_then_load_continues(tmp_path):
+    ckpt = tmp_path / "run.pt"
+    first = lines(run_cli("--dataset", "digits", "--hidden", "32", "--epochs", "2", "--save", str(ckpt)))
+    assert ckpt.is_file()
+    evaluated = lines(run_cli("--dataset", "digits", "--load", str(ckpt), "--epochs", "0"))
+    assert evaluated[0]["epoch"] == 0
+    assert evaluated[0]["test_loss"] == pytest.approx(first[-1]["test_loss"], rel=1e-6)
+    assert evaluated[0]["test_acc"] == first[-1]["test_acc"]
+    continued = lines(run_cli("--dataset", "digits", "--load", str(ckpt), "--epochs", "2"))
+    assert [r["epoch"] for r in continued] == [0, 3, 4]
+
+
+def test_bad_checkpoint_is_one_error_line(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    result = run_cli("--dataset", "digits", "--load", str(bad))
+    assert result.returncode == 1 and result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+def test_divergence_is_reported_not_crashed():
+    # A deep linear net with unit-std weights: logits overflow to inf within a few steps.
+    result = run_cli(
+        "--dataset", "digits", "--hidden", "64,64,64,64", "--activation", "identity",
+        "--init", "normal", "--init-scale", "1", "--lr", "10", "--epochs", "3",
+    )
+    assert result.returncode == 0, result.stderr
+    last = lines(result)[-1]
+    assert last["diverged"] is True and "diverged" in result.stderr
+    assert "message" in last and "learning rate" in last["message"]
+    assert last["epoch"] == 1, "training must stop advancing at the first divergence"
+
+
+@pytest.mark.parametrize("activation,init,check", [("sigmoid", "xavier", lambda r: r < 1e-3), ("relu", "he", lambda r: r > 5e-2)])
+def test_gradient_ratio_from_the_command_line(activation, init, check):
+    """Issue 5's headline numbers, as the README shows them."""
+    records = lines(run_cli("--dataset", "digits", "--hidden", ",".join(["128"] * 8), "--epochs", "0", "--activation", activation, "--init", init))
+    grads = records[0]["grad_norm"]
+    assert len(grads) == 9 and check(grads[0] / grads[-1])

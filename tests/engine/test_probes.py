@@ -1,0 +1,97 @@
+import math
+
+import pytest
+import torch
+
+from engine.config import Config, ModelConfig
+from engine.model import ForwardRecord, build_model
+from engine.probes import Prober, dead_fraction, saturated_fraction
+from engine.trainer import Trainer
+
+
+def test_histogram_counts_every_value():
+    prober = Prober(bins=64)
+    values = torch.randn(10_000)
+    h = prober.histogram((0, "weight"), values)
+    assert len(h.counts) == 64 and h.counts.sum() == 10_000 and h.nonfinite == 0
+    assert h.lo <= values.min().item() and h.hi >= values.max().item()
+    # Each bin holds exactly the values between its edges.
+    edges = h.edges
+    inside = ((values >= edges[10]) & (values < edges[11])).sum().item()
+    assert h.counts[10] == inside
+
+
+def test_nan_and_inf_are_counted_not_binned():
+    prober = Prober()
+    values = torch.tensor([0.5, float("nan"), 1.5, float("inf"), -float("inf"), -0.25])
+    h = prober.histogram((0, "act"), values)
+    assert h.nonfinite == 3 and h.counts.sum() == 3 and h.total == 6
+
+
+def test_ranges_are_powers_of_two_and_never_shrink():
+    prober = Prober()
+    first = prober.histogram((0, "weight"), torch.tensor([-0.3, 0.7]))
+    assert (first.lo, first.hi) == (-0.5, 1.0)
+    smaller = prober.histogram((0, "weight"), torch.tensor([0.01, 0.02]))
+    assert (smaller.lo, smaller.hi) == (-0.5, 1.0)  # comparable with the step before
+    larger = prober.histogram((0, "weight"), torch.tensor([-3.0, 0.0]))
+    assert (larger.lo, larger.hi) == (-4.0, 1.0)
+    other = prober.histogram((1, "weight"), torch.tensor([0.0, 0.2]))
+    assert (other.lo, other.hi) == (0.0, 0.25)  # each layer keeps its own range
+    prober.reset()
+    assert prober.histogram((0, "weight"), torch.tensor([0.1, 0.2])).hi == 0.25
+
+
+def test_dead_relu_fraction():
+    post = torch.tensor([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0]])
+    assert dead_fraction(post) == 0.5  # units 0 and 3 never fire
+
+
+def test_saturated_fraction():
+    assert saturated_fraction(torch.tensor([0.001, 0.5, 0.999, 0.6]), "sigmoid") == 0.5
+    assert saturated_fraction(torch.tensor([-0.99, 0.0, 0.98, 0.5]), "tanh") == 0.5
+
+
+def test_snapshot_describes_every_layer():
+    model = build_model(6, 3, ModelConfig(hidden=(5, 4), activation="relu", init="he", init_scale=1.0))
+    x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+    record = ForwardRecord([], [])
+    loss = torch.nn.functional.cross_entropy(model(x, record), y)
+    loss.backward()
+    before = [layer.weight.detach().clone() for layer in model.layers]
+    with torch.no_grad():
+        model.layers[0].weight.mul_(1.1)  # a known update: 10 % of the weight norm
+    snap = Prober().capture(model, record, before, step=7, epoch=1, loss=loss.item(), include_weights=True)
+    assert [layer.name for layer in snap.layers] == ["L1 6→5", "L2 5→4", "L3 4→3"]
+    first = snap.layers[0]
+    assert first.update_ratio == pytest.approx(0.1, rel=1e-4)
+    assert snap.layers[1].update_ratio == 0.0
+    assert first.weight_norm == pytest.approx(model.layers[0].weight.norm().item())
+    assert first.grad_norm == pytest.approx(model.layers[0].weight.grad.norm().item())
+    assert first.histograms["pre"].counts.sum() == 32 * 5
+    assert first.histograms["weight"].counts.sum() == 30
+    assert first.histograms["act_grad"].counts.sum() == 32 * 5
+    assert snap.layers[-1].dead_fraction is None and first.dead_fraction is not None
+    assert snap.weights[0].shape == (5, 6)
+    # Copies, not views: changing the model leaves the snapshot as it was.
+    kept = snap.weights[0].copy()
+    with torch.no_grad():
+        model.layers[0].weight.zero_()
+    assert (snap.weights[0] == kept).all()
+
+
+def _grad_ratio(activation: str, init: str) -> float:
+    config = Config().with_changes(
+        data={"name": "digits"}, model={"hidden": (128,) * 8, "activation": activation, "init": init, "init_scale": 1.0}
+    )
+    report = Trainer(config).history.epochs[0]
+    return report.grad_norm[0] / report.grad_norm[-1]
+
+
+def test_sigmoid_stack_vanishes_and_relu_he_does_not():
+    """d2l 5.4: eight sigmoid layers shrink the first layer's gradient by orders of magnitude."""
+    vanishing = _grad_ratio("sigmoid", "xavier")
+    healthy = _grad_ratio("relu", "he")
+    assert vanishing < 1e-3
+    assert healthy > 5e-2
+    assert math.log10(healthy / vanishing) > 3

@@ -1,0 +1,213 @@
+import math
+
+import pytest
+import torch
+
+from engine import commands as cmd
+from engine.config import Config
+from engine.errors import ConfigError
+from engine.stats import CommandFailed, Diverged, EpochReport, Snapshot, StateChanged, StepReport
+from engine.trainer import Started, Trainer
+
+
+def digits(**sections) -> Config:
+    base = Config().with_changes(data={"name": "digits"}, train={"batch_size": 64, "epochs": 2})
+    return base.with_changes(**sections) if sections else base
+
+
+def events_until(gen, kind, limit=100_000):
+    seen = []
+    for event in gen:
+        seen.append(event)
+        if isinstance(event, kind):
+            return seen
+        assert len(seen) < limit
+    raise AssertionError(f"the run ended before a {kind.__name__}")
+
+
+def test_digits_reaches_ninety_percent():
+    config = digits(model={"hidden": (256,)}, train={"lr": 0.1, "batch_size": 32, "epochs": 20})
+    reports = [e for e in Trainer(config).run() if isinstance(e, EpochReport)]
+    assert [r.epoch for r in reports] == list(range(1, 21))
+    assert reports[-1].test_acc >= 0.90
+    assert reports[-1].train_loss < reports[0].train_loss
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    def curve(seed):
+        config = digits(model={"dropout": 0.3}, train={"seed": seed})
+        return [e.loss for e in Trainer(config).run() if isinstance(e, StepReport)]
+
+    assert curve(1) == curve(1)
+    assert curve(1) != curve(2)
+
+
+def test_weight_decay_acts_on_weights_not_biases():
+    """With lr 1 and a huge L2 the only difference between two identical steps is decay
+    of the weights: lr * wd * w. The biases move the same with or without it."""
+    def one_step(wd):
+        t = Trainer(digits(train={"weight_decay": wd, "lr": 0.5, "seed": 3}))
+        before = [(l.weight.detach().clone(), l.bias.detach().clone()) for l in t.model.layers]
+        t.train_step()
+        return before, [(l.weight.detach().clone(), l.bias.detach().clone()) for l in t.model.layers]
+
+    before, plain = one_step(0.0)
+    _, decayed = one_step(0.1)
+    for (w0, _), (w_plain, b_plain), (w_decay, b_decay) in zip(before, plain, decayed):
+        torch.testing.assert_close(b_decay, b_plain)
+        torch.testing.assert_close(w_plain - w_decay, 0.5 * 0.1 * w0)
+
+
+def test_l1_pulls_weights_by_their_sign():
+    def one_step(l1):
+        t = Trainer(digits(train={"l1": l1, "lr": 0.5, "seed": 3}))
+        w0 = t.model.layers[0].weight.detach().clone()
+        t.train_step()
+        return w0, t.model.layers[0].weight.detach().clone()
+
+    w0, plain = one_step(0.0)
+    _, shrunk = one_step(0.01)
+    torch.testing.assert_close(plain - shrunk, 0.5 * 0.01 * torch.sign(w0))
+
+
+def test_gradient_clipping_bounds_the_update():
+    t = Trainer(digits(model={"init": "normal", "init_scale": 1.0}, train={"clip_grad": 0.01, "lr": 1.0}))
+    before = [p.detach().clone() for p in t.model.parameters()]
+    t.train_step()
+    step = torch.sqrt(sum(((p.detach() - b) ** 2).sum() for p, b in zip(t.model.parameters(), before)))
+    assert step.item() == pytest.approx(0.01, rel=1e-3)  # lr 1 * clipped norm 0.01
+
+
+def test_adam_and_momentum_train():
+    for train in ({"optimizer": "adam", "lr": 0.01}, {"optimizer": "sgd", "momentum": 0.9, "lr": 0.05}):
+        t = Trainer(digits(train={**train, "epochs": 4}))
+        reports = [e for e in t.run() if isinstance(e, EpochReport)]
+        assert reports[-1].test_acc > 0.8
+
+
+def test_divergence_pauses_with_the_layer_and_keeps_the_weights():
+    config = digits(model={"hidden": (64, 64), "init": "normal", "init_scale": 1.0}, train={"lr": 1000.0})
+    t = Trainer(config)
+    gen = t.run()
+    seen = events_until(gen, Diverged)
+    diverged = seen[-1]
+    assert not math.isfinite(diverged.loss) or not all(map(math.isfinite, diverged.grad_norm))
+    assert diverged.layer in {"L1 64→64", "L2 64→64", "L3 64→10"}
+    assert "learning rate" in diverged.message and f"step {diverged.step}" in diverged.message
+    state = next(gen)
+    assert isinstance(state, StateChanged) and state.state == "diverged"
+    assert t.mode == "diverged"
+    assert all(torch.isfinite(p).all() for p in t.model.parameters())  # the bad step was not applied
+    # The app stays usable: a reset with a sane rate trains again.
+    t.commands.put(cmd.Reset(digits(train={"lr": 0.1})))
+    t.commands.put(cmd.Resume())
+    assert isinstance(next(gen), Started)
+    events_until(gen, EpochReport)
+
+
+def test_exploding_weights_caught_within_one_step():
+    config = digits(model={"hidden": (32,) * 6, "init": "normal", "init_scale": 30.0}, train={"lr": 0.1})
+    t = Trainer(config)
+    for attempt in range(10):
+        events = t.train_step()
+        if isinstance(events[0], Diverged):
+            break
+    assert isinstance(events[0], Diverged), "huge init and a large rate must blow up within a few steps"
+    assert t.state.step == attempt  # the non-finite step itself was not counted ...
+    assert all(torch.isfinite(p).all() for p in t.model.parameters())  # ... nor applied
+
+
+def test_live_changes_reach_the_optimizer_and_model():
+    t = Trainer(digits(train={"epochs": 50}))
+    gen = t.run(start=True)
+    events_until(gen, StepReport)
+    for change in (cmd.SetLearningRate(0.03), cmd.SetWeightDecay(0.002), cmd.SetDropout(0.4), cmd.SetActivation("tanh"), cmd.SetL1(1e-4)):
+        t.commands.put(change)
+    seen = events_until(gen, StepReport)
+    applied = [e for e in seen if isinstance(e, StateChanged)]
+    assert len(applied) == 5 and applied[-1].state == "running"
+    assert all(g["lr"] == 0.03 for g in t.optimizer.param_groups)
+    assert t.optimizer.param_groups[0]["weight_decay"] == 0.002 and t.optimizer.param_groups[1]["weight_decay"] == 0.0
+    assert t.model.dropout == 0.4 and isinstance(t.model.activation, torch.nn.Tanh)
+    assert t.config.train.l1 == 1e-4 and t.config.model.activation == "tanh"
+
+
+def test_out_of_range_live_change_is_refused_and_changes_nothing():
+    t = Trainer(digits())
+    gen = t.run(start=False)
+    events_until(gen, StateChanged)
+    t.commands.put(cmd.SetDropout(1.0))
+    t.commands.put(cmd.Stop())
+    failed = [e for e in gen if isinstance(e, CommandFailed)]
+    assert len(failed) == 1 and "dropout" in failed[0].reason
+    assert t.model.dropout == 0.0
+    with pytest.raises(ConfigError):
+        t.apply_live(cmd.SetLearningRate(-1))
+
+
+def test_pause_step_resume():
+    t = Trainer(digits())
+    gen = t.run(start=False)
+    assert isinstance(next(gen), Started)
+    assert next(gen).state == "paused"
+    t.commands.put(cmd.Step(3))
+    seen = [next(gen) for _ in range(6)]
+    steps = [e.step for e in seen if isinstance(e, StepReport)]
+    assert steps == [1, 2, 3]
+    assert sum(isinstance(e, Snapshot) for e in seen) == 3  # a single step always shows its probe
+    assert t.state.step == 3 and t.mode == "paused"
+    t.commands.put(cmd.Resume())
+    events_until(gen, EpochReport)
+    t.commands.put(cmd.Pause())
+    seen = events_until(gen, StateChanged)
+    assert seen[-1].state == "paused"
+    step = t.state.step
+    t.commands.put(cmd.Stop())
+    assert list(gen) == [] and t.state.step == step
+
+
+def test_finished_run_continues_when_epochs_are_raised():
+    t = Trainer(digits(train={"epochs": 1}))
+    gen = t.run(start=True, stop_when_finished=False)
+    seen = events_until(gen, StateChanged)  # ready
+    seen = events_until(gen, StateChanged)
+    assert seen[-1].state == "finished" and t.state.epoch == 1
+    t.commands.put(cmd.Resume())
+    assert next(gen).state == "finished"  # nothing more to do
+    t.commands.put(cmd.SetEpochs(2))
+    t.commands.put(cmd.Resume())
+    events_until(gen, EpochReport)
+    assert t.state.epoch == 2
+
+
+def test_reset_rebuilds_from_the_new_config():
+    t = Trainer(digits())
+    t.train_step()
+    t.reset(digits(model={"hidden": (16, 8)}))
+    assert t.model.sizes == [64, 16, 8, 10] and t.state.step == 0
+    assert len(t.history.epochs) == 1 and t.history.epochs[0].epoch == 0
+
+
+def test_regression_has_no_accuracy():
+    t = Trainer(Config().with_changes(data={"name": "polynomial", "poly_degree": 4}, model={"hidden": ()}, train={"batch_size": 10, "epochs": 2, "lr": 0.01}))
+    reports = [e for e in t.run() if isinstance(e, EpochReport)]
+    assert all(r.train_acc is None and r.test_acc is None for r in reports)
+    assert reports[-1].test_loss < t.history.epochs[0].test_loss
+
+
+def test_probes_every_k_steps():
+    t = Trainer(digits(), )
+    t.state.config = t.config.with_changes(probes={"every": 5})
+    snaps = [e for e in t.run() if isinstance(e, Snapshot)]
+    steps_per_run = 2 * t.state.batches_per_epoch
+    assert [s.step for s in snaps] == [s for s in range(1, steps_per_run + 1) if (s - 1) % 5 == 0]
+
+
+def test_history_stays_bounded():
+    from engine.stats import History
+
+    h = History(max_points=100)
+    for step in range(1, 100_001):
+        h.add_step(step, 1.0 / step, None)
+    assert len(h.step_index) < 100 and h.step_index[-1] > 99_000
+    assert h.step_index == sorted(h.step_index)
