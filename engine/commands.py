@@ -6,8 +6,9 @@ so no tensor is ever touched by two threads at once.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from engine.config import Config
 
@@ -52,66 +53,86 @@ class Load:
 
 
 class LiveChange:
-    """A setting that applies at once, mid-training: it says which config fields change."""
+    """A setting that applies at once, mid-training. Each subclass holds one value and
+    names the config field it sets in `section` and `field`."""
+
+    section: ClassVar[str]
+    field: ClassVar[str]
+
+    @property
+    def value(self) -> Any:
+        return getattr(self, self.field)
 
     def changes(self) -> dict[str, dict[str, Any]]:
-        raise NotImplementedError
+        return {self.section: {self.field: self.value}}
 
 
 @dataclass(frozen=True)
 class SetLearningRate(LiveChange):
+    section, field = "train", "lr"
     lr: float
-
-    def changes(self) -> dict[str, dict[str, Any]]:
-        return {"train": {"lr": self.lr}}
 
 
 @dataclass(frozen=True)
 class SetWeightDecay(LiveChange):
+    section, field = "train", "weight_decay"
     weight_decay: float
-
-    def changes(self) -> dict[str, dict[str, Any]]:
-        return {"train": {"weight_decay": self.weight_decay}}
 
 
 @dataclass(frozen=True)
 class SetL1(LiveChange):
+    section, field = "train", "l1"
     l1: float
-
-    def changes(self) -> dict[str, dict[str, Any]]:
-        return {"train": {"l1": self.l1}}
 
 
 @dataclass(frozen=True)
 class SetGradClip(LiveChange):
-    max_norm: float
-
-    def changes(self) -> dict[str, dict[str, Any]]:
-        return {"train": {"clip_grad": self.max_norm}}
+    section, field = "train", "clip_grad"
+    clip_grad: float
 
 
 @dataclass(frozen=True)
 class SetEpochs(LiveChange):
+    section, field = "train", "epochs"
     epochs: int
-
-    def changes(self) -> dict[str, dict[str, Any]]:
-        return {"train": {"epochs": self.epochs}}
 
 
 @dataclass(frozen=True)
 class SetDropout(LiveChange):
+    section, field = "model", "dropout"
     dropout: float
-
-    def changes(self) -> dict[str, dict[str, Any]]:
-        return {"model": {"dropout": self.dropout}}
 
 
 @dataclass(frozen=True)
 class SetActivation(LiveChange):
+    section, field = "model", "activation"
     activation: str
 
-    def changes(self) -> dict[str, dict[str, Any]]:
-        return {"model": {"activation": self.activation}}
+
+LIVE_CHANGES: tuple[type[LiveChange], ...] = (
+    SetLearningRate, SetWeightDecay, SetL1, SetGradClip, SetEpochs, SetDropout, SetActivation,
+)  # fmt: skip
+LIVE_FIELDS = frozenset((c.section, c.field) for c in LIVE_CHANGES)
+
+
+def live_changes(old: Config, new: Config) -> list[LiveChange]:
+    """The live commands that take `old` to `new`, ignoring fields that need a reset."""
+    return [
+        change(getattr(getattr(new, change.section), change.field))
+        for change in LIVE_CHANGES
+        if getattr(getattr(old, change.section), change.field) != getattr(getattr(new, change.section), change.field)
+    ]
+
+
+def fields_needing_reset(old: Config, new: Config) -> list[str]:
+    """Names of the fields that differ between `old` and `new` and only a reset can apply."""
+    names = []
+    for section in ("data", "model", "train", "probes"):
+        a, b = getattr(old, section), getattr(new, section)
+        for f in dataclasses.fields(a):
+            if (section, f.name) not in LIVE_FIELDS and getattr(a, f.name) != getattr(b, f.name):
+                names.append(f.name)
+    return names
 
 
 Command = Pause | Resume | Step | Stop | Reset | Save | Load | LiveChange

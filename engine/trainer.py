@@ -48,6 +48,9 @@ class Started:
     history: History
     snapshot: Snapshot
     layer_names: tuple[str, ...]
+    sizes: tuple[int, ...]  # units per layer, input to output
+    device: str
+    epoch_fraction: float  # how far into the current epoch (a checkpoint may stop mid-epoch)
 
 
 Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started
@@ -132,8 +135,16 @@ def build_state(config: Config, data: Dataset | None = None, progress: ProgressC
 
 
 class Trainer:
-    def __init__(self, config: Config, data: Dataset | None = None, progress: ProgressCallback | None = None) -> None:
-        self.commands: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
+    def __init__(
+        self,
+        config: Config,
+        data: Dataset | None = None,
+        progress: ProgressCallback | None = None,
+        commands: queue.SimpleQueue[cmd.Command] | None = None,
+    ) -> None:
+        # The window hands in its own queue, so commands can be sent before the data has loaded.
+        self.commands: queue.SimpleQueue[cmd.Command] = commands if commands is not None else queue.SimpleQueue()
+        self.progress = progress  # download progress, for the first load and for resets to a new dataset
         self.snapshot_weights = False  # the network graph wants weight copies in snapshots
         self.prober = Prober(config.probes.bins)
         self.state = build_state(config, data, progress)
@@ -347,9 +358,9 @@ class Trainer:
         s.config = new
         return new
 
-    def reset(self, config: Config, progress: ProgressCallback | None = None) -> None:
+    def reset(self, config: Config) -> None:
         """A fresh model on `config` (the data reloads only if the dataset changed)."""
-        state = build_state(config, self.state.data, progress)
+        state = build_state(config, self._reusable_data(config), self.progress)
         previous, self.state = self.state, state
         try:
             self.prober.reset()
@@ -359,6 +370,10 @@ class Trainer:
             raise
         self.mode = "paused"
         self._pending_steps = 0
+
+    def _reusable_data(self, config: Config) -> Dataset | None:
+        """The loaded data, unless `config` asks for different data (another set, noise, size...)."""
+        return self.state.data if config.data == self.config.data else None
 
     def save(self, path: str) -> None:
         from engine.checkpoint import save_checkpoint
@@ -384,7 +399,15 @@ class Trainer:
         return kind
 
     def _started(self) -> Started:
-        return Started(self.config, copy.deepcopy(self.history), self.inspect(), tuple(layer_names(self.model)))
+        return Started(
+            self.config,
+            copy.deepcopy(self.history),
+            self.inspect(),
+            tuple(layer_names(self.model)),
+            tuple(self.model.sizes),
+            str(self.state.device),
+            self.state.step_in_epoch / self.state.batches_per_epoch,
+        )
 
     def _handle(self, command: cmd.Command) -> Iterator[Event]:
         try:

@@ -1,0 +1,65 @@
+"""Start the window: pick the first configuration, build the session and the main window."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+import pyqtgraph as pg
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from engine import commands as cmd
+from engine.cli import config_from_args
+from engine.config import Config
+from engine.data import is_cached
+from engine.errors import ConfigError
+from gui.main_window import MainWindow, remembered_config
+from gui.session import Session
+
+IMAGE_SETS = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
+# The offline fallback trains well in a minute: d2l's net, with smaller batches for 1,347 images.
+OFFLINE_FALLBACK = {"data": {"name": "digits"}, "train": {"batch_size": 32, "epochs": 20}}
+
+
+def initial_config(args: argparse.Namespace, remembered: Config | None) -> tuple[Config, str]:
+    """The options given on the command line over the last session's settings (or d2l's
+    defaults). An image set that is not on disk gives way to the offline digits set, unless
+    the user asked for it by name: then it downloads, with a progress bar."""
+    base = remembered or Config()
+    note = ""
+    if args.dataset is None and base.data.name in IMAGE_SETS and not is_cached(base.data.name, args.data_dir or base.data.data_dir):
+        note = f"{IMAGE_SETS[base.data.name]} is not downloaded yet: opened on the offline digits set. Choose it and press Reset to download it."
+        base = base.with_changes(**OFFLINE_FALLBACK)
+    try:
+        return config_from_args(args, base), note
+    except ConfigError:  # remembered settings that clash with the options: the options win
+        return config_from_args(args, Config()), note
+
+
+def make_application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("MLP Lab")
+    app.setOrganizationName("mlp-lab")
+    pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+    return app  # type: ignore[return-value]
+
+
+def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    app = make_application()
+    settings = QSettings()
+    config, note = initial_config(args, remembered_config(settings))
+    session = Session()
+    window = MainWindow(session, settings, config, note)
+    window.show()
+    session.open(config, start=args.start)
+    if args.load:
+        session.send(cmd.Load(args.load))
+    # Ctrl+C in the terminal closes the window properly: Python sees signals only between
+    # Qt events, so a timer gives it a chance now and then.
+    signal.signal(signal.SIGINT, lambda *_: window.close())
+    heartbeat = QTimer(interval=200)
+    heartbeat.timeout.connect(lambda: None)
+    heartbeat.start()
+    return app.exec()

@@ -1,0 +1,44 @@
+"""The divergence banner: what happened, and one-click remedies."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+
+class DivergenceBanner(QFrame):
+    lower_lr = Signal()
+    clip_gradients = Signal()
+    reset = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("divergenceBanner")
+        self.setStyleSheet("#divergenceBanner { background:#f8d7da; border:1px solid #f1aeb5; border-radius:4px }"
+                           "#divergenceBanner QLabel { color:#58151c }")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.lower_lr_button = QPushButton("Lower learning rate ×0.1")
+        self.clip_button = QPushButton("Clip gradients at 1")
+        self.reset_button = QPushButton("Reset")
+        self.dismiss_button = QPushButton("Dismiss")
+        buttons = QHBoxLayout()
+        for button in (self.lower_lr_button, self.clip_button, self.reset_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.dismiss_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self.lower_lr_button.clicked.connect(self.lower_lr)
+        self.clip_button.clicked.connect(self.clip_gradients)
+        self.reset_button.clicked.connect(self.reset)
+        self.dismiss_button.clicked.connect(self.hide)
+        self.hide()
+
+    def show_message(self, message: str) -> None:
+        self.message.setText(
+            f"<b>Training paused: it diverged.</b> {message} "
+            "It stays paused until you press Start; a smaller init scale needs Reset."
+        )
+        self.show()

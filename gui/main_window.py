@@ -1,0 +1,360 @@
+"""The main window: docks, menus, transport, dialogs. No training logic lives here:
+it turns user actions into commands for the session and session ticks into redraws."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyqtgraph.exporters
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import commands as cmd
+from engine.config import Config
+from engine.errors import ConfigError
+from engine.stats import Diverged
+from gui.background import BackgroundJobs
+from gui.banner import DivergenceBanner
+from gui.panels.controls import ControlsPanel
+from gui.panels.curves import CurvesPanel, history_csv
+from gui.panels.histograms import HistogramsPanel
+from gui.session import Session
+
+CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
+FAILURE_TITLES = {
+    "Load": "Could not open the checkpoint",
+    "Save": "Could not save the checkpoint",
+    "Reset": "Could not reset",
+}
+
+
+def remembered_config(settings: QSettings) -> Config | None:
+    """The settings of the last session, or None if there are none (or they no longer fit)."""
+    text = settings.value("config")
+    if not text:
+        return None
+    try:
+        return Config.from_dict(json.loads(str(text)))
+    except (ValueError, ConfigError):
+        return None
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session, settings: QSettings, config: Config, note: str = "") -> None:
+        super().__init__()
+        self.session = session
+        self.settings = settings
+        self.jobs = BackgroundJobs(self)
+        self.setWindowTitle("MLP Lab")
+        self.controls = ControlsPanel()
+        self.controls.set_config(config)
+        self.controls.set_active(config)
+        self.curves = CurvesPanel()
+        self.histograms = HistogramsPanel()
+        self.banner = DivergenceBanner()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.banner)
+        column.addWidget(self.curves, 1)
+        self.setCentralWidget(central)
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_dock("controls", "Controls", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("histograms", "Histograms", self.histograms, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._build_actions()
+        self._build_status_bar()
+        self._default_state = self.saveState()
+        self._restore_settings()
+        self._connect()
+        if note:
+            self.statusBar().showMessage(note, 15000)
+        self._update_transport()
+
+    # ------------------------------------------------------------------ building
+    def _add_dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")  # saveState() needs names
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        action.setToolTip(f"{tip or text} ({action.shortcut().toString()})" if shortcut else tip or text)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.start_action = self._action("Start", "Space", self.toggle_training, "Start or pause training")
+        self.step_action = self._action("Step", "Ctrl+Right", self.step, "Train one batch, then pause")
+        self.reset_action = self._action("Reset", "Ctrl+R", self.reset, "A fresh model with the settings shown")
+        self.save_action = self._action("Save checkpoint…", QKeySequence.StandardKey.Save, self.save_checkpoint)
+        self.open_action = self._action("Open checkpoint…", QKeySequence.StandardKey.Open, self.open_checkpoint)
+        self.export_png_action = self._action("Export curves as PNG…", None, self.export_png)
+        self.export_csv_action = self._action("Export curves as CSV…", None, self.export_csv)
+        quit_action = self._action("Quit", QKeySequence.StandardKey.Quit, self.close)
+
+        menu = self.menuBar().addMenu("&File")
+        for action in (self.open_action, self.save_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.export_png_action)
+        menu.addAction(self.export_csv_action)
+        menu.addSeparator()
+        menu.addAction(quit_action)
+        train_menu = self.menuBar().addMenu("&Training")
+        for action in (self.start_action, self.step_action, self.reset_action):
+            train_menu.addAction(action)
+        self.view_menu = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self._action("Restore default layout", None, self.restore_default_layout))
+
+        toolbar = QToolBar("Transport")
+        toolbar.setObjectName("transport")
+        for action in (self.start_action, self.step_action, self.reset_action):
+            toolbar.addAction(action)
+        self.epoch_progress = QProgressBar()
+        self.epoch_progress.setRange(0, 1000)
+        self.epoch_progress.setMaximumWidth(260)
+        self.epoch_progress.setFormat("epoch")
+        toolbar.addSeparator()
+        toolbar.addWidget(self.epoch_progress)
+        self.addToolBar(toolbar)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.state_label = QLabel()
+        self.position_label = QLabel()
+        self.speed_label = QLabel()
+        self.device_label = QLabel()
+        self.download_bar = QProgressBar()
+        self.download_bar.setMaximumWidth(240)
+        self.download_bar.hide()
+        for label in (self.state_label, self.position_label, self.speed_label, self.device_label):
+            label.setMinimumWidth(80)
+            bar.addPermanentWidget(label)
+        bar.addPermanentWidget(self.download_bar)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.started.connect(self._on_started)
+        s.tick.connect(self.redraw)
+        s.mode_changed.connect(self._on_mode)
+        s.diverged.connect(self._on_diverged)
+        s.command_failed.connect(self._on_command_failed)
+        s.failed.connect(self._on_failed)
+        s.saved.connect(lambda path: self.statusBar().showMessage(f"Saved {path}", 8000))
+        s.loaded.connect(lambda path, kind: self.statusBar().showMessage(f"Opened {path} ({kind})", 8000))
+        s.download.connect(self._on_download)
+        self.controls.edited.connect(self._on_edited)
+        self.banner.lower_lr.connect(self._lower_learning_rate)
+        self.banner.clip_gradients.connect(lambda: self._edit_live(train={"clip_grad": 1.0}))
+        self.banner.reset.connect(self.reset)
+        self.jobs.finished.connect(self._on_job_finished)
+
+    # ------------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry) and isinstance(state, QByteArray):
+            self.restoreState(state)
+        else:
+            self.resize(1340, 720)
+            self.resizeDocks([self.docks["controls"]], [330], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["histograms"]], [320], Qt.Orientation.Vertical)
+        self.curves.log_scale.setChecked(self.settings.value("curves/log", False, type=bool))
+
+    def _save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("config", json.dumps(self.controls.config().to_dict()))
+        self.settings.setValue("curves/log", self.curves.log_scale.isChecked())
+        self.settings.sync()
+
+    def restore_default_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for dock in self.docks.values():
+            dock.show()
+
+    def _last_dir(self) -> str:
+        return str(self.settings.value("files/last_dir", str(Path.home())))
+
+    def _remember_dir(self, path: str) -> None:
+        self.settings.setValue("files/last_dir", os.path.dirname(os.path.abspath(path)))
+
+    # ------------------------------------------------------------------ transport
+    def toggle_training(self) -> None:
+        if self.session.mode == "running":
+            self.session.send(cmd.Pause())
+        else:
+            self.banner.hide()
+            self.session.send(cmd.Resume())
+
+    def step(self) -> None:
+        self.session.send(cmd.Step())
+
+    def reset(self) -> None:
+        self.banner.hide()
+        self.session.reset(self.controls.config())
+
+    def _lower_learning_rate(self) -> None:
+        self._edit_live(train={"lr": float(f"{self.controls.lr.value() * 0.1:.3g}")})
+
+    def _edit_live(self, **changes: dict) -> None:
+        """Change live settings as if the user had: the controls show it, the engine applies it."""
+        config = self.controls.config().with_changes(**changes)
+        self.controls.set_config(config)
+        self._on_edited(config)
+
+    def _on_edited(self, config: Config) -> None:
+        if self.session.config is None:
+            return
+        for change in cmd.live_changes(self.session.config, config):
+            self.session.send(change)
+
+    def _update_transport(self) -> None:
+        mode = self.session.mode
+        running = mode == "running"
+        ready = self.session.alive and mode != "loading"
+        self.start_action.setText("Pause" if running else "Start")
+        self.start_action.setEnabled(ready)
+        self.step_action.setEnabled(ready)
+        self.save_action.setEnabled(ready)
+        self.open_action.setEnabled(ready)
+
+    # ------------------------------------------------------------------ files
+    def save_checkpoint(self) -> None:
+        default = os.path.join(self._last_dir(), "mlp-lab.pt")
+        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", default, CHECKPOINT_FILTER)
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".pt"
+        self._remember_dir(path)
+        self.session.send(cmd.Save(path))
+
+    def open_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self._last_dir(), CHECKPOINT_FILTER)
+        if not path:
+            return
+        self._remember_dir(path)
+        self.session.send(cmd.Load(path))
+
+    def export_png(self) -> None:
+        default = os.path.join(self._last_dir(), "curves.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves as PNG", default, "PNG images (*.png)")
+        if not path:
+            return
+        self._remember_dir(path)
+        image = pyqtgraph.exporters.ImageExporter(self.curves.graphics.scene()).export(toBytes=True)
+
+        def write() -> None:
+            if not image.save(path, "PNG"):
+                raise OSError(f"could not write {path}")
+
+        self.jobs.run(f"Exported {path}", write)
+
+    def export_csv(self) -> None:
+        default = os.path.join(self._last_dir(), "curves.csv")
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves as CSV", default, "CSV files (*.csv)")
+        if not path:
+            return
+        self._remember_dir(path)
+        text = history_csv(self.session.history)
+        self.jobs.run(f"Exported {path}", lambda: Path(path).write_text(text, encoding="utf-8"))
+
+    def _on_job_finished(self, description: str, error: str) -> None:
+        if error:
+            QMessageBox.warning(self, "Export failed", error)
+        else:
+            self.statusBar().showMessage(description, 8000)
+
+    # ------------------------------------------------------------------ session events
+    def _on_started(self) -> None:
+        config = self.session.config
+        assert config is not None
+        self.controls.set_config(config)
+        self.controls.set_active(config)
+        self.histograms.set_layers(self.session.layer_names)
+        sizes = "-".join(str(n) for n in self.session.sizes)
+        self.setWindowTitle(f"MLP Lab — {config.data.name} {sizes}")
+        self.redraw()
+
+    def _on_mode(self, mode: str, reason: str) -> None:
+        if self.session.config is not None:
+            self.controls.set_active(self.session.config)
+        if mode == "finished":
+            self.statusBar().showMessage(reason, 10000)
+        self._update_transport()
+
+    def _on_diverged(self, event: Diverged) -> None:
+        self.banner.show_message(event.message)
+        self._update_transport()
+
+    def _on_command_failed(self, command: str, reason: str) -> None:
+        title = FAILURE_TITLES.get(command, "Setting refused")
+        QMessageBox.warning(self, title, reason)
+        if self.session.config is not None and command not in FAILURE_TITLES:
+            self.controls.set_config(self.session.config)  # show what is really in force
+
+    def _on_failed(self, reason: str) -> None:
+        self.download_bar.hide()
+        self.state_label.setText("no model")
+        QMessageBox.warning(self, "Could not load the data", f"{reason}\n\nChoose another dataset and press Reset.")
+        self._update_transport()
+        self.reset_action.setEnabled(True)
+
+    def _on_download(self, name: str, done: int, total: int) -> None:
+        self.download_bar.show()
+        self.download_bar.setRange(0, total if total > 0 else 0)
+        self.download_bar.setValue(min(done, total) if total > 0 else 0)
+        self.download_bar.setFormat(f"downloading {name} %p%")
+        if total and done >= total:
+            self.download_bar.hide()
+
+    # ------------------------------------------------------------------ drawing
+    def redraw(self) -> None:
+        s = self.session
+        if self.curves.isVisible():
+            self.curves.refresh(s.history)
+        if self.histograms.isVisible():
+            self.histograms.refresh(s.snapshots)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        s = self.session
+        self.state_label.setText(s.mode)
+        if s.config is not None:
+            epoch, step, fraction = s.epoch, s.step, s.epoch_fraction
+            self.position_label.setText(f"epochs done {epoch}/{s.config.train.epochs} · step {step}")
+            self.epoch_progress.setValue(round(fraction * 1000))
+            under_way = min(epoch + 1, max(1, s.config.train.epochs))
+            self.epoch_progress.setFormat(f"epoch {under_way}: {fraction:.0%}")
+            self.device_label.setText(f"device {s.device_name}")
+        self.speed_label.setText(f"{s.samples_per_s:,.0f} samples/s" if s.samples_per_s else "")
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_settings()
+        self.session.shutdown()
+        self.jobs.wait()
+        event.accept()

@@ -1,0 +1,255 @@
+"""The controls panel: every setting of the run, and which of them apply live.
+
+The panel edits a Config and says so (`edited`); it sends nothing itself. The
+window turns edits of live fields (lr, L2, L1, clipping, epochs, dropout,
+activation) into commands at once, and the rest wait for Reset, which the
+panel's hint line announces.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.commands import fields_needing_reset
+from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEVICES, INIT_SCHEMES, OPTIMIZERS, Config
+from gui.widgets import LayersEditor, LogSlider
+
+LIVE_MARK = "●"  # green dot beside settings that apply while training
+RESET_MARK = "↻"  # beside settings that need Reset
+TOY_SETS = ("circle", "xor", "gauss", "spiral")
+DATASET_LABELS = {
+    "fashion-mnist": "Fashion-MNIST (28x28)",
+    "mnist": "MNIST (28x28)",
+    "digits": "Digits (8x8, offline)",
+    "circle": "Circle (2-D toy)",
+    "xor": "XOR (2-D toy)",
+    "gauss": "Gaussians (2-D toy)",
+    "spiral": "Spiral (2-D toy)",
+    "polynomial": "Polynomial (regression)",
+    "line": "Noisy line (regression)",
+    "highdim": "200-d linear (regression)",
+}
+EDIT_SETTLE_MS = 150  # a dragged slider sends one change when it rests, not fifty
+
+
+def _label(text: str, live: bool) -> QLabel:
+    mark = f'<span style="color:#2e9d4f">{LIVE_MARK}</span>' if live else f'<span style="color:#c77700">{RESET_MARK}</span>'
+    label = QLabel(f"{text} {mark}")
+    label.setToolTip("applies at once, even while training" if live else "applies when you press Reset")
+    return label
+
+
+class ControlsPanel(QWidget):
+    edited = Signal(object)  # Config: the settings as the panel shows them now
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._base = Config()  # fields the panel does not show come from here
+        self._active = Config()  # the settings in force in the trainer
+        self._settle = QTimer(self, singleShot=True, interval=EDIT_SETTLE_MS)
+        self._settle.timeout.connect(lambda: self.edited.emit(self.config()))
+        self._build()
+        self.set_config(self._base)
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.dataset = QComboBox()
+        for name in DATASET_NAMES:
+            self.dataset.addItem(DATASET_LABELS.get(name, name), name)
+        self.noise = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.5, singleStep=0.05)
+        self.poly_degree = QSpinBox(minimum=1, maximum=20)
+        self.hidden = LayersEditor()
+        self.activation = QComboBox()
+        self.activation.addItems(ACTIVATION_NAMES)
+        self.dropout_on = QCheckBox("on")
+        self.dropout = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.95, singleStep=0.05)
+        self.batch_norm = QCheckBox("between hidden layers")
+        self.init = QComboBox()
+        self.init.addItems(INIT_SCHEMES)
+        self.init_scale = LogSlider(-3, 1)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(OPTIMIZERS)
+        self.lr = LogSlider(-4, 1)
+        self.momentum = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.99, singleStep=0.1)
+        self.weight_decay = LogSlider(-5, 1, allow_zero=True)
+        self.l1 = LogSlider(-6, -1, allow_zero=True)
+        self.clip_grad = LogSlider(-2, 3, allow_zero=True)
+        self.batch_size = QSpinBox(minimum=1, maximum=65536)
+        self.epochs = QSpinBox(minimum=0, maximum=100000)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.device = QComboBox()
+        self.device.addItems(DEVICES)
+
+        data = QFormLayout()
+        data.addRow(_label("Dataset", False), self.dataset)
+        data.addRow(_label("Noise", False), self.noise)
+        data.addRow(_label("Poly features", False), self.poly_degree)
+        model = QFormLayout()
+        model.addRow(_label("Hidden", False), self.hidden)
+        model.addRow(_label("Activation", True), self.activation)
+        dropout_row = QWidget()
+        dropout_layout = QFormLayout(dropout_row)
+        dropout_layout.setContentsMargins(0, 0, 0, 0)
+        dropout_layout.addRow(self.dropout_on, self.dropout)
+        model.addRow(_label("Dropout", True), dropout_row)
+        model.addRow(_label("Batch norm", False), self.batch_norm)
+        model.addRow(_label("Init", False), self.init)
+        model.addRow(_label("Init scale", False), self.init_scale)
+        train = QFormLayout()
+        train.addRow(_label("Learning rate", True), self.lr)
+        train.addRow(_label("L2 (weight decay)", True), self.weight_decay)
+        train.addRow(_label("L1", True), self.l1)
+        train.addRow(_label("Clip grad norm", True), self.clip_grad)
+        train.addRow(_label("Epochs", True), self.epochs)
+        train.addRow(_label("Optimizer", False), self.optimizer)
+        train.addRow(_label("Momentum", False), self.momentum)
+        train.addRow(_label("Batch size", False), self.batch_size)
+        train.addRow(_label("Seed", False), self.seed)
+        train.addRow(_label("Device", False), self.device)
+
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        legend = QLabel(
+            f'<span style="color:#2e9d4f">{LIVE_MARK}</span> applies live &nbsp; '
+            f'<span style="color:#c77700">{RESET_MARK}</span> needs Reset'
+        )
+        inner = QWidget()
+        column = QVBoxLayout(inner)
+        column.setContentsMargins(4, 4, 4, 4)
+        for title, form in (("Data", data), ("Model", model), ("Training", train)):
+            box = QGroupBox(title)
+            box.setLayout(form)
+            column.addWidget(box)
+        column.addWidget(legend)
+        column.addWidget(self.hint)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(inner)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+        for combo in (self.dataset, self.activation, self.init, self.optimizer, self.device):
+            combo.currentIndexChanged.connect(self._changed)
+        for spin in (self.noise, self.poly_degree, self.dropout, self.momentum, self.batch_size, self.epochs, self.seed):
+            spin.valueChanged.connect(self._changed)
+        for check in (self.dropout_on, self.batch_norm):
+            check.toggled.connect(self._changed)
+        for slider in (self.init_scale, self.lr, self.weight_decay, self.l1, self.clip_grad):
+            slider.valueChanged.connect(self._changed)
+        self.hidden.changed.connect(self._changed)
+
+    # ------------------------------------------------------------------ config in and out
+    def config(self) -> Config:
+        """The settings the widgets show (fields without a widget come from the last set_config)."""
+        return self._base.with_changes(
+            data={
+                "name": self.dataset.currentData(),
+                "noise": round(self.noise.value(), 2),
+                "poly_degree": self.poly_degree.value(),
+            },
+            model={
+                "hidden": self.hidden.layers(),
+                "activation": self.activation.currentText(),
+                "dropout": round(self.dropout.value(), 2) if self.dropout_on.isChecked() else 0.0,
+                "batch_norm": self.batch_norm.isChecked(),
+                "init": self.init.currentText(),
+                "init_scale": self.init_scale.value(),
+            },
+            train={
+                "optimizer": self.optimizer.currentText(),
+                "lr": self.lr.value(),
+                "momentum": round(self.momentum.value(), 2),
+                "batch_size": self.batch_size.value(),
+                "epochs": self.epochs.value(),
+                "weight_decay": self.weight_decay.value(),
+                "l1": self.l1.value(),
+                "clip_grad": self.clip_grad.value(),
+                "seed": self.seed.value(),
+                "device": self.device.currentText(),
+            },
+        )
+
+    def set_config(self, config: Config) -> None:
+        """Show `config` in every widget, silently (no `edited`)."""
+        self._base = config
+        widgets = self.findChildren(QWidget)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self.dataset.setCurrentIndex(max(0, self.dataset.findData(config.data.name)))
+            self.noise.setValue(config.data.noise)
+            self.poly_degree.setValue(config.data.poly_degree)
+            self.hidden.setLayers(config.model.hidden)
+            self.activation.setCurrentText(config.model.activation)
+            self.dropout_on.setChecked(config.model.dropout > 0)
+            self.dropout.setValue(config.model.dropout if config.model.dropout > 0 else 0.5)
+            self.batch_norm.setChecked(config.model.batch_norm)
+            self.init.setCurrentText(config.model.init)
+            self.init_scale.setValue(config.model.init_scale)
+            self.optimizer.setCurrentText(config.train.optimizer)
+            self.lr.setValue(config.train.lr)
+            self.momentum.setValue(config.train.momentum)
+            self.batch_size.setValue(config.train.batch_size)
+            self.epochs.setValue(config.train.epochs)
+            self.weight_decay.setValue(config.train.weight_decay)
+            self.l1.setValue(config.train.l1)
+            self.clip_grad.setValue(config.train.clip_grad)
+            self.seed.setValue(config.train.seed)
+            self.device.setCurrentText(config.train.device)
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self._update_enabled()
+        self._update_hint()
+
+    def set_active(self, config: Config) -> None:
+        """The settings now in force in the trainer: the hint compares the panel with them."""
+        self._active = config
+        self._update_hint()
+
+    def pending_reset(self) -> list[str]:
+        return fields_needing_reset(self._active, self.config())
+
+    # ------------------------------------------------------------------ reactions
+    def _changed(self) -> None:
+        self._update_enabled()
+        self._update_hint()
+        self._settle.start()
+
+    def flush(self) -> None:
+        """Emit a pending edit now (e.g. before Reset reads the panel)."""
+        if self._settle.isActive():
+            self._settle.stop()
+            self.edited.emit(self.config())
+
+    def _update_enabled(self) -> None:
+        name = self.dataset.currentData()
+        self.noise.setEnabled(name in TOY_SETS)
+        self.poly_degree.setEnabled(name == "polynomial")
+        self.dropout.setEnabled(self.dropout_on.isChecked())
+        self.momentum.setEnabled(self.optimizer.currentText() == "sgd")
+
+    def _update_hint(self) -> None:
+        pending = self.pending_reset()
+        if pending:
+            names = ", ".join(n.replace("_", " ") for n in pending)
+            self.hint.setText(f"<b>Reset to apply:</b> {names}")
+            self.hint.setStyleSheet("background:#fff3cd; color:#664d03; padding:4px; border-radius:3px")
+        else:
+            self.hint.setText("Settings in force.")
+            self.hint.setStyleSheet("color:#666; padding:4px")

@@ -1,0 +1,138 @@
+"""Loss and accuracy curves: per step (smoothed) and per epoch, train and test, live."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine.stats import History
+
+SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
+TRAIN_COLOUR = "#1f77b4"
+TEST_COLOUR = "#d62728"
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over `window` points (fewer at the start), NaN-safe enough for a plot."""
+    if len(values) == 0:
+        return values
+    window = max(1, min(window, len(values)))
+    sums = np.cumsum(np.insert(values, 0, 0.0))
+    counts = np.minimum(np.arange(1, len(values) + 1), window)
+    starts = np.arange(len(values)) + 1 - counts
+    return (sums[np.arange(1, len(values) + 1)] - sums[starts]) / counts
+
+
+def epoch_arrays(history: History) -> dict[str, np.ndarray]:
+    """Per-epoch columns as float arrays (None becomes NaN)."""
+    def column(name: str) -> np.ndarray:
+        return np.array([np.nan if getattr(e, name) is None else getattr(e, name) for e in history.epochs], dtype=float)
+
+    return {name: column(name) for name in ("epoch", "step", "train_loss", "test_loss", "train_acc", "test_acc")}
+
+
+def history_csv(history: History) -> str:
+    """The curves as CSV: one row per epoch, then the per-step loss."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["epoch", "step", "train_loss", "test_loss", "train_acc", "test_acc", "seconds", "samples_per_s"])
+    for e in history.epochs:
+        writer.writerow([e.epoch, e.step, e.train_loss, e.test_loss, e.train_acc, e.test_acc, e.seconds, e.samples_per_s])
+    writer.writerow([])
+    writer.writerow(["step", "batch_loss", "batch_acc"])
+    for row in zip(history.step_index, history.step_loss, history.step_acc):
+        writer.writerow(row)
+    return out.getvalue()
+
+
+class CurvesPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.loss_plot = self.graphics.addPlot(row=0, col=0, title="Loss")
+        self.acc_plot = self.graphics.addPlot(row=0, col=1, title="Accuracy")
+        self.acc_plot.setXLink(self.loss_plot)
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setLabel("bottom", "step")
+        # One legend serves both plots (same colours); loss falls away from the top right.
+        self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.acc_plot.setYRange(0, 1)
+        faint = pg.mkPen(TRAIN_COLOUR, width=1)
+        faint.setColor(pg.mkColor(TRAIN_COLOUR + "40"))
+        self.items = {
+            "step_loss_raw": self.loss_plot.plot(pen=faint),
+            "step_loss": self.loss_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5), name="train, per batch (smoothed)"),
+            "train_loss": self.loss_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR, name="train, epoch"),
+            "test_loss": self.loss_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR, name="test, epoch"),
+            "step_acc": self.acc_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5)),
+            "train_acc": self.acc_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR),
+            "test_acc": self.acc_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR),
+        }
+        self.no_accuracy = pg.TextItem("regression: no accuracy", color="#888", anchor=(0.5, 0.5))
+        self.acc_plot.addItem(self.no_accuracy)
+        self.no_accuracy.setPos(0, 0.5)
+        self.no_accuracy.hide()
+
+        self.log_scale = QCheckBox("log-scale loss")
+        self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.readout = QLabel("Hover a curve to read it.")
+        self.readout.setMinimumWidth(200)
+        bar = QHBoxLayout()
+        bar.addWidget(self.log_scale)
+        bar.addWidget(self.readout, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.graphics, 1)
+        self._history = History()
+        self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
+
+    def refresh(self, history: History) -> None:
+        """Redraw from `history`, reusing the plot items."""
+        self._history = history
+        steps = np.asarray(history.step_index, dtype=float)
+        step_loss = np.asarray(history.step_loss, dtype=float)
+        step_acc = np.asarray(history.step_acc, dtype=float)
+        window = max(1, SMOOTHING // max(1, history.stride))
+        self.items["step_loss_raw"].setData(steps, step_loss)
+        self.items["step_loss"].setData(steps, moving_average(step_loss, window))
+        epochs = epoch_arrays(history)
+        self.items["train_loss"].setData(epochs["step"], epochs["train_loss"])
+        self.items["test_loss"].setData(epochs["step"], epochs["test_loss"])
+        regression = bool(len(epochs["test_acc"]) > 0 and np.isnan(epochs["test_acc"]).all())
+        self.no_accuracy.setVisible(regression)
+        if regression:
+            for name in ("step_acc", "train_acc", "test_acc"):
+                self.items[name].setData([], [])
+            return
+        self.items["step_acc"].setData(steps, moving_average(step_acc, window))
+        self.items["train_acc"].setData(epochs["step"], epochs["train_acc"])
+        self.items["test_acc"].setData(epochs["step"], epochs["test_acc"])
+
+    def _on_mouse(self, event: tuple[QPointF]) -> None:
+        position = event[0]
+        for plot in (self.loss_plot, self.acc_plot):
+            if plot.sceneBoundingRect().contains(position):
+                x = plot.vb.mapSceneToView(position).x()
+                self.readout.setText(self.describe(x))
+                return
+
+    def describe(self, step: float) -> str:
+        """The hover text: the epoch nearest `step`, and the smoothed batch loss there."""
+        history = self._history
+        if not history.epochs:
+            return ""
+        e = min(history.epochs, key=lambda r: abs(r.step - step))
+        text = f"epoch {e.epoch} (step {e.step}): train loss {e.train_loss:.4g}, test loss {e.test_loss:.4g}"
+        if e.train_acc is not None and e.test_acc is not None:
+            text += f", train acc {e.train_acc:.3f}, test acc {e.test_acc:.3f}"
+        if history.step_index:
+            i = int(np.clip(np.searchsorted(history.step_index, step), 0, len(history.step_index) - 1))
+            text += f" · batch loss at step {history.step_index[i]}: {history.step_loss[i]:.4g}"
+        return text

@@ -1,0 +1,162 @@
+"""Per-layer histograms of activations, gradients and weights, and how they evolve.
+
+Five live histograms for the chosen layer, plus an "over time" heatmap: one
+column per probe, one row per value bin, brightness = share of the values. The
+engine keeps each histogram's range fixed unless the values outgrow it, and the
+heatmap re-bins older columns onto the newest range so columns stay comparable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
+
+LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
+HEATMAP_FLOOR = -4  # log10 of the smallest share that gets a colour
+KIND_COLOURS = {"pre": "#9467bd", "act": "#2ca02c", "act_grad": "#ff7f0e", "weight": "#1f77b4", "weight_grad": "#d62728"}
+
+
+def rebin(hist: Histogram, lo: float, hi: float, bins: int) -> np.ndarray:
+    """`hist`'s counts moved onto `bins` bins over [lo, hi] (each old bin goes where its centre falls)."""
+    edges = hist.edges
+    centres = (edges[:-1] + edges[1:]) / 2
+    counts, _ = np.histogram(np.clip(centres, lo, hi), bins=bins, range=(lo, hi), weights=hist.counts)
+    return counts
+
+
+def over_time(snapshots: Sequence[Snapshot], layer: int, kind: str) -> tuple[np.ndarray, float, float, list[int]] | None:
+    """(image with one row per probe and one column per bin, lo, hi, steps): each row holds
+    the share of that probe's values in each bin."""
+    hists = [(s.step, s.layers[layer].histograms.get(kind)) for s in snapshots if layer < len(s.layers)]
+    hists = [(step, h) for step, h in hists if h is not None]
+    if not hists:
+        return None
+    lo = min(h.lo for _, h in hists)
+    hi = max(h.hi for _, h in hists)
+    bins = len(hists[-1][1].counts)
+    image = np.array([rebin(h, lo, hi, bins) for _, h in hists], dtype=float)
+    totals = image.sum(axis=1, keepdims=True)
+    image = np.divide(image, totals, out=np.zeros_like(image), where=totals > 0)
+    return image, lo, hi, [step for step, _ in hists]
+
+
+def layer_summary(probe: LayerProbe) -> str:
+    parts = [
+        f"‖W‖ {probe.weight_norm:.3g}",
+        f"‖∇W‖ {probe.grad_norm:.3g}",
+        f"update/weight {probe.update_ratio:.2g}",
+        f"activation mean {probe.act_mean:.3g} ± {probe.act_std:.3g}",
+    ]
+    if probe.dead_fraction is not None:
+        parts.append(f"dead ReLUs {probe.dead_fraction:.0%}")
+    if probe.saturated_fraction is not None:
+        parts.append(f"saturated {probe.saturated_fraction:.0%}")
+    return " · ".join(parts)
+
+
+class HistogramsPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer = QComboBox()
+        self.layer.setToolTip("The Linear layer whose values are shown")
+        self.layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.log_counts = QCheckBox("log counts")
+        self.heatmap_kind = QComboBox()
+        for kind in HISTOGRAM_KINDS:
+            self.heatmap_kind.addItem(HISTOGRAM_TITLES[kind], kind)
+        self.heatmap_kind.setCurrentIndex(HISTOGRAM_KINDS.index("act"))
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Layer"))
+        bar.addWidget(self.layer)
+        bar.addWidget(self.log_counts)
+        bar.addStretch(1)
+        bar.addWidget(QLabel("Over time:"))
+        bar.addWidget(self.heatmap_kind)
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.plots: dict[str, pg.PlotItem] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for i, kind in enumerate(LIVE_KINDS):
+            plot = self.graphics.addPlot(row=i // 3, col=i % 3, title=HISTOGRAM_TITLES[kind])
+            plot.hideButtons()
+            plot.setMouseEnabled(x=False, y=False)
+            colour = KIND_COLOURS[kind]
+            self.curves[kind] = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(colour), brush=pg.mkBrush(colour + "80"))
+            self.plots[kind] = plot
+        self.heatmap_plot = self.graphics.addPlot(row=1, col=2, title="over time")
+        self.heatmap_plot.setLabel("bottom", "step")
+        self.heatmap = pg.ImageItem(axisOrder="row-major")
+        self.heatmap.setColorMap(pg.colormap.get("viridis"))
+        self.heatmap_plot.addItem(self.heatmap)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.graphics, 1)
+        self._snapshots: Sequence[Snapshot] = ()
+        self.layer.currentIndexChanged.connect(lambda _: self.refresh(self._snapshots))
+        self.heatmap_kind.currentIndexChanged.connect(lambda _: self.refresh(self._snapshots))
+        self.log_counts.toggled.connect(self._set_log)
+
+    def set_layers(self, names: Sequence[str]) -> None:
+        """A new model: list its layers, keeping the choice when the count is unchanged."""
+        keep = self.layer.currentIndex()
+        self.layer.blockSignals(True)
+        self.layer.clear()
+        self.layer.addItems(list(names))
+        self.layer.setCurrentIndex(keep if 0 <= keep < len(names) else 0)
+        self.layer.blockSignals(False)
+
+    def select_layer(self, index: int) -> None:
+        self.layer.setCurrentIndex(index)
+
+    def _set_log(self, on: bool) -> None:
+        for plot in self.plots.values():
+            plot.setLogMode(y=on)
+        self.refresh(self._snapshots)
+
+    def refresh(self, snapshots: Sequence[Snapshot]) -> None:
+        """Redraw from the probes kept so far (the last is the newest)."""
+        self._snapshots = snapshots
+        index = self.layer.currentIndex()
+        if not snapshots or index < 0 or index >= len(snapshots[-1].layers):
+            return
+        probe = snapshots[-1].layers[index]
+        self.summary.setText(f"{probe.name} at step {snapshots[-1].step}: {layer_summary(probe)}")
+        for kind, curve in self.curves.items():
+            hist = probe.histograms.get(kind)
+            if hist is None:
+                curve.setData([], [])
+                self.plots[kind].setTitle(f"{HISTOGRAM_TITLES[kind]} (none yet)")
+                continue
+            counts = hist.counts.astype(float)
+            if self.log_counts.isChecked():
+                counts = counts + 1  # log of an empty bin
+            curve.setData(hist.edges, counts)
+            title = HISTOGRAM_TITLES[kind]
+            if hist.nonfinite:
+                title += f' <span style="color:#d62728">({hist.nonfinite} NaN/Inf)</span>'
+            self.plots[kind].setTitle(title)
+        self._refresh_heatmap(index)
+
+    def _refresh_heatmap(self, layer: int) -> None:
+        kind = self.heatmap_kind.currentData()
+        result = over_time(self._snapshots, layer, kind)
+        if result is None:
+            self.heatmap.clear()
+            return
+        image, lo, hi, steps = result
+        # Shares span decades (a spike at 0 beside long tails): colour by log10 of the share.
+        shade = np.log10(np.maximum(image, 10.0**HEATMAP_FLOOR))
+        self.heatmap.setImage(shade.T, autoLevels=False, levels=(HEATMAP_FLOOR, 0.0))
+        first, last = steps[0], max(steps[-1], steps[0] + 1)
+        self.heatmap.setRect(first, lo, last - first, hi - lo)
+        self.heatmap_plot.setTitle(f"{HISTOGRAM_TITLES[kind]} over time")

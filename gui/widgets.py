@@ -1,0 +1,165 @@
+"""Small input widgets that Qt lacks: a log-scale slider and a hidden-layers editor."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDoubleValidator
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def format_number(value: float) -> str:
+    return "0" if value == 0 else f"{value:.3g}"
+
+
+class LogSlider(QWidget):
+    """A slider over decades (10^lo .. 10^hi), optionally with 0 as its first notch, and a
+    text box for an exact value. Learning rates and L2 strengths live on a log scale."""
+
+    valueChanged = Signal(float)  # user edits only; setValue() is silent
+
+    def __init__(self, lo_exp: int, hi_exp: int, allow_zero: bool = False, steps_per_decade: int = 4, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lo, self._hi = lo_exp, hi_exp
+        self._allow_zero = allow_zero
+        self._steps = steps_per_decade
+        self._value = 0.0 if allow_zero else 10.0**lo_exp
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, (hi_exp - lo_exp) * steps_per_decade + (1 if allow_zero else 0))
+        self.edit = QLineEdit()
+        self.edit.setFixedWidth(64)
+        validator = QDoubleValidator(0.0 if allow_zero else 10.0**lo_exp, 10.0**hi_exp, 12)
+        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+        self.edit.setValidator(validator)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.edit)
+        self.slider.valueChanged.connect(self._on_slider)
+        self.edit.editingFinished.connect(self._on_text)
+        self.setValue(self._value)
+
+    def value(self) -> float:
+        return self._value
+
+    def setValue(self, value: float) -> None:
+        self._value = float(value)
+        self.slider.blockSignals(True)
+        self.slider.setValue(self._position(self._value))
+        self.slider.blockSignals(False)
+        self.edit.setText(format_number(self._value))
+
+    def _position(self, value: float) -> int:
+        offset = 1 if self._allow_zero else 0
+        if value <= 0:
+            return 0
+        exp = min(max(math.log10(value), self._lo), self._hi)
+        return offset + round((exp - self._lo) * self._steps)
+
+    def _value_at(self, position: int) -> float:
+        if self._allow_zero:
+            if position == 0:
+                return 0.0
+            position -= 1
+        return float(f"{10.0 ** (self._lo + position / self._steps):.3g}")
+
+    def _on_slider(self, position: int) -> None:
+        self._value = self._value_at(position)
+        self.edit.setText(format_number(self._value))
+        self.valueChanged.emit(self._value)
+
+    def _on_text(self) -> None:
+        try:
+            value = float(self.edit.text())
+        except ValueError:
+            self.edit.setText(format_number(self._value))
+            return
+        if value != self._value:
+            self.setValue(value)
+            self.valueChanged.emit(self._value)
+
+
+class LayersEditor(QWidget):
+    """Hidden layer sizes as spin boxes (four to a row), with buttons to add and remove layers."""
+
+    changed = Signal()
+    MAX_LAYERS = 12
+    COLUMNS = 4
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._boxes: list[QSpinBox] = []
+        self.add_button = QToolButton(text="+")
+        self.add_button.setToolTip("Add a hidden layer")
+        self.remove_button = QToolButton(text="−")
+        self.remove_button.setToolTip("Remove the last hidden layer (none left: softmax regression)")
+        self.summary = QLabel()
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.remove_button)
+        buttons.addWidget(self.add_button)
+        buttons.addWidget(self.summary, 1)
+        self._grid = QGridLayout()
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(buttons)
+        layout.addLayout(self._grid)
+        self.add_button.clicked.connect(self._add_clicked)
+        self.remove_button.clicked.connect(self._remove_clicked)
+        self._update_buttons()
+
+    def layers(self) -> tuple[int, ...]:
+        return tuple(box.value() for box in self._boxes)
+
+    def setLayers(self, sizes: tuple[int, ...]) -> None:
+        while self._boxes:
+            self._drop_last()
+        for size in sizes:
+            self._append(size)
+        self._update_buttons()
+
+    def _append(self, size: int) -> None:
+        box = QSpinBox()
+        box.setRange(1, 4096)
+        box.setValue(size)
+        box.setToolTip(f"Neurons in hidden layer {len(self._boxes) + 1}")
+        box.valueChanged.connect(self.changed)
+        index = len(self._boxes)
+        self._grid.addWidget(box, index // self.COLUMNS, index % self.COLUMNS)
+        self._boxes.append(box)
+
+    def _drop_last(self) -> None:
+        box = self._boxes.pop()
+        self._grid.removeWidget(box)
+        box.deleteLater()
+
+    def _add_clicked(self) -> None:
+        self._append(self._boxes[-1].value() if self._boxes else 64)
+        self._update_buttons()
+        self.changed.emit()
+
+    def _remove_clicked(self) -> None:
+        if self._boxes:
+            self._drop_last()
+            self._update_buttons()
+            self.changed.emit()
+
+    def _update_buttons(self) -> None:
+        self.add_button.setEnabled(len(self._boxes) < self.MAX_LAYERS)
+        self.remove_button.setEnabled(bool(self._boxes))
+        n = len(self._boxes)
+        self.summary.setText("no hidden layer" if n == 0 else f"{n} hidden layer{'s' if n > 1 else ''}")

@@ -1,0 +1,80 @@
+"""The training worker: builds a Trainer and iterates its generator in a QThread.
+
+The GUI thread never trains, loads or downloads: all of that happens here. Events
+leave in batches, at most about 30 a second while training runs flat out, so the
+GUI thread spends its time drawing rather than unpacking signals.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from engine import commands as cmd
+from engine.config import Config
+from engine.errors import DataError, EngineError
+from engine.stats import Snapshot, StepReport
+from engine.trainer import Trainer
+
+FLUSH_INTERVAL_S = 1 / 30
+
+
+class TrainingWorker(QObject):
+    events = Signal(object)  # list of engine events, oldest first
+    failed = Signal(str)  # the trainer could not be built (bad data, cancelled download): why
+    download = Signal(str, int, int)  # file name, bytes done, bytes total (0 if unknown)
+    finished = Signal()
+
+    def __init__(self, config: Config, commands: queue.SimpleQueue[cmd.Command], start: bool, snapshot_weights: bool) -> None:
+        super().__init__()
+        self._config = config
+        self._commands = commands
+        self._start = start
+        self._snapshot_weights = snapshot_weights
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Thread-safe: abandon a download in progress (the Stop command ends training)."""
+        self._cancelled.set()
+
+    def _report_download(self, name: str, done: int, total: int) -> None:
+        if self._cancelled.is_set():
+            raise DataError("the download was cancelled")
+        self.download.emit(name, done, total)
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            try:
+                trainer = Trainer(self._config, progress=self._report_download, commands=self._commands)
+            except EngineError as exc:
+                self.failed.emit(str(exc))
+                return
+            trainer.snapshot_weights = self._snapshot_weights
+            self._pump(trainer)
+        except Exception as exc:  # a bug must reach the user, not end the thread in silence
+            traceback.print_exc()
+            self.failed.emit(f"internal error in the training thread: {exc!r}")
+        finally:
+            self.finished.emit()
+
+    def _pump(self, trainer: Trainer) -> None:
+        pending: list[object] = []
+        last_flush = time.perf_counter()
+        for event in trainer.run(start=self._start, stop_when_finished=False):
+            pending.append(event)
+            now = time.perf_counter()
+            # Steps and snapshots wait for the next flush; anything else (an epoch, a state
+            # change, a save) goes at once, and so does everything when training stops
+            # advancing, since the generator may then block on the command queue.
+            routine = isinstance(event, (StepReport, Snapshot))
+            if not routine or trainer.mode != "running" or now - last_flush >= FLUSH_INTERVAL_S:
+                self.events.emit(pending)
+                pending = []
+                last_flush = now
+        if pending:
+            self.events.emit(pending)

@@ -1,0 +1,55 @@
+"""Fixtures that build the real window on a real session, offscreen, with private settings."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from engine.config import Config
+from gui.app import make_application
+from gui.main_window import MainWindow
+from gui.session import Session
+
+WAIT_MS = 20000
+
+
+def digits_config(**train) -> Config:
+    """A quick run: digits, one small hidden layer, small batches."""
+    return Config().with_changes(
+        data={"name": "digits"},
+        model={"hidden": (32,), "init": "he", "init_scale": 1.0},
+        train={"batch_size": 32, "epochs": 50, **train},
+        probes={"every": 5},
+    )
+
+
+@pytest.fixture
+def settings(tmp_path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """Build windows on demand; each opens its session on the given config and waits for the model."""
+    make_application()
+    made: list[MainWindow] = []
+
+    def make(config: Config | None = None, start: bool = False) -> MainWindow:
+        config = config or digits_config()
+        session = Session()
+        window = MainWindow(session, settings, config)
+        qtbot.addWidget(window)
+        window.show()
+        with qtbot.waitSignal(session.started, timeout=WAIT_MS):
+            session.open(config, start=start)
+        made.append(window)
+        qtbot.waitUntil(lambda: session.mode == ("running" if start else "paused"), timeout=WAIT_MS)
+        return window
+
+    yield make
+    for window in made:
+        window.close()
+
+
+def wait_for(qtbot, condition, timeout: int = WAIT_MS) -> None:
+    qtbot.waitUntil(condition, timeout=timeout)

@@ -1,0 +1,221 @@
+"""The real window, driven as a user would: offscreen, with the real engine underneath."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from engine.config import Config
+from gui.main_window import remembered_config
+from tests.gui.conftest import WAIT_MS, digits_config, wait_for
+
+
+@pytest.fixture
+def warnings(monkeypatch) -> list[tuple[str, str]]:
+    """Message boxes are recorded instead of shown (a modal box would block the test)."""
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append((title, text)))
+    return shown
+
+
+def test_title_and_a_model_ready(make_window):
+    window = make_window()
+    assert "MLP Lab" in window.windowTitle() and "64-32-10" in window.windowTitle()
+    assert window.session.mode == "paused"
+    assert [e.epoch for e in window.session.history.epochs] == [0]
+
+
+def test_training_draws_curves_and_histograms(qtbot, make_window):
+    window = make_window()
+    qtbot.keyClick(window, " ")  # Space starts training
+    wait_for(qtbot, lambda: len(window.session.history.epochs) >= 3 and len(window.session.snapshots) >= 3)
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: window.session.mode == "paused")
+    window.redraw()
+    history = window.session.history
+    x, y = window.curves.items["test_loss"].getData()
+    assert list(x) == [e.step for e in history.epochs]
+    np.testing.assert_allclose(y, [e.test_loss for e in history.epochs])
+    _, acc = window.curves.items["test_acc"].getData()
+    assert acc[-1] > acc[0], "accuracy must rise while digits trains"
+    assert len(window.curves.items["step_loss"].getData()[0]) == len(history.step_index) > 10
+
+    probe = window.session.snapshot.layers[0]
+    edges, counts = window.histograms.curves["act"].getData()
+    hist = probe.histograms["act"]
+    np.testing.assert_array_equal(counts, hist.counts)
+    np.testing.assert_array_equal(edges, hist.edges)
+    rows, remainder = divmod(int(counts.sum()) + hist.nonfinite, 32)
+    assert remainder == 0 and rows in (32, 1347 % 32), "every activation of the batch (32 units) is counted once"
+    image = window.histograms.heatmap.image
+    assert image is not None and image.shape[1] == len(window.session.snapshots)
+
+
+def test_live_changes_reach_the_engine_while_training(qtbot, make_window):
+    window = make_window(start=True)
+    controls = window.controls
+    wait_for(qtbot, lambda: window.session.mode == "running")
+    controls.dropout_on.setChecked(True)
+    controls.dropout.setValue(0.3)
+    controls.weight_decay.setValue(0.01)
+    controls.weight_decay.valueChanged.emit(0.01)
+    controls.activation.setCurrentText("tanh")
+    wait_for(qtbot, lambda: window.session.config.model.activation == "tanh")
+    wait_for(qtbot, lambda: window.session.config.model.dropout == 0.3 and window.session.config.train.weight_decay == 0.01)
+    assert window.session.mode == "running", "live settings must not stop training"
+    step_then = window.session.snapshot.step
+    wait_for(qtbot, lambda: window.session.snapshot.step > step_then + 10)
+    probe = window.session.snapshot.layers[0]
+    assert probe.dead_fraction is None and probe.saturated_fraction is not None, "the model now runs tanh"
+    assert "Settings in force" in controls.hint.text()
+
+
+def test_reset_fields_wait_for_reset_and_say_so(qtbot, make_window):
+    window = make_window()
+    window.controls.hidden.add_button.click()
+    window.controls.init.setCurrentText("xavier")
+    assert "Reset to apply" in window.controls.hint.text() and "hidden" in window.controls.hint.text()
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    assert window.session.sizes == (64, 32, 32, 10)
+    assert window.session.config.model.init == "xavier"
+    assert "Settings in force" in window.controls.hint.text()
+
+
+def test_pause_step_and_reset(qtbot, make_window):
+    window = make_window(start=True)
+    wait_for(qtbot, lambda: window.session.step > 20)
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: window.session.mode == "paused")
+    qtbot.wait(100)
+    paused_at = window.session.step
+    qtbot.wait(200)
+    assert window.session.step == paused_at, "paused means no step"
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == paused_at + 1)
+    assert window.session.snapshot.step == paused_at + 1, "a single step is always probed"
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    assert window.session.step == 0 and len(window.session.history.epochs) == 1
+    assert window.session.mode == "paused"
+
+
+def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, tmp_path):
+    config = digits_config().with_changes(model={"hidden": (24, 12), "activation": "tanh"}, train={"lr": 0.05})
+    window = make_window(config, start=True)
+    wait_for(qtbot, lambda: len(window.session.history.epochs) >= 3)
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: window.session.mode == "paused")
+    path = tmp_path / "run.pt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(window.session.saved, timeout=WAIT_MS):
+        window.save_action.trigger()
+    saved_epochs = [e.test_loss for e in window.session.history.epochs]
+    saved_step = window.session.step
+    saved = torch.load(path, weights_only=True)
+    assert saved["config"]["model"]["hidden"] == [24, 12]
+
+    # Change everything, then open the file: the architecture, settings and curves come back.
+    window.controls.set_config(digits_config())
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    assert window.session.sizes == (64, 32, 10)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.open_action.trigger()
+    assert window.session.sizes == (64, 24, 12, 10)
+    assert [e.test_loss for e in window.session.history.epochs] == saved_epochs
+    assert window.session.step == saved_step and window.session.history.epochs[-1].step <= saved_step
+    assert window.controls.hidden.layers() == (24, 12)
+    assert window.controls.activation.currentText() == "tanh"
+    assert window.controls.lr.value() == 0.05
+    assert window.settings.value("files/last_dir") == str(tmp_path)
+
+
+def test_a_bad_file_is_refused_with_a_message_and_changes_nothing(qtbot, make_window, monkeypatch, tmp_path, warnings):
+    window = make_window()
+    before = (window.session.config, window.session.sizes, len(window.session.history.epochs))
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"\x80\x04 this is not a checkpoint")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    with qtbot.waitSignal(window.session.command_failed, timeout=WAIT_MS):
+        window.open_action.trigger()
+    assert len(warnings) == 1
+    title, text = warnings[0]
+    assert title == "Could not open the checkpoint" and "not a readable checkpoint" in text
+    assert (window.session.config, window.session.sizes, len(window.session.history.epochs)) == before
+    # still usable: one step trains
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+
+
+def test_divergence_pauses_with_a_banner_and_the_app_stays_usable(qtbot, make_window, warnings):
+    config = digits_config().with_changes(
+        model={"hidden": (64, 64, 64, 64), "activation": "identity", "init": "normal", "init_scale": 1.0},
+        train={"lr": 10.0},
+    )
+    window = make_window(config)
+    with qtbot.waitSignal(window.session.diverged, timeout=WAIT_MS):
+        window.start_action.trigger()
+    wait_for(qtbot, lambda: window.session.mode == "diverged")
+    assert window.banner.isVisible() and "learning rate" in window.banner.message.text()
+    assert window.start_action.text() == "Start" and window.start_action.isEnabled()
+    window.banner.lower_lr_button.click()
+    wait_for(qtbot, lambda: window.session.config.train.lr == pytest.approx(1.0))
+    assert window.controls.lr.value() == pytest.approx(1.0), "the control shows the lowered rate"
+    assert warnings == [], "divergence is a banner, not an error box"
+
+
+def test_closing_mid_training_stops_the_worker_quickly(qtbot, make_window):
+    window = make_window(start=True)
+    wait_for(qtbot, lambda: window.session.step > 5)
+    thread = window.session._thread
+    began = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - began < 2.0
+    assert thread.isFinished() and not window.session.alive
+
+
+def test_exports_write_png_and_csv(qtbot, make_window, monkeypatch, tmp_path):
+    window = make_window(start=True)
+    wait_for(qtbot, lambda: len(window.session.history.epochs) >= 2)
+    png, csv_path = tmp_path / "curves.png", tmp_path / "curves.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(png), ""))
+    with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as png_done:
+        window.export_png_action.trigger()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(csv_path), ""))
+    with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as csv_done:
+        window.export_csv_action.trigger()
+    assert png_done.args[1] == "" and csv_done.args[1] == ""
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].startswith("epoch,step,train_loss") and len(rows) > 3
+
+
+def test_settings_and_layout_are_remembered(qtbot, make_window, settings):
+    window = make_window()
+    window.controls.lr.setValue(0.3)
+    window.docks["histograms"].hide()
+    window.close()
+    remembered = remembered_config(settings)
+    assert remembered is not None and remembered.train.lr == 0.3
+    again = make_window(remembered)
+    assert again.controls.lr.value() == 0.3
+    assert not again.docks["histograms"].isVisible()
+
+
+def test_first_launch_falls_back_to_digits_when_fashion_mnist_is_missing():
+    from engine.cli import build_parser
+    from gui.app import initial_config
+
+    config, note = initial_config(build_parser().parse_args([]), None)
+    assert config.data.name == "digits" and "not downloaded" in note
+    assert config.model.hidden == (256,) and config.train.lr == 0.1, "otherwise d2l's settings"
+    asked, note = initial_config(build_parser().parse_args(["--dataset", "fashion-mnist"]), None)
+    assert asked.data.name == "fashion-mnist" and note == "", "asked by name: it downloads"
+    given, _ = initial_config(build_parser().parse_args(["--lr", "0.5"]), Config().with_changes(data={"name": "xor"}))
+    assert given.data.name == "xor" and given.train.lr == 0.5, "options apply over the remembered settings"
