@@ -45,8 +45,8 @@ class Prober:
     def histogram(self, key: tuple[int, str], values: torch.Tensor) -> Histogram:
         values = values.detach().reshape(-1).float()
         finite_mask = torch.isfinite(values)
-        finite = values[finite_mask]
-        nonfinite = values.numel() - finite.numel()
+        nonfinite = values.numel() - int(finite_mask.sum())
+        finite = values[finite_mask] if nonfinite else values  # the copy only when there is something to drop
         lo, hi = self._sticky_range(key, finite)
         counts = torch.histc(finite, bins=self.bins, min=lo, max=hi) if finite.numel() else torch.zeros(self.bins)
         return Histogram(counts.cpu().numpy().astype("int64"), lo, hi, int(nonfinite))

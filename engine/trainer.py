@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import queue
 import time
 from collections.abc import Iterator
@@ -54,6 +55,15 @@ class Started:
 
 
 Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started
+
+
+def leave_cores_for_others(reserved: int = 1) -> int:
+    """Let torch's CPU kernels use every core but `reserved`, and return how many they use.
+    With a window open, its GUI thread needs a core of its own to stay responsive: on a
+    two-core machine, two busy torch threads made the window stutter (see benchmarks/)."""
+    threads = max(1, (os.cpu_count() or 1) - reserved)
+    torch.set_num_threads(threads)
+    return threads
 
 
 def resolve_device(name: str) -> torch.device:
@@ -266,7 +276,8 @@ class Trainer:
         model = s.model
         started = time.perf_counter()
         x, y = self._next_batch()
-        model.train()
+        if not model.training:
+            model.train()
         record = ForwardRecord([], []) if probe else None
         out = model(x, record)
         loss = self._loss(out, y)
@@ -277,16 +288,17 @@ class Trainer:
         objective.backward()
         params = [p for p in model.parameters() if p.grad is not None]
         if cfg.clip_grad > 0:
-            grad_norm = torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)
+            norms = [torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)]
         else:
-            grad_norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))
+            norms = torch._foreach_norm([p.grad for p in params])  # one call for all; summed below
         correct = (out.argmax(1) == y).sum() if s.data.is_classification else torch.zeros((), device=out.device)
-        loss_value, grad_value, correct_value = torch.stack([loss.detach(), grad_norm, correct.float()]).tolist()
+        # One device-to-host copy per step: the loss, the hits and the gradient norms together.
+        loss_value, correct_value, *norm_values = torch.stack([loss.detach(), correct.float(), *norms]).tolist()
+        grad_value = math.sqrt(sum(n * n for n in norm_values))
         if not (math.isfinite(loss_value) and math.isfinite(grad_value)):
             return self._diverged(loss_value)
         weights_before = [layer.weight.detach().clone() for layer in model.layers] if probe else []
         s.optimizer.step()
-        s.progress.seconds += time.perf_counter() - started
 
         n = len(x)
         s.step += 1
@@ -299,6 +311,7 @@ class Trainer:
         events: list[Event] = [StepReport(s.step, s.epoch, s.step_in_epoch / s.batches_per_epoch, loss_value, acc)]
         if probe:
             events.append(self.prober.capture(model, record, weights_before, s.step, s.epoch, loss_value, self.snapshot_weights))  # type: ignore[arg-type]
+        s.progress.seconds += time.perf_counter() - started  # probes included: they are part of the cost
         if s.step_in_epoch >= s.batches_per_epoch:
             events.append(self._finish_epoch())
         return events

@@ -178,7 +178,8 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry) and isinstance(state, QByteArray):
             self.restoreState(state)
         else:
-            self.resize(1340, 720)
+            screen = self.screen().availableGeometry()
+            self.resize(min(screen.width(), 1680), min(screen.height(), 1050))
             self.resizeDocks([self.docks["controls"]], [330], Qt.Orientation.Horizontal)
             self.resizeDocks([self.docks["histograms"]], [320], Qt.Orientation.Vertical)
         self.curves.log_scale.setChecked(self.settings.value("curves/log", False, type=bool))

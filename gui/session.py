@@ -46,7 +46,7 @@ class Session(QObject):
     failed = Signal(str)  # the worker could not start (bad data): the reason
     download = Signal(str, int, int)
 
-    def __init__(self, redraw_hz: float = 30.0, snapshot_weights: bool = True) -> None:
+    def __init__(self, redraw_hz: float = 25.0, snapshot_weights: bool = True) -> None:
         super().__init__()
         self.commands: queue.SimpleQueue[cmd.Command] = queue.SimpleQueue()
         self.snapshot_weights = snapshot_weights

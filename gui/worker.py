@@ -18,7 +18,7 @@ from engine import commands as cmd
 from engine.config import Config
 from engine.errors import DataError, EngineError
 from engine.stats import Snapshot, StepReport
-from engine.trainer import Trainer
+from engine.trainer import Trainer, leave_cores_for_others
 
 FLUSH_INTERVAL_S = 1 / 30
 
@@ -49,6 +49,7 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
+            leave_cores_for_others(1)
             try:
                 trainer = Trainer(self._config, progress=self._report_download, commands=self._commands)
             except EngineError as exc:

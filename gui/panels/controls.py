@@ -92,7 +92,7 @@ class ControlsPanel(QWidget):
         self.device = QComboBox()
         self.device.addItems(DEVICES)
 
-        data = QFormLayout()
+        data = self._data_form = QFormLayout()
         data.addRow(_label("Dataset", False), self.dataset)
         data.addRow(_label("Noise", False), self.noise)
         data.addRow(_label("Poly features", False), self.poly_degree)
@@ -239,8 +239,8 @@ class ControlsPanel(QWidget):
 
     def _update_enabled(self) -> None:
         name = self.dataset.currentData()
-        self.noise.setEnabled(name in TOY_SETS)
-        self.poly_degree.setEnabled(name == "polynomial")
+        self._data_form.setRowVisible(self.noise, name in TOY_SETS)
+        self._data_form.setRowVisible(self.poly_degree, name == "polynomial")
         self.dropout.setEnabled(self.dropout_on.isChecked())
         self.momentum.setEnabled(self.optimizer.currentText() == "sgd")
 

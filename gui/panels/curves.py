@@ -11,7 +11,9 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.stats import History
+from gui.plotting import cache_axes
 
+MAX_DRAWN_POINTS = 1500
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
 TRAIN_COLOUR = "#1f77b4"
 TEST_COLOUR = "#d62728"
@@ -60,8 +62,10 @@ class CurvesPanel(QWidget):
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "step")
+            cache_axes(plot)
         # One legend serves both plots (same colours); loss falls away from the top right.
-        self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        legend.setBrush(pg.mkBrush(255, 255, 255, 210))
         self.acc_plot.setYRange(0, 1)
         faint = pg.mkPen(TRAIN_COLOUR, width=1)
         faint.setColor(pg.mkColor(TRAIN_COLOUR + "40"))
@@ -91,29 +95,46 @@ class CurvesPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.graphics, 1)
         self._history = History()
+        self._drawn_steps: tuple = ()
+        self._drawn_epochs: tuple = ()
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
 
     def refresh(self, history: History) -> None:
-        """Redraw from `history`, reusing the plot items."""
+        """Redraw from `history`, reusing the plot items; parts that did not change are skipped."""
         self._history = history
+        steps_key = (id(history), len(history.step_index), history.stride)
+        if steps_key != self._drawn_steps:
+            self._drawn_steps = steps_key
+            self._draw_steps(history)
+        epochs_key = (id(history), len(history.epochs))
+        if epochs_key != self._drawn_epochs:
+            self._drawn_epochs = epochs_key
+            self._draw_epochs(history)
+
+    def _draw_steps(self, history: History) -> None:
+        every = max(1, len(history.step_index) // MAX_DRAWN_POINTS)  # a screen has ~1000 columns anyway
         steps = np.asarray(history.step_index, dtype=float)
         step_loss = np.asarray(history.step_loss, dtype=float)
         step_acc = np.asarray(history.step_acc, dtype=float)
         window = max(1, SMOOTHING // max(1, history.stride))
-        self.items["step_loss_raw"].setData(steps, step_loss)
-        self.items["step_loss"].setData(steps, moving_average(step_loss, window))
+        self.items["step_loss_raw"].setData(steps[::every], step_loss[::every])
+        self.items["step_loss"].setData(steps[::every], moving_average(step_loss, window)[::every])
+        if np.isnan(step_acc).all():
+            self.items["step_acc"].setData([], [])
+        else:
+            self.items["step_acc"].setData(steps[::every], moving_average(step_acc, window)[::every])
+
+    def _draw_epochs(self, history: History) -> None:
         epochs = epoch_arrays(history)
         self.items["train_loss"].setData(epochs["step"], epochs["train_loss"])
         self.items["test_loss"].setData(epochs["step"], epochs["test_loss"])
         regression = bool(len(epochs["test_acc"]) > 0 and np.isnan(epochs["test_acc"]).all())
         self.no_accuracy.setVisible(regression)
-        if regression:
-            for name in ("step_acc", "train_acc", "test_acc"):
+        for name in ("train_acc", "test_acc"):
+            if regression:
                 self.items[name].setData([], [])
-            return
-        self.items["step_acc"].setData(steps, moving_average(step_acc, window))
-        self.items["train_acc"].setData(epochs["step"], epochs["train_acc"])
-        self.items["test_acc"].setData(epochs["step"], epochs["test_acc"])
+            else:
+                self.items[name].setData(epochs["step"], epochs[name])
 
     def _on_mouse(self, event: tuple[QPointF]) -> None:
         position = event[0]

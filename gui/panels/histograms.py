@@ -15,6 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
+from gui.plotting import cache_axes
 
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 HEATMAP_FLOOR = -4  # log10 of the smallest share that gets a colour
@@ -23,6 +24,8 @@ KIND_COLOURS = {"pre": "#9467bd", "act": "#2ca02c", "act_grad": "#ff7f0e", "weig
 
 def rebin(hist: Histogram, lo: float, hi: float, bins: int) -> np.ndarray:
     """`hist`'s counts moved onto `bins` bins over [lo, hi] (each old bin goes where its centre falls)."""
+    if (hist.lo, hist.hi, len(hist.counts)) == (lo, hi, bins):  # the usual case: ranges are sticky
+        return hist.counts
     edges = hist.edges
     centres = (edges[:-1] + edges[1:]) / 2
     counts, _ = np.histogram(np.clip(centres, lo, hi), bins=bins, range=(lo, hi), weights=hist.counts)
@@ -87,11 +90,14 @@ class HistogramsPanel(QWidget):
             plot = self.graphics.addPlot(row=i // 3, col=i % 3, title=HISTOGRAM_TITLES[kind])
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
+            plot.disableAutoRange()  # ranges move only when the data outgrow them: no axis redraw per probe
+            cache_axes(plot)
             colour = KIND_COLOURS[kind]
             self.curves[kind] = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(colour), brush=pg.mkBrush(colour + "80"))
             self.plots[kind] = plot
         self.heatmap_plot = self.graphics.addPlot(row=1, col=2, title="over time")
         self.heatmap_plot.setLabel("bottom", "step")
+        cache_axes(self.heatmap_plot)
         self.heatmap = pg.ImageItem(axisOrder="row-major")
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
         self.heatmap_plot.addItem(self.heatmap)
@@ -102,6 +108,9 @@ class HistogramsPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.graphics, 1)
         self._snapshots: Sequence[Snapshot] = ()
+        self._drawn: tuple = ()  # what the plots show now, to skip redrawing the same thing
+        self._y_top: dict[str, float] = {}
+        self._x_range: dict[str, tuple[float, float]] = {}
         self.layer.currentIndexChanged.connect(lambda _: self.refresh(self._snapshots))
         self.heatmap_kind.currentIndexChanged.connect(lambda _: self.refresh(self._snapshots))
         self.log_counts.toggled.connect(self._set_log)
@@ -121,6 +130,7 @@ class HistogramsPanel(QWidget):
     def _set_log(self, on: bool) -> None:
         for plot in self.plots.values():
             plot.setLogMode(y=on)
+        self._y_top.clear()
         self.refresh(self._snapshots)
 
     def refresh(self, snapshots: Sequence[Snapshot]) -> None:
@@ -129,6 +139,10 @@ class HistogramsPanel(QWidget):
         index = self.layer.currentIndex()
         if not snapshots or index < 0 or index >= len(snapshots[-1].layers):
             return
+        drawn = (id(snapshots[-1]), len(snapshots), index, self.heatmap_kind.currentIndex(), self.log_counts.isChecked())
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
         probe = snapshots[-1].layers[index]
         self.summary.setText(f"{probe.name} at step {snapshots[-1].step}: {layer_summary(probe)}")
         for kind, curve in self.curves.items():
@@ -141,11 +155,29 @@ class HistogramsPanel(QWidget):
             if self.log_counts.isChecked():
                 counts = counts + 1  # log of an empty bin
             curve.setData(hist.edges, counts)
+            self._fit_range(kind, hist, counts)
             title = HISTOGRAM_TITLES[kind]
             if hist.nonfinite:
                 title += f' <span style="color:#d62728">({hist.nonfinite} NaN/Inf)</span>'
             self.plots[kind].setTitle(title)
         self._refresh_heatmap(index)
+
+    def _fit_range(self, kind: str, hist: Histogram, counts: np.ndarray) -> None:
+        """x follows the bins' range; y grows at once but shrinks only when the tallest bar falls
+        below a third of it, so the axes (costly to draw) rarely change."""
+        plot = self.plots[kind]
+        if self._x_range.get(kind) != (hist.lo, hist.hi):
+            self._x_range[kind] = (hist.lo, hist.hi)
+            plot.setXRange(hist.lo, hist.hi, padding=0.02)
+        peak = float(counts.max()) if len(counts) else 1.0
+        top = self._y_top.get(kind, 0.0)
+        if peak > top or peak < top / 3:
+            top = max(peak * 1.15, 1.0)
+            self._y_top[kind] = top
+            if self.log_counts.isChecked():
+                plot.setYRange(0, np.log10(top), padding=0)
+            else:
+                plot.setYRange(0, top, padding=0)
 
     def _refresh_heatmap(self, layer: int) -> None:
         kind = self.heatmap_kind.currentData()

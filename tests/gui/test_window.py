@@ -217,5 +217,7 @@ def test_first_launch_falls_back_to_digits_when_fashion_mnist_is_missing():
     assert config.model.hidden == (256,) and config.train.lr == 0.1, "otherwise d2l's settings"
     asked, note = initial_config(build_parser().parse_args(["--dataset", "fashion-mnist"]), None)
     assert asked.data.name == "fashion-mnist" and note == "", "asked by name: it downloads"
+    digits, _ = initial_config(build_parser().parse_args(["--dataset", "digits"]), None)
+    assert (digits.train.batch_size, digits.train.epochs) == (32, 20), "enough steps per epoch to watch"
     given, _ = initial_config(build_parser().parse_args(["--lr", "0.5"]), Config().with_changes(data={"name": "xor"}))
     assert given.data.name == "xor" and given.train.lr == 0.5, "options apply over the remembered settings"

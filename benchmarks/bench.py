@@ -1,0 +1,291 @@
+"""MLP Lab against a bare PyTorch loop, side by side in one process.
+
+    python benchmarks/bench.py [--epochs 2] [--device cpu] [--data-dir DIR] [--out benchmarks/results.md]
+
+Fashion-MNIST-shaped data (60,000 x 784, 784-256-10, batch 256, SGD lr 0.1): the
+real files when --data-dir holds them, else made-up IDX files written to a
+temporary folder and read by the real loader. Each contender trains the same
+number of epochs; the table gives samples per second and the ratio of each
+time to the bare loop's. A script, not a test: the numbers depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.config import Config  # noqa: E402
+from engine.data import Dataset, is_cached, load_dataset  # noqa: E402
+from engine.stats import EpochReport  # noqa: E402
+from engine.trainer import Trainer  # noqa: E402
+
+
+def d2l_config(data_dir: str, device: str, epochs: int, probe_every: int = 25) -> Config:
+    return Config().with_changes(
+        data={"name": "fashion-mnist", "data_dir": data_dir},
+        train={"device": device, "epochs": epochs},
+        probes={"every": probe_every},
+    )
+
+
+# ----------------------------------------------------------------------------- contenders
+def bare_loop(data: Dataset, device: torch.device, epochs: int) -> float:
+    """The reference: preloaded tensors, index batches, nn.Sequential, SGD. Returns seconds."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(device)
+    for m in net:
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.01)
+            nn.init.zeros_(m.bias)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = data.x_train.to(device), data.y_train.to(device)
+    sync(device)
+    began = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(x), device=device)
+        for i in range(0, len(x), 256):
+            idx = order[i : i + 256]
+            loss = loss_fn(net(x[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    sync(device)
+    return time.perf_counter() - began
+
+
+def d2l_pipeline(data: Dataset, device: torch.device, epochs: int) -> float:
+    """d2l's load_data_fashion_mnist: a DataLoader over a dataset that makes each image a
+    PIL image and applies ToTensor to it, one sample at a time."""
+    from PIL import Image
+    from torch.utils.data import DataLoader
+    from torchvision import transforms
+
+    images = (data.x_train.reshape(-1, 28, 28) * 255).round().to(torch.uint8).numpy()
+    labels = data.y_train.numpy()
+    to_tensor = transforms.ToTensor()
+
+    class PerImage(torch.utils.data.Dataset):
+        def __len__(self) -> int:
+            return len(images)
+
+        def __getitem__(self, i: int):
+            return to_tensor(Image.fromarray(images[i], mode="L")), int(labels[i])
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss()
+    loader = DataLoader(PerImage(), batch_size=256, shuffle=True, num_workers=0)
+    began = time.perf_counter()
+    for _ in range(epochs):
+        for xb, yb in loader:
+            loss = loss_fn(net(xb.to(device)), yb.to(device))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    sync(device)
+    return time.perf_counter() - began
+
+
+def engine_headless(config: Config, data: Dataset) -> tuple[float, float]:
+    """The engine's generator, driven as the command line drives it. Returns the wall time
+    (the per-epoch test evaluation included) and the training steps' own time (probes included)."""
+    trainer = Trainer(config, data=data)
+    began = time.perf_counter()
+    for event in trainer.run(start=True, stop_when_finished=True):
+        if isinstance(event, EpochReport) and event.epoch == config.train.epochs:
+            break
+    sync(trainer.state.device)
+    return time.perf_counter() - began, sum(e.seconds for e in trainer.history.epochs)
+
+
+def engine_in_window(config: Config) -> tuple[float, float, list[float]]:
+    """The engine in the window's worker thread with every panel open (offscreen); returns the
+    wall and training-step seconds and the GUI thread's timer delays (ms) measured meanwhile."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+
+    from gui.app import make_application
+    from gui.main_window import MainWindow
+    from gui.session import Session
+
+    app = make_application()
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "bench.ini"), QSettings.Format.IniFormat)
+    session = Session()
+    window = MainWindow(session, settings, config)
+    window.resize(1366, 768)
+    window.show()
+    loop = QEventLoop()
+    session.started.connect(loop.quit)
+    session.open(config, start=False)
+    loop.exec()
+    settle = QEventLoop()  # let the window finish its first full paint, as it has before a user clicks
+    QTimer.singleShot(500, settle.quit)
+    settle.exec()
+    probe = StallProbe()
+    finished = QEventLoop()
+    session.mode_changed.connect(lambda mode, _: finished.quit() if mode in ("finished", "diverged") else None)
+    began = time.perf_counter()
+    probe.start()
+    window.toggle_training()
+    finished.exec()
+    seconds = time.perf_counter() - began
+    probe.stop()
+    steps_seconds = sum(e.seconds for e in session.history.epochs)
+    window.close()
+    app.processEvents()
+    return seconds, steps_seconds, probe.delays_ms
+
+
+class StallProbe:
+    """A 10 ms timer on the GUI thread; each tick's lateness is how long the thread was busy."""
+
+    INTERVAL_MS = 10
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.delays_ms: list[float] = []
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(self.INTERVAL_MS)
+        self._timer.timeout.connect(self._tick)
+        self._last = 0.0
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.delays_ms.append(max(0.0, (now - self._last) * 1000 - self.INTERVAL_MS))
+        self._last = now
+
+
+def memory_over_epochs(epochs: int) -> tuple[float, float]:
+    """RSS (MiB) after 10 epochs and after `epochs` epochs of digits with every probe kept
+    flowing: the step history is downsampled, so it must stay flat."""
+    config = Config().with_changes(data={"name": "digits"}, train={"batch_size": 32, "epochs": epochs, "device": "cpu"})
+    trainer = Trainer(config)
+    early = 0.0
+    for event in trainer.run(start=True, stop_when_finished=True):
+        if isinstance(event, EpochReport) and event.epoch == 10:
+            early = rss_mib()
+    return early, rss_mib()
+
+
+# ----------------------------------------------------------------------------- helpers
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def best_of(repeats: int, run: Callable[[], tuple[float, float]]) -> tuple[float, float]:
+    return min(run() for _ in range(repeats))
+
+
+def both(seconds: float) -> tuple[float, float]:
+    """A contender that only trains: its wall time is its training time."""
+    return seconds, seconds
+
+
+def prepare_data(data_dir: str | None) -> str:
+    if data_dir and is_cached("fashion-mnist", data_dir):
+        return data_dir
+    from tests.idx_files import write_idx_set
+
+    folder = Path(tempfile.mkdtemp(prefix="mlp-lab-bench-"))
+    write_idx_set(folder, n_train=60000, n_test=10000, gz=False)
+    return str(folder)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=2, help="best of N for each headless contender")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--memory-epochs", type=int, default=100)
+    parser.add_argument("--skip-gui", action="store_true")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results.md"))
+    args = parser.parse_args(argv)
+
+    device = torch.device(args.device)
+    data_dir = prepare_data(args.data_dir)
+    config = d2l_config(data_dir, args.device, args.epochs)
+    data = load_dataset(config.data)
+    samples = len(data.x_train) * args.epochs
+    rows: list[tuple[str, float, float]] = []
+
+    def measure(name: str, run: Callable[[], tuple[float, float]], repeats: int = args.repeats) -> None:
+        wall, steps = best_of(repeats, run)
+        rows.append((name, wall, steps))
+        print(f"{name}: {wall:.2f} s", file=sys.stderr)
+
+    measure("bare PyTorch loop (reference)", lambda: both(bare_loop(data, device, args.epochs)))
+    measure("d2l pipeline (DataLoader + ToTensor per image)", lambda: both(d2l_pipeline(data, device, args.epochs)), 1)
+    measure("engine headless, default probes (every 25 steps)", lambda: engine_headless(config, data))
+    measure("engine headless, probes on every step", lambda: engine_headless(d2l_config(data_dir, args.device, args.epochs, 1), data))
+    delays: list[float] = []
+    if not args.skip_gui:
+        wall, steps, delays = engine_in_window(config)
+        rows.append(("engine in the window's worker, all panels open", wall, steps))
+    early, late = memory_over_epochs(args.memory_epochs)
+
+    reference = rows[0][1]  # the bare loop only trains: its wall time is its step time
+    lines = [
+        "# MLP Lab benchmark",
+        "",
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, device {args.device}; "
+        f"Fashion-MNIST-shaped data ({'real files' if args.data_dir else 'made up'}), 784-256-10, batch 256, SGD lr 0.1, "
+        f"{args.epochs} epochs; best of {args.repeats} for the headless rows. Command: `python benchmarks/bench.py {' '.join(argv or sys.argv[1:])}`",
+        "",
+        "Wall time includes the engine's test-set evaluation after each epoch (the bare loop has none);",
+        "step time is the engine's own `seconds`: its training steps, probes included.",
+        "",
+        "| contender | wall s | wall / bare loop | step s | steps / bare loop | samples/s (steps) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, wall, steps in rows:
+        lines.append(
+            f"| {name} | {wall:.2f} | {wall / reference:.2f}x | {steps:.2f} | {steps / reference:.2f}x | {samples / steps:,.0f} |"
+        )
+    if delays:
+        ordered = sorted(delays)
+        lines += [
+            "",
+            f"GUI thread while training in the window: worst stall {max(delays):.1f} ms, "
+            f"99th percentile {ordered[int(0.99 * (len(ordered) - 1))]:.1f} ms, median {statistics.median(delays):.1f} ms "
+            f"over {len(delays)} ticks of a 10 ms timer (goal: worst under 50 ms).",
+        ]
+    lines += ["", f"Memory (RSS) on digits, batch 32: {early:.0f} MiB after 10 epochs, {late:.0f} MiB after {args.memory_epochs}."]
+    text = "\n".join(lines) + "\n"
+    Path(args.out).write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
