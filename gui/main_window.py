@@ -28,9 +28,13 @@ from engine.errors import ConfigError
 from engine.stats import Diverged
 from gui.background import BackgroundJobs
 from gui.banner import DivergenceBanner
+from engine.presets import PRESETS
+from gui.panels.activation import ActivationPanel
 from gui.panels.controls import ControlsPanel
 from gui.panels.curves import CurvesPanel, history_csv
+from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
+from gui.panels.random_matrices import RandomMatricesPanel
 from gui.session import Session
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
@@ -64,6 +68,9 @@ class MainWindow(QMainWindow):
         self.controls.set_active(config)
         self.curves = CurvesPanel()
         self.histograms = HistogramsPanel()
+        self.gradient_flow = GradientFlowPanel()
+        self.activation = ActivationPanel()
+        self.random_matrices = RandomMatricesPanel()
         self.banner = DivergenceBanner()
         central = QWidget()
         column = QVBoxLayout(central)
@@ -73,7 +80,15 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("controls", "Controls", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("histograms", "Histograms", self.histograms, Qt.DockWidgetArea.BottomDockWidgetArea)
+        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
+        self._add_dock("histograms", "Histograms", self.histograms, bottom)
+        for key, title, panel in (
+            ("gradient_flow", "Gradient flow", self.gradient_flow),
+            ("activation", "Activation explorer", self.activation),
+            ("random_matrices", "Products of random matrices", self.random_matrices),
+        ):
+            self.tabifyDockWidget(self.docks["histograms"], self._add_dock(key, title, panel, bottom))
+        self.docks["histograms"].raise_()
         self._build_actions()
         self._build_status_bar()
         self._default_state = self.saveState()
@@ -90,6 +105,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[key] = dock
+        dock.visibilityChanged.connect(lambda visible: self.redraw() if visible else None)  # a tab brought forward
         return dock
 
     def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot, tip: str = "") -> QAction:
@@ -122,6 +138,9 @@ class MainWindow(QMainWindow):
         train_menu = self.menuBar().addMenu("&Training")
         for action in (self.start_action, self.step_action, self.reset_action):
             train_menu.addAction(action)
+        presets_menu = self.menuBar().addMenu("&Presets")
+        for name in PRESETS:
+            presets_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.apply_preset(n)))
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
@@ -166,6 +185,7 @@ class MainWindow(QMainWindow):
         s.loaded.connect(lambda path, kind: self.statusBar().showMessage(f"Opened {path} ({kind})", 8000))
         s.download.connect(self._on_download)
         self.controls.edited.connect(self._on_edited)
+        self.histograms.layer.currentIndexChanged.connect(lambda _: self.redraw())
         self.banner.lower_lr.connect(self._lower_learning_rate)
         self.banner.clip_gradients.connect(lambda: self._edit_live(train={"clip_grad": 1.0}))
         self.banner.reset.connect(self.reset)
@@ -180,7 +200,7 @@ class MainWindow(QMainWindow):
         else:
             screen = self.screen().availableGeometry()
             self.resize(min(screen.width(), 1680), min(screen.height(), 1050))
-            self.resizeDocks([self.docks["controls"]], [330], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["controls"]], [360], Qt.Orientation.Horizontal)
             self.resizeDocks([self.docks["histograms"]], [320], Qt.Orientation.Vertical)
         self.curves.log_scale.setChecked(self.settings.value("curves/log", False, type=bool))
 
@@ -216,6 +236,12 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         self.banner.hide()
         self.session.reset(self.controls.config())
+
+    def apply_preset(self, name: str) -> None:
+        """Show the preset's settings and start a fresh model on them (paused)."""
+        self.controls.set_config(PRESETS[name](self.controls.config()))
+        self.reset()
+        self.statusBar().showMessage(f"Preset: {name}", 8000)
 
     def _lower_learning_rate(self) -> None:
         self._edit_live(train={"lr": float(f"{self.controls.lr.value() * 0.1:.3g}")})
@@ -339,6 +365,10 @@ class MainWindow(QMainWindow):
             self.curves.refresh(s.history)
         if self.histograms.isVisible():
             self.histograms.refresh(s.snapshots)
+        if self.gradient_flow.isVisible() and s.config is not None:
+            self.gradient_flow.refresh(s.snapshots, s.config.model.activation)
+        if self.activation.isVisible() and s.config is not None:
+            self.activation.refresh(s.config.model.activation, s.snapshot, self.histograms.layer.currentIndex())
         self._update_status()
 
     def _update_status(self) -> None:

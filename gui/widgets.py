@@ -91,11 +91,11 @@ class LogSlider(QWidget):
 
 
 class LayersEditor(QWidget):
-    """Hidden layer sizes as spin boxes (four to a row), with buttons to add and remove layers."""
+    """Hidden layer sizes as spin boxes (three to a row), with buttons to add and remove layers."""
 
     changed = Signal()
     MAX_LAYERS = 12
-    COLUMNS = 4
+    COLUMNS = 3
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

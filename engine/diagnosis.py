@@ -1,0 +1,61 @@
+"""Read a snapshot's gradient numbers and say, in a sentence, what they mean.
+
+The thresholds follow the d2l chapter's story: gradients that shrink by orders of
+magnitude from the output back to the input are vanishing (sigmoid saturation,
+small init); gradient norms in the thousands that keep growing are exploding
+(products of large random matrices); dead ReLUs and saturated units pass no
+gradient at all.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine.stats import Snapshot
+
+VANISHING_RATIO = 1e-3  # first-layer gradient norm / last layer's
+EXPLODING_NORM = 1e3
+UNHEALTHY_FRACTION = 0.5  # dead or saturated share of a layer's units
+
+REMEDIES_FOR_VANISHING = {
+    "sigmoid": "Sigmoid saturates; try ReLU, Xavier/He init, batch norm",
+    "tanh": "tanh saturates; try ReLU, Xavier/He init, batch norm",
+}
+
+
+def _order(x: float) -> str:
+    """1e-5 style, for ratios the eye reads as orders of magnitude."""
+    return f"1e{round(math.log10(x))}" if x > 0 else "0"
+
+
+def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = None) -> tuple[str, str]:
+    """(verdict, sentence): verdict is one of healthy, vanishing, exploding, dead, saturated,
+    diverged; the sentence gives the numbers and the remedies."""
+    norms = [layer.grad_norm for layer in snapshot.layers]
+    if not norms:
+        return "healthy", ""
+    if not all(math.isfinite(n) for n in norms):
+        return "diverged", "Gradients are NaN or infinite: training diverged. Lower the learning rate or the init scale, or clip gradients."
+    first, last = norms[0], norms[-1]
+    if len(norms) > 1 and last > 0 and first / last < VANISHING_RATIO:
+        remedy = REMEDIES_FOR_VANISHING.get(activation, "try ReLU with He init, or batch norm")
+        return "vanishing", f"First-layer gradients are {_order(first / last)} of the last layer's: vanishing. {remedy}."
+    peak = max(norms)
+    growing = previous is not None and len(previous.layers) == len(norms) and peak > max(l.grad_norm for l in previous.layers)
+    if peak > EXPLODING_NORM and (growing or previous is None):
+        return "exploding", (
+            f"Gradient norms reach {peak:.3g}, above 1e3{' and growing' if growing else ''}: exploding. "
+            "Lower the init scale or clip gradients."
+        )
+    for name, attr, advice in (
+        ("dead", "dead_fraction", "they output 0 and pass no gradient. Lower the learning rate, use leaky ReLU or He init"),
+        ("saturated", "saturated_fraction", "their derivative is almost 0. Use ReLU, or a smaller init scale"),
+    ):
+        for layer in snapshot.layers:
+            share = getattr(layer, attr)
+            if share is not None and share > UNHEALTHY_FRACTION:
+                return name, f"{share:.0%} of layer {layer.name}'s units are {name}: {advice}."
+    if min(norms) <= 0:
+        return "healthy", "Healthy, though some layer has no gradient yet."
+    spread = max(norms) / min(norms)
+    return "healthy", f"Healthy: layer gradient norms stay within a factor of {spread:.3g} of each other (first/last {first / last:.2g})."

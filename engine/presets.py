@@ -1,0 +1,29 @@
+"""One-click configurations for the chapter's lessons. Each starts from the current
+settings and changes what the lesson is about, so the user can change it further."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from engine.config import Config
+
+DEEP = (128,) * 8
+
+
+def _on_digits(config: Config) -> Config:
+    """Digits trains in seconds and ships offline: the right stage for a deep-net lesson."""
+    return config.with_changes(data={"name": "digits"}, train={"batch_size": 32, "epochs": 20, "lr": 0.1, "clip_grad": 0.0})
+
+
+PRESETS: dict[str, Callable[[Config], Config]] = {
+    "Vanishing: 8 sigmoid layers": lambda c: _on_digits(c).with_changes(
+        model={"hidden": DEEP, "activation": "sigmoid", "init": "xavier", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0}
+    ),
+    "Exploding: ReLU depth 8 with init scale 1 (normal)": lambda c: _on_digits(c).with_changes(
+        model={"hidden": DEEP, "activation": "relu", "init": "normal", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0}
+    ),
+    "Healthy: ReLU + He": lambda c: _on_digits(c).with_changes(
+        model={"hidden": DEEP, "activation": "relu", "init": "he", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0}
+    ),
+    "d2l default: 784-256-10": lambda c: Config().with_changes(data={"data_dir": c.data.data_dir}),
+}

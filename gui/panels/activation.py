@@ -1,0 +1,57 @@
+"""Activation explorer: the activation and its derivative over [-8, 8], as in d2l's
+figures, over the chosen layer's pre-activation histogram: where on the curve do
+the units live? Deep in a sigmoid's flat tails, the derivative, and so the
+gradient, is almost zero."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from engine.demos import activation_and_derivative
+from engine.stats import Snapshot
+from gui.plotting import cache_axes
+
+X = np.linspace(-8, 8, 401)
+
+
+class ActivationPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        item = self.plot.getPlotItem()
+        item.showGrid(x=True, y=True, alpha=0.2)
+        item.addLegend(offset=(5, 5), labelTextSize="8pt")
+        item.setXRange(-8, 8, padding=0.01)
+        cache_axes(item)
+        self.histogram = item.plot(stepMode="center", fillLevel=0, pen=pg.mkPen("#bbb"), brush=pg.mkBrush(180, 180, 180, 110), name="pre-activations (share, scaled)")
+        self.function = item.plot(pen=pg.mkPen("#1f77b4", width=2), name="f(x)")
+        self.derivative = item.plot(pen=pg.mkPen("#d62728", width=2, style=pg.QtCore.Qt.PenStyle.DashLine), name="f′(x)")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.plot, 1)
+        self._activation = ""
+        self._drawn: tuple = ()
+
+    def refresh(self, activation: str, snapshot: Snapshot | None, layer: int) -> None:
+        if activation != self._activation:
+            self._activation = activation
+            y, dy = activation_and_derivative(activation, X)
+            self.function.setData(X, y)
+            self.derivative.setData(X, dy)
+            self.plot.getPlotItem().setTitle(f"{activation} and its derivative")
+        drawn = (id(snapshot), layer, activation)
+        if snapshot is None or drawn == self._drawn or not 0 <= layer < len(snapshot.layers):
+            return
+        self._drawn = drawn
+        probe = snapshot.layers[layer]
+        hist = probe.histograms["pre"]
+        top = float(hist.counts.max()) or 1.0
+        self.histogram.setData(hist.edges, hist.counts / top)  # tallest bin at height 1
+        outside = "" if (hist.lo >= -8 and hist.hi <= 8) else f" (its range [{hist.lo:g}, {hist.hi:g}] is wider than the plot)"
+        self.caption.setText(f"Grey: the pre-activations of {probe.name} at step {snapshot.step}{outside}. "
+                             "Units where f′ is near 0 pass almost no gradient back.")

@@ -1,0 +1,125 @@
+"""Gradient flow: per-layer gradient norms on a log scale, now and over time, the
+update/weight ratio against its 1e-3 rule of thumb, dead and saturated units, and
+a one-line diagnosis. Vanishing gradients show as a staircase falling to the left."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from engine.diagnosis import diagnose
+from engine.stats import Snapshot
+from gui.plotting import cache_axes
+
+VERDICT_STYLES = {
+    "healthy": "background:#d1e7dd; color:#0a3622",
+    "vanishing": "background:#fff3cd; color:#664d03",
+    "exploding": "background:#f8d7da; color:#58151c",
+    "diverged": "background:#f8d7da; color:#58151c",
+    "dead": "background:#fff3cd; color:#664d03",
+    "saturated": "background:#fff3cd; color:#664d03",
+}
+TINY = 1e-30  # log10 of a zero norm
+
+
+def log_norms(snapshot: Snapshot) -> np.ndarray:
+    return np.log10(np.maximum([layer.grad_norm for layer in snapshot.layers], TINY))
+
+
+def layer_ticks(count: int) -> list[list[tuple[int, str]]]:
+    return [[(i, f"L{i + 1}") for i in range(count)]]
+
+
+class GradientFlowPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.diagnosis = QLabel("Train to see how gradients flow back through the layers.")
+        self.diagnosis.setWordWrap(True)
+        self.diagnosis.setStyleSheet("padding:4px")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.norm_plot = self.graphics.addPlot(row=0, col=0, title="log10 ‖∇W‖ now, input → output")
+        self.norm_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1f77b4")
+        self.norm_plot.addItem(self.norm_bars)
+        self.history_plot = self.graphics.addPlot(row=0, col=1, title="log10 ‖∇W‖ over time")
+        self.history_image = pg.ImageItem(axisOrder="row-major")
+        self.history_image.setColorMap(pg.colormap.get("inferno"))
+        self.history_plot.addItem(self.history_image)
+        self.history_plot.setLabel("bottom", "step")
+        self.ratio_plot = self.graphics.addPlot(row=0, col=2, title="update / weight (dashed: 1e-3)")
+        self.ratio_plot.setLogMode(y=True)
+        self.ratio_plot.setLabel("bottom", "step")
+        self.ratio_plot.addItem(pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine)))
+        self.ratio_curves: list[pg.PlotDataItem] = []
+        self.health_plot = self.graphics.addPlot(row=0, col=3, title="% dead ReLUs / saturated units")
+        self.health_plot.setYRange(0, 100)
+        self.health_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#d62728")
+        self.health_plot.addItem(self.health_bars)
+        for plot in (self.norm_plot, self.history_plot, self.ratio_plot, self.health_plot):
+            plot.hideButtons()
+            plot.setMouseEnabled(x=False, y=False)
+            cache_axes(plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.diagnosis)
+        layout.addWidget(self.graphics, 1)
+        self.verdict = ""
+        self._drawn: tuple = ()
+
+    def refresh(self, snapshots: Sequence[Snapshot], activation: str) -> None:
+        if not snapshots:
+            return
+        latest = snapshots[-1]
+        drawn = (id(latest), len(snapshots), activation)
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
+        previous = snapshots[-2] if len(snapshots) > 1 else None
+        self.verdict, sentence = diagnose(latest, activation, previous)
+        self.diagnosis.setText(f"<b>Step {latest.step}.</b> {sentence}")
+        self.diagnosis.setStyleSheet(f"padding:4px; {VERDICT_STYLES.get(self.verdict, '')}")
+        count = len(latest.layers)
+        self._draw_norms(latest)
+        self._draw_history(snapshots, count)
+        self._draw_ratios(snapshots, count)
+        self._draw_health(latest)
+        for plot in (self.norm_plot, self.health_plot):
+            plot.getAxis("bottom").setTicks(layer_ticks(count))
+            plot.setXRange(-0.6, count - 0.4, padding=0)
+
+    def _draw_norms(self, snapshot: Snapshot) -> None:
+        logs = log_norms(snapshot)
+        base = float(np.floor(logs.min())) - 1
+        self.norm_bars.setOpts(x=np.arange(len(logs)), height=logs - base, y0=base)
+        self.norm_plot.setYRange(base, max(float(logs.max()) + 0.5, base + 1), padding=0)
+
+    def _draw_history(self, snapshots: Sequence[Snapshot], count: int) -> None:
+        same_shape = [s for s in snapshots if len(s.layers) == count]
+        image = np.array([log_norms(s) for s in same_shape]).T  # rows: layers, columns: probes
+        finite = image[np.isfinite(image) & (image > np.log10(TINY))]
+        levels = (float(finite.min()), float(finite.max()) + 1e-9) if finite.size else (0.0, 1.0)
+        self.history_image.setImage(image, autoLevels=False, levels=levels)
+        first, last = same_shape[0].step, max(same_shape[-1].step, same_shape[0].step + 1)
+        self.history_image.setRect(first, -0.5, last - first, count)
+        self.history_plot.getAxis("left").setTicks(layer_ticks(count))
+
+    def _draw_ratios(self, snapshots: Sequence[Snapshot], count: int) -> None:
+        while len(self.ratio_curves) < count:
+            i = len(self.ratio_curves)
+            self.ratio_curves.append(self.ratio_plot.plot(name=f"L{i + 1}"))
+        same_shape = [s for s in snapshots if len(s.layers) == count and s.layers[0].update_ratio > 0]
+        steps = np.array([s.step for s in same_shape], dtype=float)
+        for i, curve in enumerate(self.ratio_curves):
+            if i >= count or not same_shape:
+                curve.setData([], [])
+                continue
+            ratios = np.array([max(s.layers[i].update_ratio, TINY) for s in same_shape])
+            curve.setData(steps, ratios, pen=pg.mkPen(pg.intColor(i, hues=max(count, 2)), width=1.5))
+
+    def _draw_health(self, snapshot: Snapshot) -> None:
+        shares = [layer.dead_fraction if layer.dead_fraction is not None else layer.saturated_fraction for layer in snapshot.layers]
+        heights = np.array([100 * s if s is not None else 0.0 for s in shares])
+        brushes = [pg.mkBrush("#d62728" if h > 50 else "#ff7f0e" if h > 10 else "#2ca02c") for h in heights]
+        self.health_bars.setOpts(x=np.arange(len(heights)), height=heights, brushes=brushes)

@@ -1,0 +1,89 @@
+"""The diagnosis line, the presets and the chapter's demonstrations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine.config import Config
+from engine.demos import activation_and_derivative, random_matrix_products
+from engine.diagnosis import diagnose
+from engine.presets import PRESETS
+from engine.stats import LayerProbe, Snapshot
+from engine.trainer import Trainer
+
+
+def snapshot(norms, dead=None, saturated=None, step=1) -> Snapshot:
+    layers = tuple(
+        LayerProbe(f"L{i + 1}", 1.0, n, 1e-3, dead, saturated, 0.0, 1.0, {}) for i, n in enumerate(norms)
+    )
+    return Snapshot(step, 0, 1.0, layers)
+
+
+def test_vanishing_names_the_ratio_and_the_remedies():
+    verdict, text = diagnose(snapshot([1e-6, 1e-3, 0.1]), "sigmoid")
+    assert verdict == "vanishing"
+    assert "1e-5 of the last layer's" in text and "Sigmoid saturates" in text and "ReLU" in text
+
+
+def test_exploding_needs_big_and_growing_norms():
+    verdict, text = diagnose(snapshot([2e3, 5e3]), "relu", previous=snapshot([1e3, 2e3]))
+    assert verdict == "exploding" and "above 1e3 and growing" in text and "clip gradients" in text
+    assert diagnose(snapshot([2e3, 5e3]), "relu", previous=snapshot([3e3, 9e3]))[0] == "healthy", "big but shrinking"
+
+
+def test_dead_and_saturated_units_and_nan():
+    assert diagnose(snapshot([1.0, 1.0], dead=0.8), "relu")[0] == "dead"
+    verdict, text = diagnose(snapshot([1.0, 1.0], saturated=0.7), "tanh")
+    assert verdict == "saturated" and "70%" in text
+    assert diagnose(snapshot([math.nan, 1.0]), "relu")[0] == "diverged"
+
+
+def test_healthy_gives_the_spread():
+    verdict, text = diagnose(snapshot([0.5, 1.0, 2.0]), "relu")
+    assert verdict == "healthy" and "factor of 4" in text
+
+
+@pytest.mark.parametrize(
+    "preset,verdict",
+    [
+        ("Vanishing: 8 sigmoid layers", "vanishing"),
+        ("Exploding: ReLU depth 8 with init scale 1 (normal)", "exploding"),
+        ("Healthy: ReLU + He", "healthy"),
+    ],
+)
+def test_each_preset_shows_its_lesson_before_training(preset, verdict):
+    config = PRESETS[preset](Config())
+    assert len(config.model.hidden) == 8 and config.data.name == "digits"
+    trainer = Trainer(config)
+    assert diagnose(trainer.inspect(), config.model.activation)[0] == verdict
+
+
+def test_d2l_preset_is_the_books_network():
+    config = PRESETS["d2l default: 784-256-10"](Config().with_changes(data={"name": "xor"}, model={"hidden": (3,)}))
+    assert (config.data.name, config.model.hidden, config.train.lr, config.train.batch_size, config.train.epochs) == (
+        "fashion-mnist", (256,), 0.1, 256, 10)  # fmt: skip
+    assert (config.model.init, config.model.init_scale) == ("normal", 0.01)
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_activation_derivatives_match_the_formulas(name):
+    x = np.linspace(-8, 8, 161)
+    y, dy = activation_and_derivative(name, x)
+    expected = {
+        "relu": (np.maximum(x, 0), (x > 0).astype(float)),
+        "sigmoid": (1 / (1 + np.exp(-x)), np.exp(-x) / (1 + np.exp(-x)) ** 2),
+        "tanh": (np.tanh(x), 1 - np.tanh(x) ** 2),
+    }[name]
+    np.testing.assert_allclose(y, expected[0], atol=1e-12)
+    np.testing.assert_allclose(dy, expected[1], atol=1e-12)
+
+
+def test_products_of_random_matrices_explode_or_vanish_with_the_scale():
+    unit = random_matrix_products(100, 4, 1.0, seed=0)
+    small = random_matrix_products(100, 4, 0.1, seed=0)
+    assert len(unit) == 100 and unit[-1] > 1e15 > unit[0], "d2l: with N(0, 1) entries the product explodes"
+    assert small[-1] < 1e-30, "a small scale makes it vanish"
+    np.testing.assert_array_equal(unit, random_matrix_products(100, 4, 1.0, seed=0))

@@ -1,0 +1,70 @@
+"""Presets, the gradient-flow panel, the activation explorer and the random-matrix demo, in the window."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.gui.conftest import WAIT_MS, wait_for
+
+
+def open_tab(window, key: str) -> None:
+    window.docks[key].show()
+    window.docks[key].raise_()
+
+
+def test_vanishing_preset_is_diagnosed_and_drawn(qtbot, make_window):
+    window = make_window()
+    preset = next(a for a in window.menuBar().actions() if a.text() == "&Presets").menu().actions()[0]
+    assert preset.text().startswith("Vanishing")
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        preset.trigger()
+    assert window.session.sizes == (64,) + (128,) * 8 + (10,)
+    assert window.controls.activation.currentText() == "sigmoid"
+    open_tab(window, "gradient_flow")
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    window.redraw()
+    panel = window.gradient_flow
+    assert panel.verdict == "vanishing" and "vanishing" in panel.diagnosis.text()
+    heights = panel.norm_bars.opts["height"] + panel.norm_bars.opts["y0"]
+    expected = np.log10([layer.grad_norm for layer in window.session.snapshot.layers])
+    np.testing.assert_allclose(heights, expected)
+    assert heights[0] < heights[-1] - 3, "the first layer's bar sits orders of magnitude below the last's"
+    assert panel.history_image.image.shape == (9, len(window.session.snapshots))
+
+
+def test_healthy_preset_reads_healthy(qtbot, make_window):
+    window = make_window()
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.apply_preset("Healthy: ReLU + He")
+    open_tab(window, "gradient_flow")
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    window.redraw()
+    assert window.gradient_flow.verdict == "healthy"
+
+
+def test_activation_explorer_follows_the_live_activation(qtbot, make_window):
+    window = make_window()
+    open_tab(window, "activation")
+    window.redraw()
+    x, y = window.activation.function.getData()
+    assert np.allclose(y, np.maximum(x, 0)), "ReLU to start with"
+    window.controls.activation.setCurrentText("sigmoid")
+    wait_for(qtbot, lambda: window.session.config.model.activation == "sigmoid")
+    window.redraw()
+    x, dy = window.activation.derivative.getData()
+    assert abs(dy.max() - 0.25) < 1e-3, "sigmoid's derivative peaks at 1/4"
+    _, share = window.activation.histogram.getData()
+    assert share.max() == 1.0, "the pre-activation histogram is drawn scaled under the curve"
+
+
+def test_random_matrix_demo_responds_to_its_scale(qtbot, make_window):
+    window = make_window()
+    panel = window.random_matrices
+    _, unit = panel.curve.getData()  # on a log axis: log10 of the norms
+    panel.scale.setValue(0.1)
+    panel.scale.valueChanged.emit(0.1)
+    _, small = panel.curve.getData()
+    assert unit[-1] > 15 and small[-1] < -30
+    assert "0.1" in panel.summary.text()
