@@ -31,6 +31,12 @@ class ForwardRecord:
     pre: list[torch.Tensor]  # Linear outputs; their .grad is dLoss/d(pre-activation)
     post: list[torch.Tensor]  # after activation (the output layer: the logits themselves)
 
+    def add(self, pre: torch.Tensor, post: torch.Tensor) -> None:
+        if pre.requires_grad:  # keep dLoss/dpre for the gradient histograms (not under no_grad)
+            pre.retain_grad()
+        self.pre.append(pre)
+        self.post.append(post)
+
 
 class MLP(nn.Module):
     def __init__(self, n_in: int, n_out: int, cfg: ModelConfig) -> None:
@@ -70,15 +76,11 @@ class MLP(nn.Module):
             z = linear(x)
             if i == last:
                 if record is not None:
-                    z.retain_grad()
-                    record.pre.append(z)
-                    record.post.append(z)
+                    record.add(z, z)
                 return z
             h = self.activation(self.norms[i](z))
             if record is not None:
-                z.retain_grad()
-                record.pre.append(z)
-                record.post.append(h)
+                record.add(z, h)
             x = self._drop(h)
         raise AssertionError("an MLP has at least one layer")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from engine.model import MLP, ForwardRecord, layer_names
@@ -93,21 +94,26 @@ class Prober:
             if pre.grad is not None:
                 histograms["act_grad"] = self.histogram((i, "act_grad"), pre.grad)
             before_norm = weights_before[i].norm().item()
+            dead = dead_units(post) if is_hidden and model.activation_name == "relu" else None
+            saturated = (
+                saturated_share(post, model.activation_name)
+                if is_hidden and model.activation_name in ("sigmoid", "tanh")
+                else None
+            )
             layers.append(
                 LayerProbe(
                     name=names[i],
                     weight_norm=w_norm,
                     grad_norm=g.norm().item() if g is not None else 0.0,
                     update_ratio=(w - weights_before[i]).norm().item() / before_norm if before_norm > 0 else 0.0,
-                    dead_fraction=dead_fraction(post) if is_hidden and model.activation_name == "relu" else None,
-                    saturated_fraction=(
-                        saturated_fraction(post, model.activation_name)
-                        if is_hidden and model.activation_name in ("sigmoid", "tanh")
-                        else None
-                    ),
+                    dead_fraction=float(dead.mean()) if dead is not None else None,
+                    saturated_fraction=float(saturated.mean()) if saturated is not None else None,
                     act_mean=post.float().mean().item(),
                     act_std=post.float().std().item() if post.numel() > 1 else 0.0,
                     histograms=histograms,
+                    unit_mean=post.detach().float().mean(0).cpu().numpy(),
+                    unit_dead=dead,
+                    unit_saturated=saturated,
                 )
             )
         weights = tuple(layer.weight.detach().cpu().numpy().copy() for layer in model.layers) if include_weights else ()
@@ -115,15 +121,15 @@ class Prober:
         return Snapshot(step, epoch, loss, tuple(layers), weights, biases)
 
 
-def dead_fraction(post: torch.Tensor) -> float:
-    """Share of units that are zero for every sample of the batch: they pass no gradient."""
-    return (post <= 0).all(dim=0).float().mean().item()
+def dead_units(post: torch.Tensor) -> np.ndarray:
+    """Per unit: zero for every sample of the batch, so it passes no gradient."""
+    return (post <= 0).all(dim=0).cpu().numpy()
 
 
-def saturated_fraction(post: torch.Tensor, activation: str) -> float:
-    """Share of activations sitting where the activation's derivative is nearly zero."""
+def saturated_share(post: torch.Tensor, activation: str) -> np.ndarray:
+    """Per unit: share of the batch's activations where the activation's derivative is nearly zero."""
     if activation == "sigmoid":
         derivative = 4 * post * (1 - post)  # s(1-s), scaled so its peak is 1
     else:
         derivative = 1 - post * post  # tanh' = 1 - tanh^2, peak 1
-    return (derivative < SATURATION_DERIVATIVE).float().mean().item()
+    return (derivative < SATURATION_DERIVATIVE).float().mean(0).cpu().numpy()

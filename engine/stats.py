@@ -16,7 +16,7 @@ HISTOGRAM_TITLES = {
     "act": "activations",
     "weight": "weights",
     "weight_grad": "weight gradients",
-    "act_grad": "gradients w.r.t. pre-activations",
+    "act_grad": "pre-activation gradients",
 }
 
 
@@ -47,6 +47,18 @@ class LayerProbe:
     act_mean: float
     act_std: float
     histograms: dict[str, Histogram]
+    unit_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per unit, over the batch
+    unit_dead: np.ndarray | None = None  # per unit (ReLU layers): True if 0 for every sample
+    unit_saturated: np.ndarray | None = None  # per unit (sigmoid/tanh): share of samples in the tails
+
+
+@dataclass(frozen=True)
+class NeuronMaps:
+    """For 2-D inputs: every neuron's output over a grid of the input plane (TensorFlow
+    Playground's little heatmaps); the output layer's maps show the decision boundary."""
+
+    extent: tuple[float, float, float, float]  # x0, x1, y0, y1 of the grid
+    maps: tuple[np.ndarray, ...]  # per Linear layer: (units, rows, cols), post-activation (outputs: softmax or value)
 
 
 @dataclass(frozen=True)
@@ -59,6 +71,7 @@ class Snapshot:
     layers: tuple[LayerProbe, ...]
     weights: tuple[np.ndarray, ...] = ()  # per Linear layer (out, in); for the network graph
     biases: tuple[np.ndarray, ...] = ()
+    neuron_maps: NeuronMaps | None = None
 
 
 @dataclass(frozen=True)

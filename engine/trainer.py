@@ -10,6 +10,7 @@ iterate it directly.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import os
 import queue
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -32,12 +34,14 @@ from engine.stats import (
     EpochReport,
     History,
     Loaded,
+    NeuronMaps,
     Saved,
     Snapshot,
     StateChanged,
     StepReport,
 )
 
+MAP_RESOLUTION = 32  # grid points per side for the 2-D neuron maps
 EVAL_CHUNK = 8192  # rows per forward pass when evaluating: bounds memory on big sets
 
 
@@ -52,6 +56,7 @@ class Started:
     sizes: tuple[int, ...]  # units per layer, input to output
     device: str
     epoch_fraction: float  # how far into the current epoch (a checkpoint may stop mid-epoch)
+    points: tuple[np.ndarray, ...] = ()  # 2-D data only: x_train, y_train, x_test, y_test, to draw under the boundary
 
 
 Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started
@@ -250,13 +255,39 @@ class Trainer:
         loss = self._loss(model(x, record), y)
         loss.backward()
         weights_now = [layer.weight.detach().clone() for layer in model.layers]
-        snapshot = self.prober.capture(model, record, weights_now, s.step, s.epoch, loss.item(), self.snapshot_weights)
+        snapshot = self._with_maps(self.prober.capture(model, record, weights_now, s.step, s.epoch, loss.item(), self.snapshot_weights))
         if rng is not None:
             gen.set_state(rng)
         with torch.no_grad():
             for k, v in model.named_buffers():
                 v.copy_(buffers[k])
         return snapshot
+
+    def _with_maps(self, snapshot: Snapshot) -> Snapshot:
+        if not self.snapshot_weights or self.data.n_features != 2:
+            return snapshot
+        return dataclasses.replace(snapshot, neuron_maps=self.neuron_maps())
+
+    @torch.no_grad()
+    def neuron_maps(self, resolution: int = MAP_RESOLUTION) -> NeuronMaps:
+        """Each neuron's output over a grid covering the 2-D training data (eval mode)."""
+        x = self.data.x_train
+        lo, hi = x.min(0).values.tolist(), x.max(0).values.tolist()
+        pad = [(h - l) * 0.1 or 1.0 for l, h in zip(lo, hi)]
+        xs = torch.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+        ys = torch.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+        grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
+        points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], 1).to(self.state.device)
+        record = ForwardRecord([], [])
+        was_training = self.model.training
+        self.model.eval()
+        out = self.model(points, record)
+        self.model.train(was_training)
+        outputs = torch.softmax(out, 1) if self.data.is_classification else out
+        layers = [*record.post[:-1], outputs]
+        maps = tuple(h.T.reshape(h.shape[1], resolution, resolution).cpu().numpy().copy() for h in layers)
+        extent = (xs[0].item(), xs[-1].item(), ys[0].item(), ys[-1].item())
+        return NeuronMaps(extent, maps)
 
     # ------------------------------------------------------------------ one step
     def _next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
@@ -310,7 +341,8 @@ class Trainer:
         s.history.add_step(s.step, loss_value, acc)
         events: list[Event] = [StepReport(s.step, s.epoch, s.step_in_epoch / s.batches_per_epoch, loss_value, acc)]
         if probe:
-            events.append(self.prober.capture(model, record, weights_before, s.step, s.epoch, loss_value, self.snapshot_weights))  # type: ignore[arg-type]
+            snapshot = self.prober.capture(model, record, weights_before, s.step, s.epoch, loss_value, self.snapshot_weights)  # type: ignore[arg-type]
+            events.append(self._with_maps(snapshot))
         s.progress.seconds += time.perf_counter() - started  # probes included: they are part of the cost
         if s.step_in_epoch >= s.batches_per_epoch:
             events.append(self._finish_epoch())
@@ -420,7 +452,14 @@ class Trainer:
             tuple(self.model.sizes),
             str(self.state.device),
             self.state.step_in_epoch / self.state.batches_per_epoch,
+            self._plane_points(),
         )
+
+    def _plane_points(self) -> tuple[np.ndarray, ...]:
+        d = self.data
+        if d.n_features != 2:
+            return ()
+        return tuple(t.cpu().numpy().copy() for t in (d.x_train, d.y_train, d.x_test, d.y_test))
 
     def _handle(self, command: cmd.Command) -> Iterator[Event]:
         try:

@@ -34,6 +34,7 @@ from gui.panels.controls import ControlsPanel
 from gui.panels.curves import CurvesPanel, history_csv
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
+from gui.panels.network import NetworkPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.session import Session
 
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.gradient_flow = GradientFlowPanel()
         self.activation = ActivationPanel()
         self.random_matrices = RandomMatricesPanel()
+        self.network = NetworkPanel()
         self.banner = DivergenceBanner()
         central = QWidget()
         column = QVBoxLayout(central)
@@ -79,7 +81,11 @@ class MainWindow(QMainWindow):
         column.addWidget(self.curves, 1)
         self.setCentralWidget(central)
         self.docks: dict[str, QDockWidget] = {}
+        # Controls and network take the full height at the sides; the bottom tabs sit under the curves.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("controls", "Controls", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("network", "Network", self.network, Qt.DockWidgetArea.RightDockWidgetArea)
         bottom = Qt.DockWidgetArea.BottomDockWidgetArea
         self._add_dock("histograms", "Histograms", self.histograms, bottom)
         for key, title, panel in (
@@ -186,6 +192,7 @@ class MainWindow(QMainWindow):
         s.download.connect(self._on_download)
         self.controls.edited.connect(self._on_edited)
         self.histograms.layer.currentIndexChanged.connect(lambda _: self.redraw())
+        self.network.layer_selected.connect(self._show_layer)
         self.banner.lower_lr.connect(self._lower_learning_rate)
         self.banner.clip_gradients.connect(lambda: self._edit_live(train={"clip_grad": 1.0}))
         self.banner.reset.connect(self.reset)
@@ -200,7 +207,7 @@ class MainWindow(QMainWindow):
         else:
             screen = self.screen().availableGeometry()
             self.resize(min(screen.width(), 1680), min(screen.height(), 1050))
-            self.resizeDocks([self.docks["controls"]], [360], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.docks["controls"], self.docks["network"]], [360, 430], Qt.Orientation.Horizontal)
             self.resizeDocks([self.docks["histograms"]], [320], Qt.Orientation.Vertical)
         self.curves.log_scale.setChecked(self.settings.value("curves/log", False, type=bool))
 
@@ -322,9 +329,15 @@ class MainWindow(QMainWindow):
         self.controls.set_config(config)
         self.controls.set_active(config)
         self.histograms.set_layers(self.session.layer_names)
+        self.network.set_points(self.session.points)
         sizes = "-".join(str(n) for n in self.session.sizes)
         self.setWindowTitle(f"MLP Lab — {config.data.name} {sizes}")
         self.redraw()
+
+    def _show_layer(self, index: int) -> None:
+        self.histograms.select_layer(index)
+        self.docks["histograms"].show()
+        self.docks["histograms"].raise_()
 
     def _on_mode(self, mode: str, reason: str) -> None:
         if self.session.config is not None:
@@ -365,6 +378,8 @@ class MainWindow(QMainWindow):
             self.curves.refresh(s.history)
         if self.histograms.isVisible():
             self.histograms.refresh(s.snapshots)
+        if self.network.isVisible():
+            self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")
         if self.gradient_flow.isVisible() and s.config is not None:
             self.gradient_flow.refresh(s.snapshots, s.config.model.activation)
         if self.activation.isVisible() and s.config is not None:

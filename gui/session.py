@@ -54,6 +54,7 @@ class Session(QObject):
         self.layer_names: tuple[str, ...] = ()
         self.sizes: tuple[int, ...] = ()  # units per layer, input to output
         self.device_name = ""
+        self.points: tuple = ()  # 2-D sets: the data as numpy arrays, for the decision boundary
         self.history = History()
         self.snapshot: Snapshot | None = None
         self.snapshots: deque[Snapshot] = deque(maxlen=SNAPSHOTS_KEPT)
@@ -144,6 +145,7 @@ class Session(QObject):
             self.layer_names = event.layer_names
             self.sizes = event.sizes
             self.device_name = event.device
+            self.points = event.points
             self.history = copy.deepcopy(event.history)
             self.snapshot = event.snapshot
             self.snapshots.clear()

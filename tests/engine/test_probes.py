@@ -5,7 +5,7 @@ import torch
 
 from engine.config import Config, ModelConfig
 from engine.model import ForwardRecord, build_model
-from engine.probes import Prober, dead_fraction, saturated_fraction
+from engine.probes import Prober, dead_units, saturated_share
 from engine.trainer import Trainer
 
 
@@ -42,14 +42,15 @@ def test_ranges_are_powers_of_two_and_never_shrink():
     assert prober.histogram((0, "weight"), torch.tensor([0.1, 0.2])).hi == 0.25
 
 
-def test_dead_relu_fraction():
+def test_dead_relu_units():
     post = torch.tensor([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0]])
-    assert dead_fraction(post) == 0.5  # units 0 and 3 never fire
+    assert dead_units(post).tolist() == [True, False, False, True]  # units 0 and 3 never fire
 
 
-def test_saturated_fraction():
-    assert saturated_fraction(torch.tensor([0.001, 0.5, 0.999, 0.6]), "sigmoid") == 0.5
-    assert saturated_fraction(torch.tensor([-0.99, 0.0, 0.98, 0.5]), "tanh") == 0.5
+def test_saturated_share_per_unit():
+    # two samples, two units: unit 0 sits in the tails once, unit 1 twice
+    assert saturated_share(torch.tensor([[0.001, 0.999], [0.5, 0.0005]]), "sigmoid").tolist() == [0.5, 1.0]
+    assert saturated_share(torch.tensor([[-0.99, 0.0], [0.98, 0.5]]), "tanh").tolist() == [1.0, 0.0]
 
 
 def test_snapshot_describes_every_layer():

@@ -1,0 +1,103 @@
+"""Where the network graph puts its neurons and which edges it draws (numpy only).
+
+Small nets (every layer at most SMALL_LIMIT units) show every neuron and edge.
+Large ones show, per layer, the strongest neurons by the norm of their incoming
+weights, and only the strongest edges between the neurons shown, so a 784-256-10
+net stays readable and quick to draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SMALL_LIMIT = 32
+SHOWN_PER_LAYER = 12
+EDGES_PER_LAYER = 60
+COLUMN_SPACING = 3.0
+ROW_SPACING = 1.2
+
+
+@dataclass(frozen=True)
+class GraphLayout:
+    shown: tuple[np.ndarray, ...]  # per column (input, then each Linear's outputs): unit indices drawn
+    sizes: tuple[int, ...]  # units per column
+    positions: np.ndarray  # (nodes, 2): x, y of every drawn node, column by column
+    node_column: np.ndarray  # (nodes,)
+    node_unit: np.ndarray  # (nodes,)
+    edges: np.ndarray  # (edges, 2): node indices, from input side to output side
+    edge_weight: np.ndarray  # (edges,)
+    edge_layer: np.ndarray  # (edges,): the Linear layer the weight belongs to
+
+    @property
+    def small(self) -> bool:
+        return max(self.sizes) <= SMALL_LIMIT
+
+
+def choose_units(weights: list[np.ndarray]) -> list[np.ndarray]:
+    """Per column, the units to draw: all when the column is small, else the strongest by
+    the norm of their incoming weights (for the input column, by the norm of their outgoing ones)."""
+    sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
+    chosen = []
+    for column, size in enumerate(sizes):
+        if size <= SMALL_LIMIT:
+            chosen.append(np.arange(size))
+            continue
+        strength = np.linalg.norm(weights[0], axis=0) if column == 0 else np.linalg.norm(weights[column - 1], axis=1)
+        chosen.append(np.sort(np.argsort(-strength, kind="stable")[:SHOWN_PER_LAYER]))
+    return chosen
+
+
+def layout(weights: list[np.ndarray]) -> GraphLayout:
+    """Nodes and edges for the Linear layers' weights, each (out, in), input to output."""
+    shown = choose_units(weights)
+    sizes = tuple([weights[0].shape[1]] + [w.shape[0] for w in weights])
+    small = max(sizes) <= SMALL_LIMIT
+    positions, columns, units, first_node = [], [], [], []
+    for column, chosen in enumerate(shown):
+        first_node.append(len(positions))
+        top = (len(chosen) - 1) * ROW_SPACING / 2
+        for row, unit in enumerate(chosen):
+            positions.append((column * COLUMN_SPACING, top - row * ROW_SPACING))
+            columns.append(column)
+            units.append(unit)
+    edges, edge_weight, edge_layer = [], [], []
+    for layer, w in enumerate(weights):
+        sources, targets = shown[layer], shown[layer + 1]
+        block = w[np.ix_(targets, sources)]  # (targets, sources)
+        pairs = np.argwhere(np.ones_like(block, dtype=bool))
+        if not small:
+            strongest = np.argsort(-np.abs(block).ravel(), kind="stable")[:EDGES_PER_LAYER]
+            pairs = pairs[np.sort(strongest)]
+        for t, s in pairs:
+            edges.append((first_node[layer] + s, first_node[layer + 1] + t))
+            edge_weight.append(block[t, s])
+            edge_layer.append(layer)
+    return GraphLayout(
+        shown=tuple(shown),
+        sizes=sizes,
+        positions=np.array(positions, dtype=float).reshape(-1, 2),
+        node_column=np.array(columns, dtype=int),
+        node_unit=np.array(units, dtype=int),
+        edges=np.array(edges, dtype=int).reshape(-1, 2),
+        edge_weight=np.array(edge_weight, dtype=float),
+        edge_layer=np.array(edge_layer, dtype=int),
+    )
+
+
+def edge_pens(weights: np.ndarray, layers: np.ndarray) -> np.ndarray:
+    """pyqtgraph GraphItem pens: blue for positive, orange for negative (as TensorFlow
+    Playground), width by |w| relative to the largest |w| of the same layer."""
+    pens = np.empty(len(weights), dtype=[("red", np.ubyte), ("green", np.ubyte), ("blue", np.ubyte), ("alpha", np.ubyte), ("width", float)])
+    positive = weights >= 0
+    pens["red"] = np.where(positive, 31, 255)
+    pens["green"] = np.where(positive, 119, 127)
+    pens["blue"] = np.where(positive, 180, 14)
+    pens["alpha"] = 200
+    biggest = np.zeros(len(weights))
+    for layer in np.unique(layers):
+        mask = layers == layer
+        biggest[mask] = np.abs(weights[mask]).max() or 1.0
+    pens["width"] = 0.5 + 4.5 * np.abs(weights) / np.where(biggest > 0, biggest, 1.0)
+    return pens

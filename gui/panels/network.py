@@ -1,0 +1,287 @@
+"""The network graph: layers, neurons and weighted edges, live.
+
+Edge colour is the weight's sign (blue positive, orange negative) and its width
+|w|, as in TensorFlow Playground. On 2-D data each neuron shows its output over
+the input plane and a side plot shows the decision boundary with the data; on
+images the first hidden layer's neurons show their weights as pictures. Badges
+over each layer give its weight and gradient norms and its dead or saturated
+share, in red when unhealthy. Redrawn a few times a second at most.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from engine.stats import LayerProbe, Snapshot
+from gui.network_layout import GraphLayout, edge_pens, layout
+
+REDRAW_INTERVAL_S = 0.3
+PLAYGROUND = pg.ColorMap([0.0, 0.5, 1.0], [(245, 147, 34), (232, 234, 235), (8, 119, 189)])  # orange, grey, blue
+HOVER_NODE_RADIUS = 0.55
+HOVER_EDGE_DISTANCE = 0.12
+
+
+def unhealthy(probe: LayerProbe, largest_grad: float) -> bool:
+    shares = [s for s in (probe.dead_fraction, probe.saturated_fraction) if s is not None]
+    tiny = largest_grad > 0 and probe.grad_norm < 1e-3 * largest_grad
+    return any(s > 0.5 for s in shares) or tiny or probe.grad_norm > 1e3 or not math.isfinite(probe.grad_norm)
+
+
+def badge_text(probe: LayerProbe) -> str:
+    text = f"{probe.name.split(' ')[0]}\n‖W‖ {probe.weight_norm:.2g}\n‖∇W‖ {probe.grad_norm:.2g}"
+    if probe.dead_fraction is not None:
+        text += f"\ndead {probe.dead_fraction:.0%}"
+    if probe.saturated_fraction is not None:
+        text += f"\nsat. {probe.saturated_fraction:.0%}"
+    return text
+
+
+def segment_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance from one point to each segment a[i]-b[i]."""
+    ab = b - a
+    t = np.clip(((points - a) * ab).sum(1) / np.maximum((ab * ab).sum(1), 1e-12), 0, 1)
+    nearest = a + t[:, None] * ab
+    return np.linalg.norm(points - nearest, axis=1)
+
+
+class NetworkPanel(QWidget):
+    layer_selected = Signal(int)  # a Linear layer's index, from a click on one of its neurons
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.readout = QLabel("Hover a neuron or an edge; click a neuron to show its layer's histograms.")
+        self.readout.setWordWrap(True)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graph_plot = self.graphics.addPlot(row=0, col=0)
+        self.graph_plot.hideAxis("left")
+        self.graph_plot.hideAxis("bottom")
+        self.graph_plot.hideButtons()
+        self.graph = pg.GraphItem()
+        self.graph_plot.addItem(self.graph)
+        self.boundary_plot = self.graphics.addPlot(row=1, col=0, title="decision boundary (filled: train, hollow: test)")
+        self.graphics.ci.layout.setRowStretchFactor(0, 3)
+        self.graphics.ci.layout.setRowStretchFactor(1, 2)
+        self.boundary_plot.setAspectLocked(True)
+        self.boundary_image = pg.ImageItem(axisOrder="row-major")
+        self.boundary_image.setColorMap(PLAYGROUND)
+        self.boundary_plot.addItem(self.boundary_image)
+        self.train_points = pg.ScatterPlotItem(size=6, pen=pg.mkPen("#333", width=0.5))
+        self.test_points = pg.ScatterPlotItem(size=6, brush=None)
+        self.boundary_plot.addItem(self.train_points)
+        self.boundary_plot.addItem(self.test_points)
+        self.boundary_plot.hide()
+        layout_ = QVBoxLayout(self)
+        layout_.setContentsMargins(2, 2, 2, 2)
+        layout_.addWidget(self.readout)
+        layout_.addWidget(self.graphics, 1)
+
+        self.layout_: GraphLayout | None = None
+        self.snapshot: Snapshot | None = None
+        self.layer_names: tuple[str, ...] = ()
+        self._texts: list[pg.TextItem] = []
+        self._images: list[pg.ImageItem] = []
+        self._last_draw = 0.0
+        self._points: tuple[np.ndarray, ...] = ()
+        self._framed: tuple[int, ...] = ()
+        self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=20, slot=self._on_mouse)
+        self.graph.scatter.sigClicked.connect(self._on_click)
+
+    # ------------------------------------------------------------------ data in
+    def set_points(self, points: tuple[np.ndarray, ...]) -> None:
+        """The 2-D data to draw under the decision boundary (empty: not a 2-D set)."""
+        self._points = points
+        self.boundary_plot.setVisible(bool(points))
+        if points:
+            x_train, y_train, x_test, y_test = points
+            colours = [pg.mkBrush(PLAYGROUND.map(1.0 if y else 0.0)) for y in y_train]
+            self.train_points.setData(x_train[:, 0], x_train[:, 1], brush=colours)
+            self.test_points.setData(
+                x_test[:, 0], x_test[:, 1], pen=[pg.mkPen(PLAYGROUND.map(1.0 if y else 0.0), width=1.5) for y in y_test]
+            )
+
+    def refresh(self, snapshot: Snapshot | None, layer_names: tuple[str, ...], force: bool = False) -> None:
+        """Redraw from `snapshot` (it must carry weights), at most every REDRAW_INTERVAL_S."""
+        if snapshot is None or not snapshot.weights or snapshot is self.snapshot:
+            return
+        now = time.perf_counter()
+        if not force and now - self._last_draw < REDRAW_INTERVAL_S:
+            return
+        self._last_draw = now
+        self.snapshot, self.layer_names = snapshot, layer_names
+        self.layout_ = layout(list(snapshot.weights))
+        if self.layout_.sizes != self._framed:  # a new architecture: frame it (the user's zoom stays otherwise)
+            self._framed = self.layout_.sizes
+            self._frame(self.layout_)
+        self._draw_graph(snapshot, self.layout_)
+        self._draw_texts(snapshot, self.layout_)
+        self._draw_pictures(snapshot, self.layout_)
+        self._draw_boundary(snapshot)
+
+    # ------------------------------------------------------------------ drawing
+    def _frame(self, g: GraphLayout) -> None:
+        """Room around the nodes for the badges above and the size notes below."""
+        ys = g.positions[:, 1]
+        right = (len(g.shown) - 1) * 3.0
+        self.graph_plot.setRange(xRange=(-1.3, right + 1.3), yRange=(ys.min() - 1.8, ys.max() + 5.5), padding=0)
+
+    def _node_brushes(self, snapshot: Snapshot, g: GraphLayout) -> list:
+        brushes = []
+        for column, unit in zip(g.node_column, g.node_unit):
+            colour = "#f4f4f4"
+            if column > 0:
+                probe = snapshot.layers[column - 1]
+                if probe.unit_dead is not None and probe.unit_dead[unit]:
+                    colour = "#d62728"
+                elif probe.unit_saturated is not None and probe.unit_saturated[unit] > 0.5:
+                    colour = "#ff7f0e"
+            brushes.append(pg.mkBrush(colour))
+        return brushes
+
+    def _draw_graph(self, snapshot: Snapshot, g: GraphLayout) -> None:
+        pictures = snapshot.neuron_maps is not None
+        self.graph.setData(
+            pos=g.positions,
+            adj=g.edges if len(g.edges) else None,
+            pen=edge_pens(g.edge_weight, g.edge_layer) if len(g.edges) else None,
+            size=8 if pictures else 14,
+            symbolBrush=self._node_brushes(snapshot, g),
+            symbolPen=pg.mkPen("#555"),
+            pxMode=True,
+        )
+
+    def _text(self, index: int) -> pg.TextItem:
+        while len(self._texts) <= index:
+            item = pg.TextItem(anchor=(0.5, 1.0))
+            self.graph_plot.addItem(item)
+            self._texts.append(item)
+        return self._texts[index]
+
+    def _draw_texts(self, snapshot: Snapshot, g: GraphLayout) -> None:
+        """A badge over each layer, a size note under each column, "+N more" where units are hidden."""
+        used = 0
+        largest = max((p.grad_norm for p in snapshot.layers if math.isfinite(p.grad_norm)), default=0.0)
+        for column, chosen in enumerate(g.shown):
+            x = column * 3.0
+            ys = g.positions[g.node_column == column, 1]
+            top, bottom = (ys.max(), ys.min()) if len(ys) else (0.0, 0.0)
+            if column > 0:
+                probe = snapshot.layers[column - 1]
+                badge = self._text(used)
+                badge.setAnchor((0.5, 1.0))
+                badge.setText(badge_text(probe), color="#c0392b" if unhealthy(probe, largest) else "#333")
+                badge.setPos(x, top + 0.8)
+                used += 1
+            hidden = g.sizes[column] - len(chosen)
+            note = self._text(used)
+            note.setAnchor((0.5, 0.0))
+            label = "input" if column == 0 else "output" if column == len(g.shown) - 1 else f"hidden {column}"
+            more = f"\n+{hidden} more" if hidden > 0 else ""
+            note.setText(f"{label}: {g.sizes[column]}{more}", color="#555")
+            note.setPos(x, bottom - 0.7)
+            used += 1
+        for item in self._texts[used:]:
+            item.setText("")
+
+    def _image(self, index: int) -> pg.ImageItem:
+        while len(self._images) <= index:
+            item = pg.ImageItem(axisOrder="row-major")
+            item.setColorMap(PLAYGROUND)
+            item.setZValue(-1)  # under the nodes and edges
+            self.graph_plot.addItem(item)
+            self._images.append(item)
+        return self._images[index]
+
+    def _draw_pictures(self, snapshot: Snapshot, g: GraphLayout) -> None:
+        """2-D data: every neuron's output map. Images: the first hidden layer's weights."""
+        used = 0
+        maps = snapshot.neuron_maps
+        side = math.isqrt(g.sizes[0])
+        for node, (column, unit) in enumerate(zip(g.node_column, g.node_unit)):
+            if maps is not None and column > 0:
+                picture = maps.maps[column - 1][unit]
+                is_output = column == len(g.shown) - 1
+                bound = 1.0 if is_output else float(np.abs(maps.maps[column - 1]).max()) or 1.0
+                levels = (0.0, 1.0) if is_output else (-bound, bound)
+            elif maps is None and column == 1 and side * side == g.sizes[0] and side >= 8 and len(g.shown) > 1:
+                picture = snapshot.weights[0][unit].reshape(side, side)[::-1]  # row 0 on top
+                bound = float(np.abs(picture).max()) or 1.0
+                levels = (-bound, bound)
+            else:
+                continue
+            item = self._image(used)
+            item.setImage(picture, autoLevels=False, levels=levels)
+            x, y = g.positions[node]
+            item.setRect(x - 0.5, y - 0.5, 1.0, 1.0)
+            item.show()
+            used += 1
+        for item in self._images[used:]:
+            item.hide()
+
+    def _draw_boundary(self, snapshot: Snapshot) -> None:
+        maps = snapshot.neuron_maps
+        if maps is None or not self._points:
+            return
+        output = maps.maps[-1]
+        chance = output[1] if output.shape[0] == 2 else output.argmax(0) / max(1, output.shape[0] - 1)
+        x0, x1, y0, y1 = maps.extent
+        self.boundary_image.setImage(chance, autoLevels=False, levels=(0.0, 1.0))
+        self.boundary_image.setRect(x0, y0, x1 - x0, y1 - y0)
+
+    # ------------------------------------------------------------------ hover and click
+    def _on_mouse(self, event: tuple[QPointF]) -> None:
+        position = event[0]
+        if self.graph_plot.sceneBoundingRect().contains(position):
+            point = self.graph_plot.vb.mapSceneToView(position)
+            text = self.describe_at(point.x(), point.y())
+            if text:
+                self.readout.setText(text)
+
+    def describe_at(self, x: float, y: float) -> str:
+        """The hover text for a point of the graph: the nearest neuron, else the nearest edge."""
+        g, snapshot = self.layout_, self.snapshot
+        if g is None or snapshot is None or not len(g.positions):
+            return ""
+        here = np.array([[x, y]])
+        distances = np.linalg.norm(g.positions - here, axis=1)
+        node = int(distances.argmin())
+        if distances[node] <= HOVER_NODE_RADIUS:
+            return self.describe_node(node)
+        if len(g.edges):
+            gaps = segment_distances(here, g.positions[g.edges[:, 0]], g.positions[g.edges[:, 1]])
+            edge = int(gaps.argmin())
+            if gaps[edge] <= HOVER_EDGE_DISTANCE:
+                source, target = g.edges[edge]
+                return (
+                    f"weight {g.edge_weight[edge]:+.4g}: {self.layer_names[g.edge_layer[edge]]}, "
+                    f"unit {g.node_unit[source]} → unit {g.node_unit[target]}"
+                )
+        return ""
+
+    def describe_node(self, node: int) -> str:
+        g, snapshot = self.layout_, self.snapshot
+        assert g is not None and snapshot is not None
+        column, unit = int(g.node_column[node]), int(g.node_unit[node])
+        if column == 0:
+            return f"input {unit}"
+        probe = snapshot.layers[column - 1]
+        text = f"{probe.name}, unit {unit}: mean activation {probe.unit_mean[unit]:.3g}, bias {snapshot.biases[column - 1][unit]:+.3g}"
+        if probe.unit_dead is not None:
+            text += " · dead: 0 for the whole batch, passes no gradient" if probe.unit_dead[unit] else " · alive"
+        if probe.unit_saturated is not None:
+            share = float(probe.unit_saturated[unit])
+            text += f" · saturated for {share:.0%} of the batch" + (" (mostly saturated)" if share > 0.5 else "")
+        return text
+
+    def _on_click(self, scatter: pg.ScatterPlotItem, points: list, *args: object) -> None:
+        if not points or self.layout_ is None:
+            return
+        position = points[0].pos()
+        distances = np.linalg.norm(self.layout_.positions - np.array([position.x(), position.y()]), axis=1)
+        column = int(self.layout_.node_column[int(distances.argmin())])
+        self.layer_selected.emit(max(0, column - 1))

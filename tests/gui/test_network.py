@@ -1,0 +1,95 @@
+"""The network graph: nodes, edges and colours against the weights; sampling; hover; click."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.config import Config
+from gui.network_layout import EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_pens, layout
+from gui.panels.network import NetworkPanel
+from tests.gui.conftest import WAIT_MS, wait_for
+
+
+def test_small_net_draws_every_neuron_and_edge_with_sign_colours():
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(4, 2)), rng.normal(size=(3, 4)), rng.normal(size=(2, 3))]
+    g = layout(weights)
+    assert g.small and len(g.positions) == 2 + 4 + 3 + 2
+    assert len(g.edges) == 2 * 4 + 4 * 3 + 3 * 2
+    for (source, target), w, layer in zip(g.edges, g.edge_weight, g.edge_layer):
+        assert weights[layer][g.node_unit[target], g.node_unit[source]] == w
+        assert g.node_column[target] == g.node_column[source] + 1 == layer + 1
+    pens = edge_pens(g.edge_weight, g.edge_layer)
+    blue = (pens["red"] == 31) & (pens["blue"] == 180)
+    orange = (pens["red"] == 255) & (pens["blue"] == 14)
+    assert np.array_equal(blue, g.edge_weight >= 0) and np.array_equal(orange, g.edge_weight < 0)
+    for layer in range(3):
+        mask = g.edge_layer == layer
+        order = np.argsort(np.abs(g.edge_weight[mask]))
+        assert np.all(np.diff(pens["width"][mask][order]) >= 0), "wider means heavier"
+        assert pens["width"][mask].max() == pytest.approx(5.0)
+
+
+def test_large_net_shows_the_strongest_neurons_and_edges():
+    rng = np.random.default_rng(1)
+    weights = [rng.normal(size=(256, 784)), rng.normal(size=(10, 256))]
+    weights[0][17] *= 10  # one unmistakably strong neuron
+    g = layout(weights)
+    assert not g.small and g.sizes == (784, 256, 10)
+    hidden = g.shown[1]
+    assert len(hidden) == SHOWN_PER_LAYER and 17 in hidden
+    expected = np.sort(np.argsort(-np.linalg.norm(weights[0], axis=1))[:SHOWN_PER_LAYER])
+    assert np.array_equal(hidden, expected)
+    assert len(g.shown[2]) == 10, "a small output layer is drawn whole"
+    for layer in range(2):
+        drawn = np.abs(g.edge_weight[g.edge_layer == layer])
+        assert len(drawn) == EDGES_PER_LAYER
+        block = np.abs(weights[layer][np.ix_(g.shown[layer + 1], g.shown[layer])])
+        assert drawn.min() >= np.sort(block.ravel())[-EDGES_PER_LAYER], "only the strongest edges"
+
+
+def test_toy_net_in_the_window_draws_maps_boundary_hover_and_click(qtbot, make_window):
+    config = Config().with_changes(
+        data={"name": "xor"}, model={"hidden": (4, 3), "init": "xavier", "init_scale": 1.0}, train={"batch_size": 10, "epochs": 5}
+    )
+    window = make_window(config)
+    panel: NetworkPanel = window.network
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    window.redraw()
+    snapshot = window.session.snapshot
+    assert panel.snapshot is snapshot and panel.boundary_plot.isVisible()
+    assert len(panel.layout_.positions) == 2 + 4 + 3 + 2
+    shown_maps = [item for item in panel._images if item.isVisible()]
+    assert len(shown_maps) == 4 + 3 + 2, "every hidden and output neuron shows its map over the plane"
+    np.testing.assert_allclose(panel.boundary_image.image, snapshot.neuron_maps.maps[-1][1])
+
+    g = panel.layout_
+    source, target = g.edges[0]
+    middle = (g.positions[source] + g.positions[target]) / 2
+    text = panel.describe_at(*middle)
+    assert text.startswith(f"weight {g.edge_weight[0]:+.4g}")
+    node = int(np.flatnonzero(g.node_column == 1)[0])
+    probe = snapshot.layers[0]
+    described = panel.describe_at(*g.positions[node])
+    assert described.startswith(f"{probe.name}, unit 0: mean activation {probe.unit_mean[0]:.3g}")
+    assert ("dead" in described) == bool(probe.unit_dead[0])
+
+    with qtbot.waitSignal(panel.layer_selected, timeout=WAIT_MS) as clicked:
+        spots = panel.graph.scatter.points()
+        panel.graph.scatter.sigClicked.emit(panel.graph.scatter, [spots[g.node_column.tolist().index(2)]], None)
+    assert clicked.args == [1]
+    assert window.histograms.layer.currentIndex() == 1
+
+
+def test_image_net_shows_first_layer_weights_as_pictures(qtbot, make_window):
+    window = make_window()  # digits: 8x8 images
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    window.redraw()
+    panel = window.network
+    pictures = [item for item in panel._images if item.isVisible()]
+    assert len(pictures) == len(panel.layout_.shown[1]) > 0
+    unit = panel.layout_.shown[1][0]
+    np.testing.assert_allclose(pictures[0].image, window.session.snapshot.weights[0][unit].reshape(8, 8)[::-1])
