@@ -22,7 +22,8 @@ VERDICT_STYLES = {
     "dead": "background:#fff3cd; color:#664d03",
     "saturated": "background:#fff3cd; color:#664d03",
 }
-TINY = 1e-30  # log10 of a zero norm
+TINY = 1e-30
+WIDE_PX = 900  # log10 of a zero norm
 
 
 def log_norms(snapshot: Snapshot) -> np.ndarray:
@@ -61,12 +62,25 @@ class GradientFlowPanel(QWidget):
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
             cache_axes(plot)
+        self._plots = [self.norm_plot, self.history_plot, self.ratio_plot, self.health_plot]
+        self._columns = 4
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.diagnosis)
         layout.addWidget(self.graphics, 1)
         self.verdict = ""
         self._drawn: tuple = ()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Four plots in a row when wide, two by two when narrow."""
+        columns = 4 if event.size().width() >= WIDE_PX else 2
+        if columns != self._columns:
+            self._columns = columns
+            for plot in self._plots:
+                self.graphics.ci.removeItem(plot)
+            for i, plot in enumerate(self._plots):
+                self.graphics.ci.addItem(plot, row=i // columns, col=i % columns)
+        super().resizeEvent(event)
 
     def refresh(self, snapshots: Sequence[Snapshot], activation: str) -> None:
         if not snapshots:

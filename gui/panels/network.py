@@ -23,6 +23,7 @@ from gui.network_layout import GraphLayout, edge_pens, layout
 
 REDRAW_INTERVAL_S = 0.3
 PLAYGROUND = pg.ColorMap([0.0, 0.5, 1.0], [(245, 147, 34), (232, 234, 235), (8, 119, 189)])  # orange, grey, blue
+COMPACT_BELOW_PX = 95  # column width under which badges shrink to the layer and its gradient norm
 HOVER_NODE_RADIUS = 0.55
 HOVER_EDGE_DISTANCE = 0.12
 
@@ -97,6 +98,8 @@ class NetworkPanel(QWidget):
         """The 2-D data to draw under the decision boundary (empty: not a 2-D set)."""
         self._points = points
         self.boundary_plot.setVisible(bool(points))
+        # a hidden plot keeps its grid row: give the graph the whole height instead
+        self.boundary_plot.setMaximumHeight(16777215 if points else 0)
         if points:
             x_train, y_train, x_test, y_test = points
             colours = [pg.mkBrush(PLAYGROUND.map(1.0 if y else 0.0)) for y in y_train]
@@ -128,7 +131,7 @@ class NetworkPanel(QWidget):
         """Room around the nodes for the badges above and the size notes below."""
         ys = g.positions[:, 1]
         right = (len(g.shown) - 1) * 3.0
-        self.graph_plot.setRange(xRange=(-1.3, right + 1.3), yRange=(ys.min() - 1.8, ys.max() + 5.5), padding=0)
+        self.graph_plot.setRange(xRange=(-1.3, right + 1.3), yRange=(ys.min() - 2.6, ys.max() + 5.5), padding=0)
 
     def _node_brushes(self, snapshot: Snapshot, g: GraphLayout) -> list:
         brushes = []
@@ -144,7 +147,7 @@ class NetworkPanel(QWidget):
         return brushes
 
     def _draw_graph(self, snapshot: Snapshot, g: GraphLayout) -> None:
-        pictures = snapshot.neuron_maps is not None
+        pictures = snapshot.neuron_maps is not None or (len(g.shown) > 1 and math.isqrt(g.sizes[0]) ** 2 == g.sizes[0])
         self.graph.setData(
             pos=g.positions,
             adj=g.edges if len(g.edges) else None,
@@ -166,6 +169,7 @@ class NetworkPanel(QWidget):
         """A badge over each layer, a size note under each column, "+N more" where units are hidden."""
         used = 0
         largest = max((p.grad_norm for p in snapshot.layers if math.isfinite(p.grad_norm)), default=0.0)
+        compact = self.graph_plot.vb.width() / len(g.shown) < COMPACT_BELOW_PX  # deep nets: short labels
         for column, chosen in enumerate(g.shown):
             x = column * 3.0
             ys = g.positions[g.node_column == column, 1]
@@ -174,7 +178,8 @@ class NetworkPanel(QWidget):
                 probe = snapshot.layers[column - 1]
                 badge = self._text(used)
                 badge.setAnchor((0.5, 1.0))
-                badge.setText(badge_text(probe), color="#c0392b" if unhealthy(probe, largest) else "#333")
+                text = badge_text(probe) if not compact else f"{probe.name.split(' ')[0]}\n{probe.grad_norm:.0e}"
+                badge.setText(text, color="#c0392b" if unhealthy(probe, largest) else "#333")
                 badge.setPos(x, top + 0.8)
                 used += 1
             hidden = g.sizes[column] - len(chosen)
@@ -182,7 +187,7 @@ class NetworkPanel(QWidget):
             note.setAnchor((0.5, 0.0))
             label = "input" if column == 0 else "output" if column == len(g.shown) - 1 else f"hidden {column}"
             more = f"\n+{hidden} more" if hidden > 0 else ""
-            note.setText(f"{label}: {g.sizes[column]}{more}", color="#555")
+            note.setText(f"{g.sizes[column]}" if compact else f"{label}: {g.sizes[column]}{more}", color="#555")
             note.setPos(x, bottom - 0.7)
             used += 1
         for item in self._texts[used:]:
@@ -192,7 +197,7 @@ class NetworkPanel(QWidget):
         while len(self._images) <= index:
             item = pg.ImageItem(axisOrder="row-major")
             item.setColorMap(PLAYGROUND)
-            item.setZValue(-1)  # under the nodes and edges
+            item.setZValue(1)  # over the edges: the pictures are the point
             self.graph_plot.addItem(item)
             self._images.append(item)
         return self._images[index]
