@@ -1,0 +1,92 @@
+"""Every setting at and beyond its limits: it works, or it is refused with a clear reason."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from engine.config import Config
+from engine.errors import ConfigError, DataError
+from engine.stats import Diverged, EpochReport
+from engine.trainer import Trainer
+from tests.idx_files import write_idx_set
+
+
+def run_one_epoch(config: Config) -> list[object]:
+    trainer = Trainer(config)
+    events = []
+    for event in trainer.run(start=True, stop_when_finished=True):
+        events.append(event)
+        if isinstance(event, Diverged):
+            break
+    return events
+
+
+def digits(**sections) -> Config:
+    base = Config().with_changes(data={"name": "digits"}, model={"hidden": (16,)}, train={"batch_size": 64, "epochs": 1})
+    return base.with_changes(**sections)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"train": {"lr": 1e3}},  # trains or diverges, never crashes
+        {"train": {"lr": 1e-12}},
+        {"train": {"batch_size": 100_000}},  # larger than the dataset: one batch an epoch
+        {"train": {"batch_size": 1}},
+        {"model": {"hidden": ()}},  # softmax regression
+        {"model": {"hidden": (1,) * 10}},  # ten layers of one unit
+        {"model": {"dropout": 0.99}},
+        {"model": {"init_scale": 1e3, "init": "normal"}},
+        {"train": {"weight_decay": 100.0, "l1": 100.0}},
+        {"train": {"clip_grad": 1e-9}},
+    ],
+)
+def test_extreme_settings_train_or_report_divergence(changes):
+    events = run_one_epoch(digits(**changes))
+    finished = [e for e in events if isinstance(e, EpochReport)]
+    diverged = [e for e in events if isinstance(e, Diverged)]
+    assert finished or diverged
+    for report in finished:
+        assert math.isfinite(report.test_loss) or report.diverged
+
+
+def test_one_batch_per_epoch_when_the_batch_is_larger_than_the_data():
+    events = run_one_epoch(digits(train={"batch_size": 100_000}))
+    report = next(e for e in events if isinstance(e, EpochReport) and e.epoch == 1)
+    assert report.step == 1
+
+
+@pytest.mark.parametrize(
+    "changes,words",
+    [
+        ({"train": {"lr": 0.0}}, "learning rate"),
+        ({"model": {"dropout": 1.0}}, "dropout"),
+        ({"train": {"batch_size": 0}}, "batch size"),
+        ({"model": {"hidden": (0,)}}, "hidden layer sizes"),
+        ({"model": {"init_scale": -1.0}}, "init scale"),
+        ({"data": {"noise": 0.9}}, "noise"),
+        ({"model": {"activation": "swish"}}, "activation"),
+    ],
+)
+def test_invalid_settings_are_refused_by_name(changes, words):
+    with pytest.raises(ConfigError, match=words):
+        digits(**changes).validate()
+
+
+def test_empty_data_folder_names_the_folder_and_the_files(tmp_path):
+    config = Config().with_changes(data={"name": "fashion-mnist", "data_dir": str(tmp_path)})
+    with pytest.raises(DataError) as refused:
+        Trainer(config)
+    assert str(tmp_path) in str(refused.value) and "train-images-idx3-ubyte" in str(refused.value)
+
+
+def test_wrong_magic_number_is_a_data_error(tmp_path):
+    write_idx_set(tmp_path, gz=False)
+    path = tmp_path / "train-labels-idx1-ubyte"
+    raw = bytearray(path.read_bytes())
+    raw[2:4] = b"\x0d\x07"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError):
+        Trainer(Config().with_changes(data={"name": "fashion-mnist", "data_dir": str(tmp_path)}))

@@ -1,0 +1,182 @@
+"""Random sequences of user actions on the real window (hypothesis stateful testing).
+
+Each sequence opens a window on a small digits model and applies actions drawn at
+random: start, pause, step, reset, every live and reset-only control, save, open
+a good or a bad file, presets, then close. After every action the window must
+still answer, show no error box it did not deserve, and close within two seconds.
+MLP_LAB_STATEFUL_EXAMPLES sets how many sequences run (the README reports a long run).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from engine.config import ACTIVATION_NAMES
+from engine.presets import PRESETS
+from gui.app import make_application
+from gui.main_window import MainWindow
+from gui.session import Session
+from tests.gui.conftest import digits_config
+
+EXAMPLES = int(os.environ.get("MLP_LAB_STATEFUL_EXAMPLES", "12"))
+MODES = {"loading", "running", "paused", "finished", "diverged", "stopped"}
+FAST_PRESETS = [name for name in PRESETS if not name.startswith("d2l")]  # d2l's would download Fashion-MNIST
+
+
+def pump_until(condition, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    app = QApplication.instance()
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if condition():
+            return True
+        time.sleep(0.005)
+    return False
+
+
+class WindowSessions(RuleBasedStateMachine):
+    @initialize()
+    def open_window(self) -> None:
+        make_application()
+        self.folder = Path(tempfile.mkdtemp(prefix="mlp-lab-stateful-"))
+        self.settings = QSettings(str(self.folder / "settings.ini"), QSettings.Format.IniFormat)
+        self.session = Session()
+        config = digits_config().with_changes(model={"hidden": (8,)}, train={"epochs": 3})
+        self.window = MainWindow(self.session, self.settings, config)
+        self.window.show()
+        self.session.open(config)
+        assert pump_until(lambda: self.session.mode == "paused"), "the first model never came"
+        self.saved = self.folder / "good.pt"
+        self.bad = self.folder / "bad.pt"
+        self.bad.write_bytes(b"PK\x03\x04 definitely not a checkpoint")
+        self.deserved_warnings = 0
+
+    def settle(self) -> None:
+        pump_until(lambda: False, timeout=0.03)
+
+    @rule()
+    def start_or_pause(self) -> None:
+        self.window.start_action.trigger()
+        self.settle()
+
+    @rule()
+    def step(self) -> None:
+        self.window.step_action.trigger()
+        self.settle()
+
+    @rule()
+    def reset(self) -> None:
+        self.window.reset_action.trigger()
+        self.settle()
+
+    @rule(rate=st.sampled_from([0.0, 0.1, 0.5, 0.9]))
+    def dropout(self, rate: float) -> None:
+        self.window.controls.dropout_on.setChecked(rate > 0)
+        if rate > 0:
+            self.window.controls.dropout.setValue(rate)
+        self.window.controls.flush()
+        self.settle()
+
+    @rule(lr=st.sampled_from([1e-4, 0.01, 0.1, 1.0, 10.0]), l2=st.sampled_from([0.0, 1e-4, 0.1, 10.0]))
+    def rates(self, lr: float, l2: float) -> None:
+        c = self.window.controls
+        c.lr.setValue(lr)
+        c.weight_decay.setValue(l2)
+        c.lr.valueChanged.emit(lr)
+        c.flush()
+        self.settle()
+
+    @rule(activation=st.sampled_from(ACTIVATION_NAMES))
+    def activation(self, activation: str) -> None:
+        self.window.controls.activation.setCurrentText(activation)
+        self.window.controls.flush()
+        self.settle()
+
+    @rule(add=st.booleans(), init=st.sampled_from(["normal", "xavier", "he"]), batch=st.sampled_from([1, 16, 5000]))
+    def reset_only_settings(self, add: bool, init: str, batch: int) -> None:
+        c = self.window.controls
+        (c.hidden.add_button if add else c.hidden.remove_button).click()
+        c.init.setCurrentText(init)
+        c.batch_size.setValue(batch)
+        c.flush()
+        self.settle()
+
+    @rule(name=st.sampled_from(FAST_PRESETS))
+    def preset(self, name: str) -> None:
+        self.window.apply_preset(name)
+        self.settle()
+
+    @rule()
+    def save(self) -> None:
+        original = QFileDialog.getSaveFileName
+        QFileDialog.getSaveFileName = lambda *a, **k: (str(self.saved), "")  # type: ignore[method-assign]
+        try:
+            self.window.save_action.trigger()
+        finally:
+            QFileDialog.getSaveFileName = original  # type: ignore[method-assign]
+        self.settle()
+
+    @precondition(lambda self: self.saved.exists())
+    @rule()
+    def open_saved(self) -> None:
+        self._open(self.saved)
+
+    @rule()
+    def open_bad_file(self) -> None:
+        self.deserved_warnings += 1
+        self._open(self.bad)
+        assert pump_until(lambda: len(WARNINGS) >= self.deserved_warnings), "a refused file must say why"
+
+    def _open(self, path: Path) -> None:
+        original = QFileDialog.getOpenFileName
+        QFileDialog.getOpenFileName = lambda *a, **k: (str(path), "")  # type: ignore[method-assign]
+        try:
+            self.window.open_action.trigger()
+        finally:
+            QFileDialog.getOpenFileName = original  # type: ignore[method-assign]
+        self.settle()
+
+    @invariant()
+    def still_answers(self) -> None:
+        assert self.session.mode in MODES
+        assert self.session.alive, "the worker must outlive every action"
+        assert len(WARNINGS) <= self.deserved_warnings, f"undeserved error box: {WARNINGS[-1]}"
+
+    def teardown(self) -> None:
+        window = getattr(self, "window", None)
+        if window is None:
+            return
+        began = time.monotonic()
+        window.close()
+        assert time.monotonic() - began < 2.0, "closing must stop the worker within two seconds"
+        assert not self.session.alive
+        WARNINGS.clear()
+
+
+WARNINGS: list[tuple[str, str]] = []
+
+
+@pytest.fixture
+def record_warnings(monkeypatch):
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: WARNINGS.append((title, text)))
+    WARNINGS.clear()
+
+
+def test_random_sessions_never_crash_hang_or_lose_the_session(qapp, record_warnings):
+    machine = settings(
+        max_examples=EXAMPLES,
+        stateful_step_count=15,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )(WindowSessions)
+    machine.TestCase().runTest()
