@@ -276,15 +276,21 @@ class MainWindow(QMainWindow):
         self.open_action.setEnabled(ready)
 
     # ------------------------------------------------------------------ files
-    def save_checkpoint(self) -> None:
-        default = os.path.join(self._last_dir(), "mlp-lab.pt")
-        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", default, CHECKPOINT_FILTER)
+    def _ask_save_path(self, title: str, default_name: str, file_filter: str) -> str | None:
+        """A save dialog in the last folder used; remembers the folder chosen."""
+        default = os.path.join(self._last_dir(), default_name)
+        path, _ = QFileDialog.getSaveFileName(self, title, default, file_filter)
         if not path:
-            return
+            return None
         if not Path(path).suffix:
-            path += ".pt"
+            path += Path(default_name).suffix
         self._remember_dir(path)
-        self.session.send(cmd.Save(path))
+        return path
+
+    def save_checkpoint(self) -> None:
+        path = self._ask_save_path("Save checkpoint", "mlp-lab.pt", CHECKPOINT_FILTER)
+        if path:
+            self.session.send(cmd.Save(path))
 
     def open_checkpoint(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self._last_dir(), CHECKPOINT_FILTER)
@@ -294,11 +300,9 @@ class MainWindow(QMainWindow):
         self.session.send(cmd.Load(path))
 
     def export_png(self) -> None:
-        default = os.path.join(self._last_dir(), "curves.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves as PNG", default, "PNG images (*.png)")
+        path = self._ask_save_path("Export curves as PNG", "curves.png", "PNG images (*.png)")
         if not path:
             return
-        self._remember_dir(path)
         image = pyqtgraph.exporters.ImageExporter(self.curves.graphics.scene()).export(toBytes=True)
 
         def write() -> None:
@@ -308,13 +312,10 @@ class MainWindow(QMainWindow):
         self.jobs.run(f"Exported {path}", write)
 
     def export_csv(self) -> None:
-        default = os.path.join(self._last_dir(), "curves.csv")
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves as CSV", default, "CSV files (*.csv)")
-        if not path:
-            return
-        self._remember_dir(path)
-        text = history_csv(self.session.history)
-        self.jobs.run(f"Exported {path}", lambda: Path(path).write_text(text, encoding="utf-8"))
+        path = self._ask_save_path("Export curves as CSV", "curves.csv", "CSV files (*.csv)")
+        if path:
+            text = history_csv(self.session.history)
+            self.jobs.run(f"Exported {path}", lambda: Path(path).write_text(text, encoding="utf-8"))
 
     def _on_job_finished(self, description: str, error: str) -> None:
         if error:

@@ -10,7 +10,6 @@ from engine.config import Config
 from engine.errors import ConfigError, DataError
 from engine.stats import Diverged, EpochReport
 from engine.trainer import Trainer
-from tests.idx_files import write_idx_set
 
 
 def run_one_epoch(config: Config) -> list[object]:
@@ -81,12 +80,3 @@ def test_empty_data_folder_names_the_folder_and_the_files(tmp_path):
         Trainer(config)
     assert str(tmp_path) in str(refused.value) and "train-images-idx3-ubyte" in str(refused.value)
 
-
-def test_wrong_magic_number_is_a_data_error(tmp_path):
-    write_idx_set(tmp_path, gz=False)
-    path = tmp_path / "train-labels-idx1-ubyte"
-    raw = bytearray(path.read_bytes())
-    raw[2:4] = b"\x0d\x07"
-    path.write_bytes(bytes(raw))
-    with pytest.raises(DataError):
-        Trainer(Config().with_changes(data={"name": "fashion-mnist", "data_dir": str(tmp_path)}))
