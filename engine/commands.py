@@ -6,11 +6,10 @@ so no tensor is ever touched by two threads at once.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from engine.config import Config
+from engine.config import Config, changed_fields
 
 
 @dataclass(frozen=True)
@@ -126,13 +125,7 @@ def live_changes(old: Config, new: Config) -> list[LiveChange]:
 
 def fields_needing_reset(old: Config, new: Config) -> list[str]:
     """Names of the fields that differ between `old` and `new` and only a reset can apply."""
-    names = []
-    for section in ("data", "model", "train", "probes"):
-        a, b = getattr(old, section), getattr(new, section)
-        for f in dataclasses.fields(a):
-            if (section, f.name) not in LIVE_FIELDS and getattr(a, f.name) != getattr(b, f.name):
-                names.append(f.name)
-    return names
+    return [name for section, name in changed_fields(old, new) if (section, name) not in LIVE_FIELDS]
 
 
 Command = Pause | Resume | Step | Stop | Reset | Save | Load | LiveChange

@@ -139,6 +139,28 @@ class Config:
         return dataclasses.replace(self, **parts)
 
 
+def changed_fields(old: Config, new: Config) -> list[tuple[str, str]]:
+    """(section, field) of every setting that differs between two configs, in declaration order."""
+    changed = []
+    for section in ("data", "model", "train", "probes"):
+        a, b = getattr(old, section), getattr(new, section)
+        changed += [(section, f.name) for f in dataclasses.fields(a) if getattr(a, f.name) != getattr(b, f.name)]
+    return changed
+
+
+def describe_differences(baseline: Config, current: Config) -> str:
+    """e.g. "dropout 0 vs 0.5, lr 0.1 vs 0.01": the baseline's value first."""
+
+    def show(value: Any) -> str:
+        return ",".join(map(str, value)) if isinstance(value, tuple) else f"{value:g}" if isinstance(value, float) else str(value)
+
+    parts = [
+        f"{name.replace('_', ' ')} {show(getattr(getattr(baseline, s), name))} vs {show(getattr(getattr(current, s), name))}"
+        for s, name in changed_fields(baseline, current)
+    ]
+    return ", ".join(parts) or "same settings"
+
+
 def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ConfigError(f"{what} must be one of {', '.join(choices)}; got {value!r}")

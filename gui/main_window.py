@@ -3,6 +3,7 @@ it turns user actions into commands for the session and session ticks into redra
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -28,7 +29,9 @@ from engine.errors import ConfigError
 from engine.stats import Diverged
 from gui.background import BackgroundJobs
 from gui.banner import DivergenceBanner
+from engine.experiments import EXPERIMENTS
 from engine.presets import PRESETS
+from gui.panels.comparison import ComparisonPanel
 from gui.panels.activation import ActivationPanel
 from gui.panels.controls import ControlsPanel
 from gui.panels.curves import CurvesPanel, history_csv
@@ -73,6 +76,7 @@ class MainWindow(QMainWindow):
         self.activation = ActivationPanel()
         self.random_matrices = RandomMatricesPanel()
         self.network = NetworkPanel()
+        self.comparison = ComparisonPanel()
         self.banner = DivergenceBanner()
         central = QWidget()
         column = QVBoxLayout(central)
@@ -92,6 +96,7 @@ class MainWindow(QMainWindow):
             ("gradient_flow", "Gradient flow", self.gradient_flow),
             ("activation", "Activation explorer", self.activation),
             ("random_matrices", "Products of random matrices", self.random_matrices),
+            ("comparison", "Experiments", self.comparison),
         ):
             self.tabifyDockWidget(self.docks["histograms"], self._add_dock(key, title, panel, bottom))
         self.docks["histograms"].raise_()
@@ -144,6 +149,13 @@ class MainWindow(QMainWindow):
         train_menu = self.menuBar().addMenu("&Training")
         for action in (self.start_action, self.step_action, self.reset_action):
             train_menu.addAction(action)
+        train_menu.addSeparator()
+        self.pin_action = self._action("Pin run as baseline", "Ctrl+B", self.pin_baseline, "Keep this run's test curves to compare")
+        train_menu.addAction(self.pin_action)
+        train_menu.addAction(self._action("Clear baselines", None, self.curves.clear_baselines))
+        experiments_menu = self.menuBar().addMenu("E&xperiments")
+        for name in EXPERIMENTS:
+            experiments_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.run_experiment(n)))
         presets_menu = self.menuBar().addMenu("&Presets")
         for name in PRESETS:
             presets_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.apply_preset(n)))
@@ -244,6 +256,17 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.session.reset(self.controls.config())
 
+    def pin_baseline(self) -> None:
+        if self.session.config is not None and self.session.history.epochs:
+            self.curves.pin(copy.deepcopy(self.session.history), self.session.config)
+            self.curves.label_baselines(self.session.config)
+
+    def run_experiment(self, name: str) -> None:
+        """Train the experiment's variants side by side in their own thread (the main run stays)."""
+        self.docks["comparison"].show()
+        self.docks["comparison"].raise_()
+        self.comparison.start(name)
+
     def apply_preset(self, name: str) -> None:
         """Show the preset's settings and start a fresh model on them (paused)."""
         self.controls.set_config(PRESETS[name](self.controls.config()))
@@ -343,6 +366,7 @@ class MainWindow(QMainWindow):
     def _on_mode(self, mode: str, reason: str) -> None:
         if self.session.config is not None:
             self.controls.set_active(self.session.config)
+            self.curves.label_baselines(self.session.config)
         if mode == "finished":
             self.statusBar().showMessage(reason, 10000)
         self._update_transport()
@@ -403,5 +427,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_settings()
         self.session.shutdown()
+        self.comparison.stop()
         self.jobs.wait()
         event.accept()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from engine.config import Config, describe_differences
 from engine.stats import History
 from gui.plotting import cache_axes
 
@@ -17,6 +19,19 @@ MAX_DRAWN_POINTS = 1500
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
 TRAIN_COLOUR = "#1f77b4"
 TEST_COLOUR = "#d62728"
+
+
+BASELINE_COLOURS = ("#7f7f7f", "#9467bd", "#8c564b", "#e377c2")
+
+
+@dataclass
+class Baseline:
+    """A pinned run: its curves stay on the plots, labelled by how its settings differ."""
+
+    history: History
+    config: Config
+    loss_item: pg.PlotDataItem
+    acc_item: pg.PlotDataItem
 
 
 def moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -64,8 +79,9 @@ class CurvesPanel(QWidget):
             plot.setLabel("bottom", "step")
             cache_axes(plot)
         # One legend serves both plots (same colours); loss falls away from the top right.
-        legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
-        legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.baselines: list[Baseline] = []
         self.acc_plot.setYRange(0, 1)
         faint = pg.mkPen(TRAIN_COLOUR, width=1)
         faint.setColor(pg.mkColor(TRAIN_COLOUR + "40"))
@@ -98,6 +114,29 @@ class CurvesPanel(QWidget):
         self._drawn_steps: tuple = ()
         self._drawn_epochs: tuple = ()
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
+
+    def pin(self, history: History, config: Config) -> None:
+        """Keep `history`'s test curves on the plots as a baseline for the runs to come."""
+        colour = BASELINE_COLOURS[len(self.baselines) % len(BASELINE_COLOURS)]
+        pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
+        epochs = epoch_arrays(history)
+        loss = self.loss_plot.plot(epochs["step"], epochs["test_loss"], pen=pen, name="baseline")
+        acc = self.acc_plot.plot(epochs["step"], epochs["test_acc"], pen=pen)
+        self.baselines.append(Baseline(history, config, loss, acc))
+
+    def clear_baselines(self) -> None:
+        for baseline in self.baselines:
+            self.legend.removeItem(baseline.loss_item)
+            self.loss_plot.removeItem(baseline.loss_item)
+            self.acc_plot.removeItem(baseline.acc_item)
+        self.baselines.clear()
+
+    def label_baselines(self, current: Config) -> None:
+        """Name each baseline by what differs from the settings now in force."""
+        for baseline in self.baselines:
+            label = self.legend.getLabel(baseline.loss_item)
+            if label is not None:
+                label.setText(f"baseline (test): {describe_differences(baseline.config, current)}")
 
     def refresh(self, history: History) -> None:
         """Redraw from `history`, reusing the plot items; parts that did not change are skipped."""

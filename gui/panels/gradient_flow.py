@@ -105,9 +105,15 @@ class GradientFlowPanel(QWidget):
 
     def _draw_norms(self, snapshot: Snapshot) -> None:
         logs = log_norms(snapshot)
-        base = float(np.floor(logs.min())) - 1
-        self.norm_bars.setOpts(x=np.arange(len(logs)), height=logs - base, y0=base)
-        self.norm_plot.setYRange(base, max(float(logs.max()) + 0.5, base + 1), padding=0)
+        finite = np.isfinite(logs)
+        shown = logs[finite] if finite.any() else np.zeros(1)
+        base = float(np.floor(shown.min())) - 1
+        top = max(float(shown.max()) + 0.5, base + 1)
+        # A layer whose gradient overflowed (inf or NaN) gets a red bar up to the top.
+        heights = np.where(finite, logs, top) - base
+        brushes = [pg.mkBrush("#1f77b4" if ok else "#d62728") for ok in finite]
+        self.norm_bars.setOpts(x=np.arange(len(logs)), height=heights, y0=base, brushes=brushes)
+        self.norm_plot.setYRange(base, top, padding=0)
 
     def _draw_history(self, snapshots: Sequence[Snapshot], count: int) -> None:
         same_shape = [s for s in snapshots if len(s.layers) == count]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import numpy as np
 
 from tests.gui.conftest import WAIT_MS, wait_for
@@ -31,6 +34,20 @@ def test_vanishing_preset_is_diagnosed_and_drawn(qtbot, make_window):
     np.testing.assert_allclose(heights, expected)
     assert heights[0] < heights[-1] - 3, "the first layer's bar sits orders of magnitude below the last's"
     assert panel.history_image.image.shape == (9, len(window.session.snapshots))
+
+
+def test_an_overflowed_gradient_is_drawn_as_a_red_bar_not_an_error(qtbot, make_window):
+    window = make_window()
+    wait_for(qtbot, lambda: window.session.snapshot is not None)
+    snapshot = window.session.snapshot
+    blown = dataclasses.replace(snapshot.layers[0], grad_norm=math.inf)
+    panel = window.gradient_flow
+    panel.refresh([dataclasses.replace(snapshot, layers=(blown, *snapshot.layers[1:]))], "relu")
+    heights = panel.norm_bars.opts["height"] + panel.norm_bars.opts["y0"]
+    assert heights[0] == panel.norm_plot.viewRange()[1][1], "the overflowed layer reaches the top"
+    assert np.isfinite(heights).all()
+    colours = [brush.color().name() for brush in panel.norm_bars.opts["brushes"]]
+    assert colours[0] == "#d62728" and set(colours[1:]) == {"#1f77b4"}
 
 
 def test_healthy_preset_reads_healthy(qtbot, make_window):

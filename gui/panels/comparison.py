@@ -1,0 +1,166 @@
+"""Experiments side by side: the loss curves of every variant, then what each learned.
+
+The variants train in their own QThread (ComparisonWorker) while the main run's
+worker keeps its model; the panel only receives epoch reports and outcomes.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from engine.errors import EngineError
+from engine.experiments import EXPERIMENTS, TRUE_POLYNOMIAL, Outcome, VariantEpoch, compare
+from gui.plotting import cache_axes
+
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+
+
+class ComparisonWorker(QObject):
+    epoch = Signal(int, int, float, float)  # variant, epoch, train loss, test loss
+    outcomes = Signal(object)  # list[Outcome]
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            for item in compare(EXPERIMENTS[self.name](), self._stop.is_set):
+                if isinstance(item, VariantEpoch):
+                    r = item.report
+                    self.epoch.emit(item.index, r.epoch, r.train_loss, r.test_loss)
+                else:
+                    self.outcomes.emit(item)
+        except EngineError as exc:
+            self.failed.emit(str(exc))
+        finally:
+            self.finished.emit()
+
+
+class ComparisonPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("Choose an experiment in the Experiments menu.")
+        self.summary.setWordWrap(True)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss: test solid, train dashed")
+        self.loss_plot.setLogMode(y=True)
+        self.loss_plot.setLabel("bottom", "epoch")
+        self.legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.outcome_plot = self.graphics.addPlot(row=0, col=1, title="what each learned")
+        for plot in (self.loss_plot, self.outcome_plot):
+            cache_axes(plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.graphics, 1)
+        self.name = ""
+        self.curves: dict[tuple[int, str], pg.PlotDataItem] = {}
+        self.points: dict[tuple[int, str], list[tuple[int, float]]] = {}
+        self.results: list[Outcome] = []
+        self._thread: QThread | None = None
+        self._worker: ComparisonWorker | None = None
+
+    # ------------------------------------------------------------------ running
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, name: str) -> None:
+        self.stop()
+        self.name, self.results = name, []
+        self.loss_plot.clear()
+        self.legend.clear()
+        self.outcome_plot.clear()
+        self.curves.clear()
+        self.points.clear()
+        variants = EXPERIMENTS[name]()
+        for i, variant in enumerate(variants):
+            colour = COLOURS[i % len(COLOURS)]
+            self.curves[(i, "test")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=2), name=variant.label)
+            self.curves[(i, "train")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
+        self.summary.setText(f"<b>{name}</b>: training {len(variants)} variants side by side…")
+        thread, worker = QThread(), ComparisonWorker(name)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.epoch.connect(self._on_epoch)
+        worker.outcomes.connect(self._on_outcomes)
+        worker.failed.connect(lambda reason: self.summary.setText(f"<b>{name}</b> could not run: {reason}"))
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread.finished.connect(self._on_finished)
+        self._thread, self._worker = thread, worker
+        thread.start()
+
+    def stop(self, wait_ms: int = 1500) -> None:
+        if self._thread is not None and self._worker is not None:
+            self._worker.stop()
+            self._thread.wait(wait_ms)
+            self._thread = self._worker = None
+
+    def _on_finished(self) -> None:
+        self._thread = self._worker = None
+
+    # ------------------------------------------------------------------ drawing
+    def _on_epoch(self, index: int, epoch: int, train: float, test: float) -> None:
+        for kind, value in (("train", train), ("test", test)):
+            points = self.points.setdefault((index, kind), [])
+            points.append((epoch, max(value, 1e-12)))
+            xs, ys = zip(*points)
+            self.curves[(index, kind)].setData(xs, ys)
+
+    def _on_outcomes(self, outcomes: list[Outcome]) -> None:
+        self.results = outcomes
+        lines = [f"<b>{self.name}</b>"]
+        for o in outcomes:
+            state = f" — diverged: {o.diverged}" if o.diverged else ""
+            lines.append(f"{o.label}: train {o.train_loss:.4g}, test {o.test_loss:.4g}, ‖W‖ {o.weight_norm:.3g}{state}")
+        self.summary.setText("<br>".join(lines))
+        if outcomes and len(outcomes[0].fit_x):
+            self._draw_fits(outcomes)
+        elif self.name.startswith("Model selection"):
+            self._draw_polynomial_weights(outcomes)
+        else:
+            self._draw_norms(outcomes)
+
+    def _draw_fits(self, outcomes: list[Outcome]) -> None:
+        plot = self.outcome_plot
+        plot.setTitle("fits over the 20 training points")
+        for i, o in enumerate(outcomes):
+            plot.plot(o.fit_x, o.fit_y, pen=pg.mkPen(COLOURS[i % len(COLOURS)], width=2))
+        first = outcomes[0]
+        plot.plot(first.train_x, first.train_y, pen=None, symbol="o", symbolSize=7, symbolBrush="#333")
+        x = np.linspace(first.fit_x.min(), first.fit_x.max(), 2)
+        plot.plot(x, x, pen=pg.mkPen("#888", style=Qt.PenStyle.DotLine))  # the true line y = x
+
+    def _draw_polynomial_weights(self, outcomes: list[Outcome]) -> None:
+        plot = self.outcome_plot
+        plot.setTitle("learned weights (grey: true 5, 1.2, -3.4, 5.6, 0...)")
+        count = max(o.first_weights.shape[1] for o in outcomes)
+        truth = np.zeros(count)
+        truth[: len(TRUE_POLYNOMIAL)] = TRUE_POLYNOMIAL
+        width = 0.8 / (len(outcomes) + 1)
+        plot.addItem(pg.BarGraphItem(x=np.arange(count) - 0.4 + width / 2, height=truth, width=width, brush="#bbb"))
+        for i, o in enumerate(outcomes):
+            learned = o.first_weights[0].copy()
+            learned[0] += o.first_bias[0]  # the bias and the x^0 feature share the constant term
+            x = np.arange(len(learned)) - 0.4 + width * (i + 1.5)
+            plot.addItem(pg.BarGraphItem(x=x, height=learned, width=width, brush=COLOURS[i % len(COLOURS)]))
+
+    def _draw_norms(self, outcomes: list[Outcome]) -> None:
+        plot = self.outcome_plot
+        plot.setTitle("weight norm ‖W‖ per variant")
+        for i, o in enumerate(outcomes):
+            plot.addItem(pg.BarGraphItem(x=[i], height=[o.weight_norm], width=0.6, brush=COLOURS[i % len(COLOURS)]))
+        plot.getAxis("bottom").setTicks([[(i, o.label) for i, o in enumerate(outcomes)]])

@@ -1,0 +1,63 @@
+"""The d2l experiments reproduce the chapter's outcomes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.config import Config, describe_differences
+from engine.experiments import EXPERIMENTS, compare, dropout_on_the_line, polynomial_degrees, run, weight_decay_lambdas
+
+
+@pytest.fixture(scope="module")
+def polynomial():
+    return {o.label.split(" (")[0]: o for o in run(polynomial_degrees())}
+
+
+def test_degree_3_fits_better_than_degree_1(polynomial):
+    assert polynomial["degree 3"].test_loss < polynomial["degree 1"].test_loss / 100
+    learned = polynomial["degree 3"].first_weights[0].copy()
+    learned[0] += polynomial["degree 3"].first_bias[0]
+    np.testing.assert_allclose(learned, [5, 1.2, -3.4, 5.6], atol=0.15)
+
+
+def test_degree_19_generalises_worse_than_degree_3(polynomial):
+    """Its test/train ratio is the higher: the extra features fit noise (see the README on
+    how much, which depends on the data drawn)."""
+    ratio = {k: o.test_loss / o.train_loss for k, o in polynomial.items()}
+    assert ratio["degree 19"] > ratio["degree 3"]
+    assert polynomial["degree 1"].test_loss > polynomial["degree 1"].train_loss, "underfit and unlucky alike"
+
+
+def test_weight_decay_lowers_test_loss_and_the_weight_norm():
+    none, decay = run(weight_decay_lambdas())
+    assert none.train_loss < 1e-6, "lambda 0 memorises the 20 points"
+    assert decay.test_loss < none.test_loss
+    assert decay.weight_norm < none.weight_norm / 2
+
+
+def test_dropout_narrows_the_gap_and_draws_its_fit():
+    plain, dropped = run(dropout_on_the_line())
+    assert dropped.test_loss - dropped.train_loss < plain.test_loss - plain.train_loss
+    assert len(plain.fit_x) == len(plain.fit_y) == 200 and len(plain.train_x) == 20
+
+
+def test_variants_train_side_by_side():
+    variants = weight_decay_lambdas()
+    variants = [type(v)(v.label, v.config.with_changes(train={"epochs": 3})) for v in variants]
+    order = [(item.index, item.report.epoch) for item in compare(variants) if not isinstance(item, list)]
+    assert order == [(0, 1), (1, 1), (0, 2), (1, 2), (0, 3), (1, 3)], "an epoch of each in turn"
+
+
+def test_every_experiment_builds_valid_configs():
+    for make in EXPERIMENTS.values():
+        variants = make()
+        assert len(variants) >= 2
+        for v in variants:
+            v.config.validate()
+
+
+def test_differences_name_what_changed():
+    base = Config()
+    assert describe_differences(base, base) == "same settings"
+    assert describe_differences(base, base.with_changes(model={"dropout": 0.5})) == "dropout 0 vs 0.5"

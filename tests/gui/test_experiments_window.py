@@ -1,0 +1,39 @@
+"""Experiments from the menu, and pinned baselines on the curves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tests.gui.conftest import WAIT_MS, wait_for
+
+
+def test_an_experiment_runs_from_the_menu_beside_the_main_run(qtbot, make_window):
+    window = make_window()
+    menu = next(a for a in window.menuBar().actions() if a.text() == "E&xperiments").menu()
+    action = next(a for a in menu.actions() if a.text().startswith("Weight decay"))
+    steps_before = window.session.step
+    action.trigger()
+    panel = window.comparison
+    wait_for(qtbot, lambda: len(panel.results) == 2, timeout=60000)
+    none, decay = panel.results
+    assert decay.test_loss < none.test_loss
+    _, test_curve = panel.curves[(1, "test")].getData()
+    assert len(test_curve) == 100, "one point per epoch"
+    assert "lambda 3" in panel.summary.text()
+    assert window.session.step == steps_before and window.session.alive, "the main run is left alone"
+
+
+def test_pinned_baseline_is_labelled_by_what_differs(qtbot, make_window):
+    window = make_window(start=True)
+    wait_for(qtbot, lambda: len(window.session.history.epochs) >= 3)
+    window.pin_action.trigger()
+    baseline = window.curves.baselines[0]
+    x, y = baseline.loss_item.getData()
+    np.testing.assert_allclose(y, [e.test_loss for e in baseline.history.epochs])
+    window.controls.dropout_on.setChecked(True)
+    window.controls.dropout.setValue(0.5)
+    wait_for(qtbot, lambda: window.session.config.model.dropout == 0.5)
+    label = window.curves.legend.getLabel(baseline.loss_item)
+    assert label.text == "baseline (test): dropout 0 vs 0.5"
+    window.curves.clear_baselines()
+    assert window.curves.baselines == [] and window.curves.legend.getLabel(baseline.loss_item) is None
