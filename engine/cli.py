@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--activation", choices=ACTIVATION_NAMES)
     model.add_argument("--dropout", type=_number(float, 0, 0.99), help="dropout rate after each hidden layer (0 = off)")
     model.add_argument("--batch-norm", action="store_true", default=None, help="batch norm between hidden layers")
+    model.add_argument(
+        "--from-scratch", action="store_true", default=None, help="d2l 5.2's MLP: explicit W and b, hand-written ReLU and SGD"
+    )
     model.add_argument("--init", choices=INIT_SCHEMES)
     model.add_argument("--init-scale", type=_number(float, 0, lo_open=True), help="multiplies the init (default 0.01 for normal, else 1)")
     train = p.add_argument_group("training")
@@ -81,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 _FIELDS = {
     "data": {"dataset": "name", "data_dir": "data_dir", "noise": "noise", "train_ratio": "train_ratio", "samples": "samples", "poly_degree": "poly_degree"},
-    "model": {"hidden": "hidden", "activation": "activation", "dropout": "dropout", "batch_norm": "batch_norm", "init": "init", "init_scale": "init_scale"},
+    "model": {"hidden": "hidden", "activation": "activation", "dropout": "dropout", "batch_norm": "batch_norm", "from_scratch": "from_scratch", "init": "init", "init_scale": "init_scale"},
     "train": {
         "optimizer": "optimizer", "lr": "lr", "momentum": "momentum", "batch_size": "batch_size", "epochs": "epochs",
         "weight_decay": "weight_decay", "l1": "l1", "clip_grad": "clip_grad", "seed": "seed", "device": "device",

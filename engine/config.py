@@ -30,6 +30,7 @@ DATASET_NAMES = (
     "line",
     "highdim",
 )
+REGRESSION_SETS = ("polynomial", "line", "highdim")  # the rest are classification sets
 # d2l draws weights from N(0, 0.01^2); Xavier and He already carry their own scale.
 DEFAULT_INIT_SCALE = {"normal": 0.01, "xavier": 1.0, "he": 1.0}
 
@@ -52,6 +53,8 @@ class ModelConfig:
     init: str = "normal"
     init_scale: float = 0.01
     batch_norm: bool = False
+    from_scratch: bool = False  # d2l 5.2: explicit W and b, hand-written ReLU and SGD
+
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,8 @@ class Config:
         _check_choice("init", self.model.init, INIT_SCHEMES)
         _check_positive("init scale", self.model.init_scale)
         _check_choice("optimizer", self.train.optimizer, OPTIMIZERS)
+        if self.model.from_scratch and (self.train.optimizer != "sgd" or self.train.momentum or self.model.batch_norm):
+            raise ConfigError("the from-scratch MLP trains with d2l's hand-written SGD: choose sgd, momentum 0 and no batch norm")
         _check_positive("learning rate", self.train.lr)
         _check_range("momentum", self.train.momentum, 0.0, 0.999)
         _check_int_min("batch size", self.train.batch_size, 1)

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from engine.config import ModelConfig
+from engine.scratch import LinearByHand, ReLUByHand
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -42,10 +43,11 @@ class MLP(nn.Module):
     def __init__(self, n_in: int, n_out: int, cfg: ModelConfig) -> None:
         super().__init__()
         sizes = [n_in, *cfg.hidden, n_out]
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        layer = LinearByHand if cfg.from_scratch else nn.Linear
+        self.layers = nn.ModuleList(layer(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.norms = nn.ModuleList(nn.BatchNorm1d(n) if cfg.batch_norm else nn.Identity() for n in cfg.hidden)
-        self.activation_name = cfg.activation
-        self.activation = ACTIVATIONS[cfg.activation]()
+        self.from_scratch = cfg.from_scratch
+        self.set_activation(cfg.activation)
         self.dropout = cfg.dropout
         # Dropout masks come from the model's own generator (not torch's global one),
         # so two models training side by side stay reproducible, and a checkpoint can
@@ -58,7 +60,8 @@ class MLP(nn.Module):
 
     def set_activation(self, name: str) -> None:
         self.activation_name = name
-        self.activation = ACTIVATIONS[name]()
+        by_hand = self.from_scratch and name == "relu"
+        self.activation = ReLUByHand() if by_hand else ACTIVATIONS[name]()
 
     def set_dropout(self, p: float) -> None:
         self.dropout = p

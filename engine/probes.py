@@ -34,6 +34,11 @@ def _round_down(x: float) -> float:
     return -_round_up(-x)
 
 
+# Histogram edges stop at +-2^100 (1e30): torch.histc works in float32 and overflows when
+# (value - lo) * bins passes 3.4e38, and an exploding net reaches 1e38 within a step.
+LARGEST_EDGE = 2.0**100
+
+
 class Prober:
     def __init__(self, bins: int = 64) -> None:
         self.bins = bins
@@ -49,6 +54,8 @@ class Prober:
         nonfinite = values.numel() - int(finite_mask.sum())
         finite = values[finite_mask] if nonfinite else values  # the copy only when there is something to drop
         lo, hi = self._sticky_range(key, finite)
+        if hi >= LARGEST_EDGE or lo <= -LARGEST_EDGE:  # near float32's limit: the edge bins take the extremes
+            finite = finite.clamp(lo, hi)
         counts = torch.histc(finite, bins=self.bins, min=lo, max=hi) if finite.numel() else torch.zeros(self.bins)
         return Histogram(counts.cpu().numpy().astype("int64"), lo, hi, int(nonfinite))
 
@@ -57,7 +64,7 @@ class Prober:
         if finite.numel() == 0:
             return previous or (0.0, 1.0)
         mn, mx = (v.item() for v in torch.aminmax(finite))
-        lo, hi = _round_down(mn), _round_up(mx)
+        lo, hi = max(_round_down(mn), -LARGEST_EDGE), min(_round_up(mx), LARGEST_EDGE)
         if previous:
             lo, hi = min(lo, previous[0]), max(hi, previous[1])
         if hi <= lo:  # every value equal: a unit-wide range, not remembered

@@ -27,7 +27,9 @@ from engine.config import Config
 from engine.data import Dataset, ProgressCallback, load_dataset
 from engine.errors import ConfigError, EngineError
 from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
+from engine.predictions import Predictions, summarize
 from engine.probes import Prober
+from engine.scratch import SGDByHand
 from engine.stats import (
     CommandFailed,
     Diverged,
@@ -59,7 +61,7 @@ class Started:
     points: tuple[np.ndarray, ...] = ()  # 2-D data only: x_train, y_train, x_test, y_test, to draw under the boundary
 
 
-Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started
+Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started | Predictions
 
 
 def leave_cores_for_others(reserved: int = 1) -> int:
@@ -122,6 +124,8 @@ def make_optimizer(model: MLP, cfg: Config) -> torch.optim.Optimizer:
         {"params": weights, "weight_decay": cfg.train.weight_decay},
         {"params": others, "weight_decay": 0.0},
     ]
+    if cfg.model.from_scratch:
+        return SGDByHand(groups, lr=cfg.train.lr)
     if cfg.train.optimizer == "adam":
         return torch.optim.Adam(groups, lr=cfg.train.lr)
     return torch.optim.SGD(groups, lr=cfg.train.lr, momentum=cfg.train.momentum)
@@ -161,6 +165,7 @@ class Trainer:
         self.commands: queue.SimpleQueue[cmd.Command] = commands if commands is not None else queue.SimpleQueue()
         self.progress = progress  # download progress, for the first load and for resets to a new dataset
         self.snapshot_weights = False  # the network graph wants weight copies in snapshots
+        self.report_predictions = False  # the predictions panel wants test-set predictions per epoch
         self.prober = Prober(config.probes.bins)
         self.state = build_state(config, data, progress)
         self.state.history.epochs.append(self.evaluation_report())
@@ -346,6 +351,7 @@ class Trainer:
         s.progress.seconds += time.perf_counter() - started  # probes included: they are part of the cost
         if s.step_in_epoch >= s.batches_per_epoch:
             events.append(self._finish_epoch())
+            events += self._predictions_event()
         return events
 
     def _finish_epoch(self) -> EpochReport:
@@ -443,6 +449,23 @@ class Trainer:
         self._pending_steps = 0
         return kind
 
+    @torch.no_grad()
+    def predictions(self) -> Predictions | None:
+        """The test set's confusion matrix and a gallery of examples (classification only)."""
+        d = self.data
+        if not d.is_classification:
+            return None
+        logits = torch.cat([self.predict(d.x_test[i : i + EVAL_CHUNK]) for i in range(0, len(d.x_test), EVAL_CHUNK)])
+        return summarize(logits, d.y_test, d.x_test, d.class_names, d.image_shape, self.state.epoch, self.state.step)
+
+    def _predictions_event(self) -> list[Event]:
+        predictions = self.predictions() if self.report_predictions else None
+        return [predictions] if predictions is not None else []
+
+    def _started_events(self) -> Iterator[Event]:
+        yield self._started()
+        yield from self._predictions_event()
+
     def _started(self) -> Started:
         return Started(
             self.config,
@@ -486,7 +509,7 @@ class Trainer:
                 yield StateChanged(self.mode, f"applied {type(command).__name__}", new)
             elif isinstance(command, cmd.Reset):
                 self.reset(command.config)
-                yield self._started()
+                yield from self._started_events()
                 yield StateChanged(self.mode, "reset", self.config)
             elif isinstance(command, cmd.Save):
                 self.save(command.path)
@@ -494,7 +517,7 @@ class Trainer:
             elif isinstance(command, cmd.Load):
                 kind = self.load(command.path)
                 yield Loaded(command.path, kind, copy.deepcopy(self.history))
-                yield self._started()
+                yield from self._started_events()
                 yield StateChanged(self.mode, f"opened {command.path}", self.config)
         except EngineError as exc:
             yield CommandFailed(type(command).__name__, str(exc))
@@ -512,7 +535,7 @@ class Trainer:
         """Train, yielding events. While paused it waits on the command queue (send Stop
         to end it from another thread); with stop_when_finished it returns after the
         last epoch, else it waits for more commands."""
-        yield self._started()
+        yield from self._started_events()
         if self.state.epoch >= self.config.train.epochs:
             self.mode = "finished"
         elif start:

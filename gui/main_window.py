@@ -24,19 +24,21 @@ from PySide6.QtWidgets import (
 )
 
 from engine import commands as cmd
-from engine.config import Config
+from engine.config import REGRESSION_SETS, Config
 from engine.errors import ConfigError
+from engine.experiments import EXPERIMENTS
+from engine.export import write_pytorch_script
+from engine.presets import PRESETS
 from engine.stats import Diverged
 from gui.background import BackgroundJobs
 from gui.banner import DivergenceBanner
-from engine.experiments import EXPERIMENTS
-from engine.presets import PRESETS
-from gui.panels.comparison import ComparisonPanel
 from gui.panels.activation import ActivationPanel
+from gui.panels.comparison import ComparisonPanel
 from gui.panels.controls import ControlsPanel
 from gui.panels.curves import CurvesPanel, history_csv
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
+from gui.panels.predictions import PredictionsPanel
 from gui.panels.network import NetworkPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.session import Session
@@ -77,6 +79,7 @@ class MainWindow(QMainWindow):
         self.random_matrices = RandomMatricesPanel()
         self.network = NetworkPanel()
         self.comparison = ComparisonPanel()
+        self.predictions = PredictionsPanel()
         self.banner = DivergenceBanner()
         central = QWidget()
         column = QVBoxLayout(central)
@@ -94,6 +97,7 @@ class MainWindow(QMainWindow):
         self._add_dock("histograms", "Histograms", self.histograms, bottom)
         for key, title, panel in (
             ("gradient_flow", "Gradient flow", self.gradient_flow),
+            ("predictions", "Predictions", self.predictions),
             ("activation", "Activation explorer", self.activation),
             ("random_matrices", "Products of random matrices", self.random_matrices),
             ("comparison", "Experiments", self.comparison),
@@ -136,6 +140,9 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("Open checkpoint…", QKeySequence.StandardKey.Open, self.open_checkpoint)
         self.export_png_action = self._action("Export curves as PNG…", None, self.export_png)
         self.export_csv_action = self._action("Export curves as CSV…", None, self.export_csv)
+        self.export_code_action = self._action(
+            "Export as PyTorch code…", "Ctrl+E", self.export_code, "The run's settings as a plain nn.Sequential script"
+        )
         quit_action = self._action("Quit", QKeySequence.StandardKey.Quit, self.close)
 
         menu = self.menuBar().addMenu("&File")
@@ -144,6 +151,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.export_png_action)
         menu.addAction(self.export_csv_action)
+        menu.addAction(self.export_code_action)
         menu.addSeparator()
         menu.addAction(quit_action)
         train_menu = self.menuBar().addMenu("&Training")
@@ -265,6 +273,8 @@ class MainWindow(QMainWindow):
         """Train the experiment's variants side by side in their own thread (the main run stays)."""
         self.docks["comparison"].show()
         self.docks["comparison"].raise_()
+        # Two plots side by side need room: give the bottom docks half the height.
+        self.resizeDocks([self.docks["comparison"]], [max(320, self.height() // 2)], Qt.Orientation.Vertical)
         self.comparison.start(name)
 
     def apply_preset(self, name: str) -> None:
@@ -340,6 +350,14 @@ class MainWindow(QMainWindow):
             text = history_csv(self.session.history)
             self.jobs.run(f"Exported {path}", lambda: Path(path).write_text(text, encoding="utf-8"))
 
+    def export_code(self) -> None:
+        config = self.session.config
+        if config is None:
+            return
+        path = self._ask_save_path("Export as PyTorch code", "mlp_lab_model.py", "Python scripts (*.py)")
+        if path:
+            self.jobs.run(f"Exported {path}: run it with python3", lambda: write_pytorch_script(config, path))
+
     def _on_job_finished(self, description: str, error: str) -> None:
         if error:
             QMessageBox.warning(self, "Export failed", error)
@@ -407,6 +425,8 @@ class MainWindow(QMainWindow):
             self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")
         if self.gradient_flow.isVisible() and s.config is not None:
             self.gradient_flow.refresh(s.snapshots, s.config.model.activation)
+        if self.predictions.isVisible():
+            self.predictions.refresh(s.predictions, s.config is not None and s.config.data.name in REGRESSION_SETS)
         if self.activation.isVisible() and s.config is not None:
             self.activation.refresh(s.config.model.activation, s.snapshot, self.histograms.layer.currentIndex())
         self._update_status()

@@ -28,6 +28,7 @@ from engine.stats import (
     StateChanged,
     StepReport,
 )
+from engine.predictions import Predictions
 from engine.trainer import Started
 from gui.worker import TrainingWorker
 
@@ -58,6 +59,7 @@ class Session(QObject):
         self.history = History()
         self.snapshot: Snapshot | None = None
         self.snapshots: deque[Snapshot] = deque(maxlen=SNAPSHOTS_KEPT)
+        self.predictions: Predictions | None = None  # classification: the test set, as of the last epoch
         self.step = 0  # completed steps
         self.epoch = 0  # completed epochs
         self.epoch_fraction = 0.0  # progress through the epoch under way
@@ -150,6 +152,7 @@ class Session(QObject):
             self.snapshot = event.snapshot
             self.snapshots.clear()
             self.snapshots.append(event.snapshot)
+            self.predictions = None  # the new model's follow at once
             self.step, self.epoch = event.snapshot.step, event.snapshot.epoch
             self.epoch_fraction = event.epoch_fraction
             self.generation += 1
@@ -157,6 +160,8 @@ class Session(QObject):
             if self.mode == "loading":  # the model is ready for commands; its StateChanged follows
                 self._set_mode("paused", "ready")
             self.started.emit()
+        elif isinstance(event, Predictions):
+            self.predictions = event
         elif isinstance(event, StateChanged):
             if event.config is not None:
                 self.config = event.config  # type: ignore[assignment]

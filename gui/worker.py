@@ -56,6 +56,7 @@ class TrainingWorker(QObject):
                 self.failed.emit(str(exc))
                 return
             trainer.snapshot_weights = self._snapshot_weights
+            trainer.report_predictions = True
             self._pump(trainer)
         except Exception as exc:  # a bug must reach the user, not end the thread in silence
             traceback.print_exc()

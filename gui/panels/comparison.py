@@ -55,10 +55,10 @@ class ComparisonPanel(QWidget):
         self.summary = QLabel("Choose an experiment in the Experiments menu.")
         self.summary.setWordWrap(True)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss: test solid, train dashed")
+        self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss (solid: test, dashed: train)")
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.setLabel("bottom", "epoch")
-        self.legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 210))
         self.outcome_plot = self.graphics.addPlot(row=0, col=1, title="what each learned")
         for plot in (self.loss_plot, self.outcome_plot):
             cache_axes(plot)
@@ -136,7 +136,7 @@ class ComparisonPanel(QWidget):
 
     def _draw_fits(self, outcomes: list[Outcome]) -> None:
         plot = self.outcome_plot
-        plot.setTitle("fits over the 20 training points")
+        plot.setTitle("fits over the data")
         for i, o in enumerate(outcomes):
             plot.plot(o.fit_x, o.fit_y, pen=pg.mkPen(COLOURS[i % len(COLOURS)], width=2))
         first = outcomes[0]
@@ -146,7 +146,7 @@ class ComparisonPanel(QWidget):
 
     def _draw_polynomial_weights(self, outcomes: list[Outcome]) -> None:
         plot = self.outcome_plot
-        plot.setTitle("learned weights (grey: true 5, 1.2, -3.4, 5.6, 0...)")
+        plot.setTitle("weights (grey: true)")
         count = max(o.first_weights.shape[1] for o in outcomes)
         truth = np.zeros(count)
         truth[: len(TRUE_POLYNOMIAL)] = TRUE_POLYNOMIAL
@@ -160,7 +160,7 @@ class ComparisonPanel(QWidget):
 
     def _draw_norms(self, outcomes: list[Outcome]) -> None:
         plot = self.outcome_plot
-        plot.setTitle("weight norm ‖W‖ per variant")
+        plot.setTitle("weight norm ‖W‖")
         for i, o in enumerate(outcomes):
             plot.addItem(pg.BarGraphItem(x=[i], height=[o.weight_norm], width=0.6, brush=COLOURS[i % len(COLOURS)]))
         plot.getAxis("bottom").setTicks([[(i, o.label) for i, o in enumerate(outcomes)]])

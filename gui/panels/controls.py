@@ -76,6 +76,11 @@ class ControlsPanel(QWidget):
         self.dropout_on = QCheckBox("on")
         self.dropout = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.95, singleStep=0.05)
         self.batch_norm = QCheckBox("between hidden layers")
+        self.from_scratch = QCheckBox("W, b, ReLU, SGD by hand")
+        self.from_scratch.setToolTip(
+            "d2l 5.2's MLP from scratch: explicit parameters, hand-written ReLU and SGD. "
+            "Same numbers as the nn.Linear model for the same seed. Trains with plain SGD."
+        )
         self.init = QComboBox()
         self.init.addItems(INIT_SCHEMES)
         self.init_scale = LogSlider(-3, 1)
@@ -105,6 +110,7 @@ class ControlsPanel(QWidget):
         dropout_layout.addRow(self.dropout_on, self.dropout)
         model.addRow(_label("Dropout", True), dropout_row)
         model.addRow(_label("Batch norm", False), self.batch_norm)
+        model.addRow(_label("From scratch", False), self.from_scratch)
         model.addRow(_label("Init", False), self.init)
         model.addRow(_label("Init scale", False), self.init_scale)
         train = QFormLayout()
@@ -147,8 +153,9 @@ class ControlsPanel(QWidget):
             combo.currentIndexChanged.connect(self._changed)
         for spin in (self.noise, self.poly_degree, self.dropout, self.momentum, self.batch_size, self.epochs, self.seed):
             spin.valueChanged.connect(self._changed)
-        for check in (self.dropout_on, self.batch_norm):
+        for check in (self.dropout_on, self.batch_norm, self.from_scratch):
             check.toggled.connect(self._changed)
+        self.from_scratch.toggled.connect(self._scratch_toggled)
         for slider in (self.init_scale, self.lr, self.weight_decay, self.l1, self.clip_grad):
             slider.valueChanged.connect(self._changed)
         self.hidden.changed.connect(self._changed)
@@ -167,6 +174,7 @@ class ControlsPanel(QWidget):
                 "activation": self.activation.currentText(),
                 "dropout": round(self.dropout.value(), 2) if self.dropout_on.isChecked() else 0.0,
                 "batch_norm": self.batch_norm.isChecked(),
+                "from_scratch": self.from_scratch.isChecked(),
                 "init": self.init.currentText(),
                 "init_scale": self.init_scale.value(),
             },
@@ -199,6 +207,7 @@ class ControlsPanel(QWidget):
             self.dropout_on.setChecked(config.model.dropout > 0)
             self.dropout.setValue(config.model.dropout if config.model.dropout > 0 else 0.5)
             self.batch_norm.setChecked(config.model.batch_norm)
+            self.from_scratch.setChecked(config.model.from_scratch)
             self.init.setCurrentText(config.model.init)
             self.init_scale.setValue(config.model.init_scale)
             self.optimizer.setCurrentText(config.train.optimizer)
@@ -242,7 +251,17 @@ class ControlsPanel(QWidget):
         self._data_form.setRowVisible(self.noise, name in TOY_SETS)
         self._data_form.setRowVisible(self.poly_degree, name == "polynomial")
         self.dropout.setEnabled(self.dropout_on.isChecked())
-        self.momentum.setEnabled(self.optimizer.currentText() == "sgd")
+        scratch = self.from_scratch.isChecked()
+        self.optimizer.setEnabled(not scratch)
+        self.batch_norm.setEnabled(not scratch)
+        self.momentum.setEnabled(self.optimizer.currentText() == "sgd" and not scratch)
+
+    def _scratch_toggled(self, on: bool) -> None:
+        """d2l's from-scratch model trains with its own plain SGD: show the settings it implies."""
+        if on:
+            self.optimizer.setCurrentText("sgd")
+            self.momentum.setValue(0.0)
+            self.batch_norm.setChecked(False)
 
     def _update_hint(self) -> None:
         pending = self.pending_reset()

@@ -28,6 +28,15 @@ def test_nan_and_inf_are_counted_not_binned():
     assert h.nonfinite == 3 and h.counts.sum() == 3 and h.total == 6
 
 
+def test_values_near_the_float32_limit_are_still_counted():
+    """An exploding net reaches 1e38 in a step; histc's float32 arithmetic would overflow there."""
+    values = torch.tensor([-3e38, -1.0, 0.0, 2.0, 3.4e38])
+    h = Prober(bins=8).histogram((0, "pre"), values)
+    assert h.counts.sum() == 5 and h.nonfinite == 0
+    assert math.isfinite(h.lo) and math.isfinite(h.hi) and h.lo <= -1e30 and h.hi >= 1e30
+    assert h.counts[0] == 1 and h.counts[-1] == 1, "the extremes land in the edge bins"
+
+
 def test_ranges_are_powers_of_two_and_never_shrink():
     prober = Prober()
     first = prober.histogram((0, "weight"), torch.tensor([-0.3, 0.7]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtWidgets import QFileDialog
 
 from tests.gui.conftest import WAIT_MS, wait_for
 
@@ -37,3 +38,31 @@ def test_pinned_baseline_is_labelled_by_what_differs(qtbot, make_window):
     assert label.text == "baseline (test): dropout 0 vs 0.5"
     window.curves.clear_baselines()
     assert window.curves.baselines == [] and window.curves.legend.getLabel(baseline.loss_item) is None
+
+
+def test_export_as_pytorch_code_writes_the_settings_in_force(qtbot, make_window, monkeypatch, tmp_path):
+    window = make_window()
+    wait_for(qtbot, lambda: window.session.config is not None)
+    script = tmp_path / "exported"  # no suffix: the dialog's .py is added
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(script), ""))
+    with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as done:
+        window.export_code_action.trigger()
+    assert done.args[1] == ""
+    text = script.with_suffix(".py").read_text()
+    hidden = list(window.session.config.model.hidden)
+    assert f"HIDDEN = {hidden}" in text and f"LR = {window.session.config.train.lr!r}" in text
+    compile(text, "exported.py", "exec")
+
+
+def test_from_scratch_checkbox_builds_the_hand_written_model_on_reset(qtbot, make_window):
+    window = make_window()
+    controls = window.controls
+    controls.optimizer.setCurrentText("adam")
+    controls.from_scratch.setChecked(True)
+    assert controls.optimizer.currentText() == "sgd" and not controls.optimizer.isEnabled()
+    assert "from scratch" in controls.hint.text()
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    assert window.session.config.model.from_scratch and window.session.config.train.optimizer == "sgd"
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)

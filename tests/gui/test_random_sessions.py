@@ -102,11 +102,17 @@ class WindowSessions(RuleBasedStateMachine):
         self.window.controls.flush()
         self.settle()
 
-    @rule(add=st.booleans(), init=st.sampled_from(["normal", "xavier", "he"]), batch=st.sampled_from([1, 16, 5000]))
-    def reset_only_settings(self, add: bool, init: str, batch: int) -> None:
+    @rule(
+        add=st.booleans(),
+        init=st.sampled_from(["normal", "xavier", "he"]),
+        batch=st.sampled_from([1, 16, 5000]),
+        from_scratch=st.booleans(),
+    )
+    def reset_only_settings(self, add: bool, init: str, batch: int, from_scratch: bool) -> None:
         c = self.window.controls
         (c.hidden.add_button if add else c.hidden.remove_button).click()
         c.init.setCurrentText(init)
+        c.from_scratch.setChecked(from_scratch)
         c.batch_size.setValue(batch)
         c.flush()
         self.settle()

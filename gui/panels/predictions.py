@@ -1,0 +1,172 @@
+"""Predictions: test images with true and predicted labels, mistakes first, and the confusion matrix.
+
+d2l's predict_ch3 shows a few test images with both labels; here the gallery
+leads with the model's most confident mistakes, and the confusion matrix says
+which classes it mixes up. Both redraw once per epoch, from plain numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
+
+from engine.predictions import Predictions
+
+TILE_PX = 56  # each test image, scaled up without smoothing
+TILE_WIDTH = 96  # image plus its caption
+WRONG, RIGHT = "#d62728", "#2ca02c"
+
+
+def grey_pixmap(image: np.ndarray, side: int = TILE_PX) -> QPixmap:
+    """A [0, 1] image as a grey pixmap, pixels kept sharp."""
+    data = np.ascontiguousarray(np.clip(image * 255, 0, 255).astype(np.uint8))
+    h, w = data.shape
+    qimage = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8).copy()  # copy: own the pixels
+    return QPixmap.fromImage(qimage).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+
+
+class Tile(QWidget):
+    """One test example: the image, and its predicted and true labels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.image = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.caption = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(1)
+        layout.addWidget(self.image)
+        layout.addWidget(self.caption)
+        self.setFixedWidth(TILE_WIDTH)
+
+    def show_example(self, image: np.ndarray, predicted: str, true: str, confidence: float) -> None:
+        self.image.setPixmap(grey_pixmap(image))
+        right = predicted == true
+        colour = RIGHT if right else WRONG
+        label = short(true) if right else f"{short(predicted)}<br><span style='color:#555'>is {short(true)}</span>"
+        self.caption.setText(f"<span style='color:{colour}'>{label}</span>")
+        self.setToolTip(f"predicted {predicted} ({confidence:.0%} sure), true {true}")
+
+
+def short(name: str) -> str:
+    """Fashion-MNIST's 'T-shirt/top' reads 'T-shirt' under a tile."""
+    return name.split("/")[0]
+
+
+class PredictionsPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("Predictions on the test set appear once a classifier is ready.")
+        self.summary.setWordWrap(True)
+        self.tiles: list[Tile] = []
+        self.gallery_grid = QGridLayout()
+        self.gallery_grid.setSpacing(2)
+        gallery_inner = QWidget()
+        gallery_column = QVBoxLayout(gallery_inner)
+        gallery_column.addLayout(self.gallery_grid)
+        gallery_column.addStretch(1)
+        self.gallery = QScrollArea()
+        self.gallery.setWidget(gallery_inner)
+        self.gallery.setWidgetResizable(True)
+        self.gallery.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.matrix_plot = self.graphics.addPlot(title="confusion matrix")
+        self.matrix_plot.setLabel("left", "true")
+        self.matrix_plot.setLabel("bottom", "predicted")
+        self.matrix_plot.invertY(True)
+        self.matrix_plot.setMouseEnabled(False, False)
+        self.matrix_plot.hideButtons()
+        self.matrix_image = pg.ImageItem(axisOrder="row-major")
+        self.matrix_image.setColorMap(pg.colormap.get("CET-L12"))  # white to blue
+        self.matrix_plot.addItem(self.matrix_image)
+        self.cell_texts: list[pg.TextItem] = []
+        self.body = QSplitter()
+        self.body.addWidget(self.gallery)
+        self.body.addWidget(self.graphics)
+        self.body.setSizes([1000, 1000])  # shares of the width: half each
+        self.body.splitterMoved.connect(lambda *_: self._arrange())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.body, 1)
+        self._drawn: tuple[Predictions | None, bool] | None = None
+        self._columns = 0
+
+    def refresh(self, predictions: Predictions | None, regression: bool) -> None:
+        if self._drawn is not None and self._drawn[0] is predictions and self._drawn[1] == regression:
+            return
+        self._drawn = (predictions, regression)  # the object itself: an id could be reused
+        self.body.setVisible(predictions is not None)
+        if predictions is None:
+            self.summary.setText(
+                "Regression has no classes to confuse: predictions are shown for classification sets."
+                if regression
+                else "Predictions on the test set appear once the model is ready."
+            )
+            return
+        p = predictions
+        accuracy = 1 - p.wrong / max(1, p.total)
+        self.summary.setText(
+            f"<b>Epoch {p.epoch}</b> (step {p.step}): {p.wrong:,} of {p.total:,} test examples misclassified, "
+            f"accuracy {accuracy:.1%}. The most confident mistakes come first: "
+            f"<span style='color:{WRONG}'>the prediction in red</span>, the true label under it; "
+            f"<span style='color:{RIGHT}'>correct ones in green</span>."
+        )
+        self._draw_gallery(p)
+        self._draw_matrix(p)
+
+    def _draw_gallery(self, p: Predictions) -> None:
+        has_images = p.images.ndim == 3 and len(p.images) > 0
+        self.gallery.setVisible(has_images)
+        if not has_images:
+            return
+        while len(self.tiles) < len(p.images):
+            self.tiles.append(Tile())
+        for i, tile in enumerate(self.tiles):
+            tile.setVisible(i < len(p.images))
+            if i < len(p.images):
+                names = p.class_names
+                tile.show_example(p.images[i], names[p.predicted[i]], names[p.true[i]], float(p.confidence[i]))
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """As many tiles per row as the gallery's width holds."""
+        columns = max(1, (self.gallery.viewport().width() - 4) // (TILE_WIDTH + 2))
+        if columns == self._columns and all(self.gallery_grid.indexOf(t) >= 0 for t in self.tiles):
+            return
+        self._columns = columns
+        for tile in self.tiles:
+            self.gallery_grid.removeWidget(tile)
+        for i, tile in enumerate(self.tiles):
+            self.gallery_grid.addWidget(tile, *divmod(i, columns))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _draw_matrix(self, p: Predictions) -> None:
+        counts = p.confusion
+        classes = len(counts)
+        per_row = counts / np.maximum(counts.sum(1, keepdims=True), 1)  # colour: share of each true class
+        self.matrix_image.setImage(per_row, autoLevels=False, levels=(0.0, 1.0))
+        self.matrix_image.setRect(-0.5, -0.5, classes, classes)
+        while len(self.cell_texts) < classes * classes:
+            text = pg.TextItem(anchor=(0.5, 0.5))
+            self.matrix_plot.addItem(text)
+            self.cell_texts.append(text)
+        for i, text in enumerate(self.cell_texts):
+            if i >= classes * classes:
+                text.hide()
+                continue
+            r, c = divmod(i, classes)
+            text.setText(str(counts[r, c]) if counts[r, c] else "", color="w" if per_row[r, c] > 0.5 else "k")
+            text.setPos(c, r)
+            text.show()
+        names = [(i, f"{short(name)}") for i, name in enumerate(p.class_names)]
+        self.matrix_plot.getAxis("left").setTicks([names])
+        self.matrix_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(classes)]])
+        self.matrix_plot.setRange(xRange=(-0.5, classes - 0.5), yRange=(-0.5, classes - 0.5), padding=0)

@@ -1,0 +1,54 @@
+"""Test-set predictions: the confusion matrix and the gallery, mistakes first."""
+
+import numpy as np
+import torch
+
+from engine.config import Config
+from engine.predictions import Predictions, summarize
+from engine.trainer import Trainer
+
+
+def test_confusion_matrix_and_gallery_order():
+    labels = torch.tensor([0, 1, 2, 2, 1, 0])
+    # Predictions: 0 right (0.9), 1 -> 2 wrong (sure), 2 right, 2 -> 0 wrong (less sure), 1 right, 0 right (unsure).
+    probabilities = torch.tensor(
+        [[0.9, 0.05, 0.05], [0.02, 0.03, 0.95], [0.1, 0.1, 0.8], [0.6, 0.1, 0.3], [0.2, 0.7, 0.1], [0.4, 0.3, 0.3]]
+    )
+    inputs = torch.arange(6 * 4, dtype=torch.float32).reshape(6, 4)
+    p = summarize(probabilities.log(), labels, inputs, ("a", "b", "c"), (2, 2), epoch=3, step=30, shown=4)
+    expected = np.zeros((3, 3), dtype=np.int64)
+    for true, predicted in [(0, 0), (1, 2), (2, 2), (2, 0), (1, 1), (0, 0)]:
+        expected[true, predicted] += 1
+    np.testing.assert_array_equal(p.confusion, expected)
+    assert p.total == 6 and p.wrong == 2
+    assert list(p.indices) == [1, 3, 5, 4], "confident mistakes, then the least sure correct answers"
+    np.testing.assert_array_equal(p.predicted, [2, 0, 0, 1])
+    np.testing.assert_allclose(p.confidence, [0.95, 0.6, 0.4, 0.7], rtol=1e-6)
+    np.testing.assert_array_equal(p.images, inputs[[1, 3, 5, 4]].reshape(4, 2, 2).numpy())
+
+
+def test_trainer_reports_predictions_after_each_epoch_matching_its_accuracy():
+    trainer = Trainer(Config().with_changes(data={"name": "digits"}, model={"hidden": (32,)}, train={"epochs": 2, "lr": 0.5, "batch_size": 32}))
+    trainer.report_predictions = True
+    events = list(trainer.run())
+    predictions = [e for e in events if isinstance(e, Predictions)]
+    assert [p.epoch for p in predictions] == [0, 1, 2]
+    for p, report in zip(predictions, trainer.history.epochs):
+        assert p.total == len(trainer.data.x_test) == p.confusion.sum()
+        assert p.total - p.wrong == round(report.test_acc * p.total)
+        np.testing.assert_array_equal(p.confusion.sum(1), np.bincount(trainer.data.y_test.numpy(), minlength=10))
+    last = predictions[-1]
+    assert last.images.shape == (24, 8, 8)
+    shown = trainer.data.x_test[last.indices].reshape(-1, 8, 8).numpy()
+    np.testing.assert_array_equal(last.images, shown)
+    wrong = last.true != last.predicted
+    assert wrong[: last.wrong].all(), "the gallery leads with mistakes"
+
+
+def test_no_predictions_for_regression_or_when_not_asked():
+    regression = Trainer(Config().with_changes(data={"name": "line"}, model={"hidden": ()}, train={"epochs": 1}))
+    regression.report_predictions = True
+    assert regression.predictions() is None
+    assert not any(isinstance(e, Predictions) for e in regression.run())
+    quiet = Trainer(Config().with_changes(data={"name": "digits"}, train={"epochs": 1}))
+    assert not any(isinstance(e, Predictions) for e in quiet.run())
