@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine import commands as cmd
-from engine.config import REGRESSION_SETS, Config
+from engine.config import REGRESSION_SETS, Config, changed_fields, describe_differences
 from engine.errors import ConfigError
-from engine.experiments import EXPERIMENTS
+from engine.experiments import EXPERIMENTS, Variant
 from engine.export import write_pytorch_script
 from engine.presets import PRESETS
 from engine.stats import Diverged
@@ -164,6 +164,14 @@ class MainWindow(QMainWindow):
         experiments_menu = self.menuBar().addMenu("E&xperiments")
         for name in EXPERIMENTS:
             experiments_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.run_experiment(n)))
+        experiments_menu.addSeparator()
+        self.side_by_side_action = self._action(
+            "Side by side: settings in force vs settings shown",
+            None,
+            self.run_side_by_side,
+            "Train the run's settings and the controls' pending ones together, from scratch",
+        )
+        experiments_menu.addAction(self.side_by_side_action)
         presets_menu = self.menuBar().addMenu("&Presets")
         for name in PRESETS:
             presets_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.apply_preset(n)))
@@ -269,13 +277,29 @@ class MainWindow(QMainWindow):
             self.curves.pin(copy.deepcopy(self.session.history), self.session.config)
             self.curves.label_baselines(self.session.config)
 
-    def run_experiment(self, name: str) -> None:
+    def run_experiment(self, name: str, variants: list[Variant] | None = None) -> None:
         """Train the experiment's variants side by side in their own thread (the main run stays)."""
         self.docks["comparison"].show()
         self.docks["comparison"].raise_()
         # Two plots side by side need room: give the bottom docks half the height.
         self.resizeDocks([self.docks["comparison"]], [max(320, self.height() // 2)], Qt.Orientation.Vertical)
-        self.comparison.start(name)
+        self.comparison.start(name, variants if variants is not None else EXPERIMENTS[name]())
+
+    def run_side_by_side(self) -> None:
+        """The settings in force against the settings shown, trained together from scratch."""
+        active, shown = self.session.config, self.controls.config()
+        if active is None:
+            return
+        if not changed_fields(active, shown):
+            self.statusBar().showMessage("Change a setting in the controls first: it trains against the settings in force.", 8000)
+            return
+        try:
+            shown.validate()
+        except ConfigError as exc:
+            QMessageBox.warning(self, "Cannot train these settings", str(exc))
+            return
+        variants = [Variant("in force", active), Variant("shown", shown)]
+        self.run_experiment(f"Side by side: {describe_differences(active, shown)} (in force vs shown)", variants)
 
     def apply_preset(self, name: str) -> None:
         """Show the preset's settings and start a fresh model on them (paused)."""

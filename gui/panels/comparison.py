@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.errors import EngineError
-from engine.experiments import EXPERIMENTS, TRUE_POLYNOMIAL, Outcome, VariantEpoch, compare
+from engine.experiments import TRUE_POLYNOMIAL, Outcome, Variant, VariantEpoch, compare
 from gui.plotting import cache_axes
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
@@ -26,9 +26,9 @@ class ComparisonWorker(QObject):
     failed = Signal(str)
     finished = Signal()
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, variants: list[Variant]) -> None:
         super().__init__()
-        self.name = name
+        self.variants = variants
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -37,7 +37,7 @@ class ComparisonWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            for item in compare(EXPERIMENTS[self.name](), self._stop.is_set):
+            for item in compare(self.variants, self._stop.is_set):
                 if isinstance(item, VariantEpoch):
                     r = item.report
                     self.epoch.emit(item.index, r.epoch, r.train_loss, r.test_loss)
@@ -78,7 +78,7 @@ class ComparisonPanel(QWidget):
     def running(self) -> bool:
         return self._thread is not None
 
-    def start(self, name: str) -> None:
+    def start(self, name: str, variants: list[Variant]) -> None:
         self.stop()
         self.name, self.results = name, []
         self.loss_plot.clear()
@@ -86,13 +86,12 @@ class ComparisonPanel(QWidget):
         self.outcome_plot.clear()
         self.curves.clear()
         self.points.clear()
-        variants = EXPERIMENTS[name]()
         for i, variant in enumerate(variants):
             colour = COLOURS[i % len(COLOURS)]
             self.curves[(i, "test")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=2), name=variant.label)
             self.curves[(i, "train")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
         self.summary.setText(f"<b>{name}</b>: training {len(variants)} variants side by side…")
-        thread, worker = QThread(), ComparisonWorker(name)
+        thread, worker = QThread(), ComparisonWorker(variants)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.epoch.connect(self._on_epoch)

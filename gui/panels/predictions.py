@@ -31,8 +31,8 @@ def grey_pixmap(image: np.ndarray, side: int = TILE_PX) -> QPixmap:
 class Tile(QWidget):
     """One test example: the image, and its predicted and true labels."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
         self.image = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.caption = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         self.caption.setWordWrap(True)
@@ -125,13 +125,13 @@ class PredictionsPanel(QWidget):
         if not has_images:
             return
         while len(self.tiles) < len(p.images):
-            self.tiles.append(Tile())
-        for i, tile in enumerate(self.tiles):
-            tile.setVisible(i < len(p.images))
-            if i < len(p.images):
-                names = p.class_names
-                tile.show_example(p.images[i], names[p.predicted[i]], names[p.true[i]], float(p.confidence[i]))
+            self.tiles.append(Tile(self.gallery.widget()))  # parented at once: never a window of its own
         self._arrange()
+        names = p.class_names
+        for i, tile in enumerate(self.tiles):
+            if i < len(p.images):
+                tile.show_example(p.images[i], names[p.predicted[i]], names[p.true[i]], float(p.confidence[i]))
+            tile.setVisible(i < len(p.images))
 
     def _arrange(self) -> None:
         """As many tiles per row as the gallery's width holds."""

@@ -51,5 +51,13 @@ def make_window(qtbot, settings):
         window.close()
 
 
+def press_shortcut(qtbot, window: MainWindow, key: str) -> None:
+    """Keyboard shortcuts reach the active window only: make sure it is (another test's
+    window, deleted a moment ago, can still take activation away from a new one)."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    qtbot.keyClick(window, key)
+
+
 def wait_for(qtbot, condition, timeout: int = WAIT_MS) -> None:
     qtbot.waitUntil(condition, timeout=timeout)

@@ -66,3 +66,22 @@ def test_from_scratch_checkbox_builds_the_hand_written_model_on_reset(qtbot, mak
     assert window.session.config.model.from_scratch and window.session.config.train.optimizer == "sgd"
     window.step_action.trigger()
     wait_for(qtbot, lambda: window.session.step == 1)
+
+
+def test_side_by_side_trains_the_settings_in_force_against_those_shown(qtbot, make_window):
+    window = make_window()
+    wait_for(qtbot, lambda: window.session.config is not None)
+    window.controls.epochs.setValue(2)
+    window.controls.flush()
+    wait_for(qtbot, lambda: window.session.config.train.epochs == 2)
+    window.side_by_side_action.trigger()
+    assert not window.comparison.running and "Change a setting" in window.statusBar().currentMessage()
+    window.controls.init_scale.setValue(0.1)  # a reset-only change: pending in the controls
+    window.side_by_side_action.trigger()
+    panel = window.comparison
+    wait_for(qtbot, lambda: len(panel.results) == 2, timeout=60000)
+    in_force, shown = panel.results
+    assert (in_force.label, shown.label) == ("in force", "shown")
+    assert "init scale 1 vs 0.1" in panel.summary.text()
+    assert len(panel.curves[(0, "test")].getData()[0]) == len(panel.curves[(1, "test")].getData()[0]) == 2
+    assert in_force.weight_norm > 3 * shown.weight_norm, "each variant really trained its own settings"

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.config import Config
 from gui.main_window import remembered_config
-from tests.gui.conftest import WAIT_MS, digits_config, wait_for
+from tests.gui.conftest import WAIT_MS, digits_config, press_shortcut, wait_for
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_title_and_a_model_ready(make_window):
 
 def test_training_draws_curves_and_histograms(qtbot, make_window):
     window = make_window()
-    qtbot.keyClick(window, " ")  # Space starts training
+    press_shortcut(qtbot, window, " ")  # Space starts training
     wait_for(qtbot, lambda: len(window.session.history.epochs) >= 3 and len(window.session.snapshots) >= 3)
     window.start_action.trigger()
     wait_for(qtbot, lambda: window.session.mode == "paused")
