@@ -56,7 +56,6 @@ class ModelConfig:
     from_scratch: bool = False  # d2l 5.2: explicit W and b, hand-written ReLU and SGD
 
 
-
 @dataclass(frozen=True)
 class TrainConfig:
     optimizer: str = "sgd"

@@ -133,10 +133,8 @@ def load_data():
 
 def _build_model(config: Config) -> str:
     m = config.model
-    activation = ACTIVATIONS[m.activation].__name__
-    hidden_block = f"layers += [nn.Linear(n_in, n_out), nn.{activation}()]"
-    if m.batch_norm:
-        hidden_block = f"layers += [nn.Linear(n_in, n_out), nn.BatchNorm1d(n_out), nn.{activation}()]"
+    norm = " nn.BatchNorm1d(n_out)," if m.batch_norm else ""
+    hidden_block = f"layers += [nn.Linear(n_in, n_out),{norm} nn.{ACTIVATIONS[m.activation].__name__}()]"
     return f'''
 
 def build_model(n_inputs, n_outputs):

@@ -38,8 +38,8 @@ from gui.panels.controls import ControlsPanel
 from gui.panels.curves import CurvesPanel, history_csv
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
-from gui.panels.predictions import PredictionsPanel
 from gui.panels.network import NetworkPanel
+from gui.panels.predictions import PredictionsPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.session import Session
 

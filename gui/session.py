@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from engine import commands as cmd
 from engine.config import Config
+from engine.predictions import Predictions
 from engine.stats import (
     CommandFailed,
     Diverged,
@@ -28,7 +29,6 @@ from engine.stats import (
     StateChanged,
     StepReport,
 )
-from engine.predictions import Predictions
 from engine.trainer import Started
 from gui.worker import TrainingWorker
 
