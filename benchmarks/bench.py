@@ -12,6 +12,7 @@ time to the bare loop's. A script, not a test: the numbers depend on the machine
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
@@ -21,7 +22,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -202,8 +202,15 @@ def rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def best_of(repeats: int, run: Callable[[], tuple[float, float]]) -> tuple[float, float]:
-    return min(run() for _ in range(repeats))
+def best_of_interleaved(repeats: int, contenders: dict[str, Callable[[], tuple[float, float]]]) -> dict[str, tuple[float, float]]:
+    """Best of N for each contender, taking turns (A B C, A B C, ...) so that a slow spell of
+    the machine falls on all of them alike rather than on whichever ran during it."""
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            best[name] = min(best.get(name, (math.inf, math.inf)), run())
+            print(f"{name}: {best[name][0]:.2f} s", file=sys.stderr)
+    return best
 
 
 def both(seconds: float) -> tuple[float, float]:
@@ -224,7 +231,7 @@ def prepare_data(data_dir: str | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=2, help="best of N for each headless contender")
+    parser.add_argument("--repeats", type=int, default=2, help="best of N for each contender, taking turns")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--memory-epochs", type=int, default=100)
@@ -237,17 +244,17 @@ def main(argv: list[str] | None = None) -> int:
     config = d2l_config(data_dir, args.device, args.epochs)
     data = load_dataset(config.data)
     samples = len(data.x_train) * args.epochs
-    rows: list[tuple[str, float, float]] = []
-
-    def measure(name: str, run: Callable[[], tuple[float, float]], repeats: int = args.repeats) -> None:
-        wall, steps = best_of(repeats, run)
-        rows.append((name, wall, steps))
-        print(f"{name}: {wall:.2f} s", file=sys.stderr)
-
-    measure("bare PyTorch loop (reference)", lambda: both(bare_loop(data, device, args.epochs)))
-    measure("d2l pipeline (DataLoader + ToTensor per image)", lambda: both(d2l_pipeline(data, device, args.epochs)), 1)
-    measure("engine headless, default probes (every 25 steps)", lambda: engine_headless(config, data))
-    measure("engine headless, probes on every step", lambda: engine_headless(d2l_config(data_dir, args.device, args.epochs, 1), data))
+    every_step = d2l_config(data_dir, args.device, args.epochs, probe_every=1)
+    best = best_of_interleaved(
+        args.repeats,
+        {
+            "bare PyTorch loop (reference)": lambda: both(bare_loop(data, device, args.epochs)),
+            "d2l pipeline (DataLoader + ToTensor per image)": lambda: both(d2l_pipeline(data, device, args.epochs)),
+            "engine headless, default probes (every 25 steps)": lambda: engine_headless(config, data),
+            "engine headless, probes on every step": lambda: engine_headless(every_step, data),
+        },
+    )
+    rows: list[tuple[str, float, float]] = [(name, wall, steps) for name, (wall, steps) in best.items()]
     delays: list[float] = []
     if not args.skip_gui:
         wall, steps, delays = engine_in_window(config)
@@ -260,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, device {args.device}; "
         f"Fashion-MNIST-shaped data ({'real files' if args.data_dir else 'made up'}), 784-256-10, batch 256, SGD lr 0.1, "
-        f"{args.epochs} epochs; best of {args.repeats} for the headless rows. Command: `python benchmarks/bench.py {' '.join(argv or sys.argv[1:])}`",
+        f"{args.epochs} epochs; best of {args.repeats}, the contenders taking turns. Command: `python benchmarks/bench.py {' '.join(argv or sys.argv[1:])}`",
         "",
         "Wall time includes the engine's test-set evaluation after each epoch (the bare loop has none);",
         "step time is the engine's own `seconds`: its training steps, probes included.",

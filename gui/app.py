@@ -21,6 +21,10 @@ from gui.session import Session
 IMAGE_SETS = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
 # d2l's batch of 256 gives digits (1,347 training images) 6 steps an epoch: too few to watch.
 DIGITS_TRAINING = {"batch_size": 32, "epochs": 20}
+# The worker thread's Python holds the GIL up to the switch interval (5 ms by default) before
+# the GUI thread gets it, and drawing a plot takes the GIL many times: 1 ms cut the window's
+# worst stall by a third and sped training up in the window (benchmarks/results.md).
+GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def on_dataset(base: Config, name: str) -> Config:
@@ -52,6 +56,7 @@ def make_application() -> QApplication:
     app.setApplicationName("MLP Lab")
     app.setOrganizationName("mlp-lab")
     pg.setConfigOptions(antialias=False, background="w", foreground="#333")
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     return app  # type: ignore[return-value]
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pyqtgraph.exporters
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -43,12 +44,18 @@ from gui.panels.predictions import PredictionsPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.session import Session
 
+STAGGER_MS = 15  # between two panels' refreshes within a tick: each gets a paint pass of its own
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 FAILURE_TITLES = {
     "Load": "Could not open the checkpoint",
     "Save": "Could not save the checkpoint",
     "Reset": "Could not reset",
 }
+
+
+def on_screen(widget: QWidget) -> bool:
+    """Shown and not covered: a dock in a tab behind another is "visible" to Qt all the same."""
+    return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
 def remembered_config(settings: QSettings) -> Config | None:
@@ -81,6 +88,9 @@ class MainWindow(QMainWindow):
         self.comparison = ComparisonPanel()
         self.predictions = PredictionsPanel()
         self.banner = DivergenceBanner()
+        self._due: list[Callable[[], None]] = []  # panel refreshes still to do this tick
+        self._stagger = QTimer(self, singleShot=True, interval=STAGGER_MS)
+        self._stagger.timeout.connect(self._refresh_next)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -120,7 +130,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[key] = dock
-        dock.visibilityChanged.connect(lambda visible: self.redraw() if visible else None)  # a tab brought forward
+        dock.visibilityChanged.connect(lambda visible: self._refresh_panel(widget) if visible else None)  # a tab brought forward
         return dock
 
     def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot, tip: str = "") -> QAction:
@@ -210,7 +220,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         s = self.session
         s.started.connect(self._on_started)
-        s.tick.connect(self.redraw)
+        s.tick.connect(self._on_tick)
         s.mode_changed.connect(self._on_mode)
         s.diverged.connect(self._on_diverged)
         s.command_failed.connect(self._on_command_failed)
@@ -440,20 +450,52 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ drawing
     def redraw(self) -> None:
-        s = self.session
-        if self.curves.isVisible():
-            self.curves.refresh(s.history)
-        if self.histograms.isVisible():
-            self.histograms.refresh(s.snapshots)
-        if self.network.isVisible():
-            self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")
-        if self.gradient_flow.isVisible() and s.config is not None:
-            self.gradient_flow.refresh(s.snapshots, s.config.model.activation)
-        if self.predictions.isVisible():
-            self.predictions.refresh(s.predictions, s.config is not None and s.config.data.name in REGRESSION_SETS)
-        if self.activation.isVisible() and s.config is not None:
-            self.activation.refresh(s.config.model.activation, s.snapshot, self.histograms.layer.currentIndex())
+        """Refresh the status bar and every visible panel now."""
         self._update_status()
+        self._queue_panels()
+        while self._due:
+            self._due.pop(0)()
+
+    def _on_tick(self) -> None:
+        """Refresh the visible panels one per pass of the event loop, STAGGER_MS apart: Qt
+        paints everything made dirty in one pass at once, and all panels together would
+        hold the GUI thread for 50-100 ms on a slow machine (benchmarks/results.md)."""
+        self._update_status()
+        self._queue_panels()
+        self._refresh_next()
+
+    def _refresh_next(self) -> None:
+        if self._due:
+            self._due.pop(0)()
+        if self._due:
+            self._stagger.start()
+
+    def _queue_panels(self) -> None:
+        """Queue the refreshes of the panels on screen (a tab behind another is not), first to last."""
+        self._due = [refresh for panel, refresh in self._panel_refreshes() if on_screen(panel)]
+
+    def _refresh_panel(self, panel: QWidget) -> None:
+        for candidate, refresh in self._panel_refreshes():
+            if candidate is panel:
+                refresh()
+
+    def _panel_refreshes(self) -> list[tuple[QWidget, Callable[[], None]]]:
+        s = self.session
+        config = s.config
+        regression = config is not None and config.data.name in REGRESSION_SETS
+        refreshes: list[tuple[QWidget, Callable[[], None]]] = [
+            (self.curves, lambda: self.curves.refresh(s.history)),
+            (self.histograms, lambda: self.histograms.refresh(s.snapshots)),
+            (self.network, lambda: self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")),
+            (self.predictions, lambda: self.predictions.refresh(s.predictions, regression)),
+        ]
+        if config is not None:
+            activation = config.model.activation
+            refreshes += [
+                (self.gradient_flow, lambda: self.gradient_flow.refresh(s.snapshots, activation)),
+                (self.activation, lambda: self.activation.refresh(activation, s.snapshot, self.histograms.layer.currentIndex())),
+            ]
+        return refreshes
 
     def _update_status(self) -> None:
         s = self.session

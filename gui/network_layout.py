@@ -86,18 +86,19 @@ def layout(weights: list[np.ndarray]) -> GraphLayout:
     )
 
 
-def edge_pens(weights: np.ndarray, layers: np.ndarray) -> np.ndarray:
-    """pyqtgraph GraphItem pens: blue for positive, orange for negative (as TensorFlow
-    Playground), width by |w| relative to the largest |w| of the same layer."""
-    pens = np.empty(len(weights), dtype=[("red", np.ubyte), ("green", np.ubyte), ("blue", np.ubyte), ("alpha", np.ubyte), ("width", float)])
-    positive = weights >= 0
-    pens["red"] = np.where(positive, 31, 255)
-    pens["green"] = np.where(positive, 119, 127)
-    pens["blue"] = np.where(positive, 180, 14)
-    pens["alpha"] = 200
+EDGE_WIDTHS = (0.5, 1.4, 2.3, 3.2, 4.1, 5.0)  # pen widths in pixels, thinnest for the weakest edges
+POSITIVE_EDGE = (31, 119, 180, 200)  # blue, as TensorFlow Playground
+NEGATIVE_EDGE = (255, 127, 14, 200)  # orange
+
+
+def edge_styles(weights: np.ndarray, layers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per edge: whether its weight is positive (drawn blue, else orange), and its width as an
+    index into EDGE_WIDTHS, by |w| relative to the largest |w| of the same layer. A few widths
+    rather than one per edge: each (sign, width) group is drawn as one path, one pen."""
     biggest = np.zeros(len(weights))
     for layer in np.unique(layers):
         mask = layers == layer
-        biggest[mask] = np.abs(weights[mask]).max() or 1.0
-    pens["width"] = 0.5 + 4.5 * np.abs(weights) / np.where(biggest > 0, biggest, 1.0)
-    return pens
+        biggest[mask] = np.abs(weights[mask]).max()
+    strength = np.abs(weights) / np.where(biggest > 0, biggest, 1.0)
+    levels = np.rint(strength * (len(EDGE_WIDTHS) - 1)).astype(int)
+    return weights >= 0, levels

@@ -1,9 +1,20 @@
-"""Shared pyqtgraph settings for the panels."""
+"""Shared pyqtgraph pieces for the panels: cached axes and a steady auto-range.
+
+Redrawing an axis (tick labels and the grid across the plot) is most of a plot's
+paint time in software rendering. Both helpers keep axes unchanged from one frame
+to the next while the data move: the cached pixmap is reused, and the view jumps
+only now and then instead of following every new point.
+"""
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem
+
+PADDING = 0.02  # of the span, on each side of a fresh fit; also how far data may poke out unnoticed
+SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
 
 
 def cache_axes(plot: pg.PlotItem) -> None:
@@ -11,3 +22,67 @@ def cache_axes(plot: pg.PlotItem) -> None:
     labels is most of a plot's paint time, and a curve update would otherwise redraw them."""
     for name in ("left", "bottom", "right", "top"):
         plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def set_title(plot: pg.PlotItem, title: str) -> None:
+    """plot.setTitle, skipped when the title is already shown: setting it re-renders the
+    title's HTML and lays the plot out again, dozens of times a second in a live panel."""
+    if plot.titleLabel.text != title:
+        plot.setTitle(title)
+
+
+def steady_range(view: tuple[float, float], data: tuple[float, float], headroom: float) -> tuple[float, float]:
+    """The view range to show `data` in, given the view now: unchanged while the data fit
+    and fill at least a third of it; widened with `headroom` (a share of the data's span) on
+    the side the data left; fitted afresh when the data shrank. Data that are all >= 0
+    (steps, losses) are given no room below zero."""
+    lo, hi = view
+    d0, d1 = data
+    if d1 <= d0:  # one value (or all equal): treat it as a band around it, the same every time
+        half = (abs(d0) or 1.0) / 2
+        d0, d1 = d0 - half, d0 + half
+    span = d1 - d0
+    slack = PADDING * (hi - lo)  # pyqtgraph pads items' bounds by a few pixels: no reason to move
+    floor = 0.0 if d0 >= -slack else -math.inf
+    below, above = d0 < lo - slack, d1 > hi + slack
+    if below or above:
+        return (max(d0 - headroom * span, floor) if below else lo, d1 + headroom * span if above else hi)
+    if span < (hi - lo) * SHRINK_BELOW:
+        return max(d0 - PADDING * span, floor), d1 + PADDING * span
+    return lo, hi
+
+
+class SteadyViewBox(pg.ViewBox):
+    """A ViewBox whose auto-range moves in jumps (see steady_range) rather than with every
+    point, so a live curve redraws its axes a few dozen times a run, not every frame.
+    Everything else is pyqtgraph's: panning or zooming turns auto-range off, and the
+    plot's "A" button turns it back on.
+
+    headroom: per axis (x, y), the room left on the side the data grow towards."""
+
+    def __init__(self, headroom: tuple[float, float] = (1.0, 0.5), **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.headroom = headroom
+
+    def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph's name)
+        """Replaces pyqtgraph's tight fit, which would move the axes on every new point."""
+        auto = self.state["autoRange"]
+        bounds = self.childrenBounds()
+        view = self.viewRange()
+        target: dict[str, tuple[float, float]] = {}
+        for axis, key in ((0, "xRange"), (1, "yRange")):
+            if auto[axis] is False or bounds[axis] is None:
+                continue
+            wanted = steady_range(tuple(view[axis]), tuple(bounds[axis]), self.headroom[axis])
+            if wanted != tuple(view[axis]):
+                target[key] = wanted
+        self._autoRangeNeedsUpdate = False  # pyqtgraph's flag: asked again on its next data change
+        if target:
+            self.setRange(**target, padding=0.0, disableAutoRange=False)
+
+
+def steady_plot(layout: pg.GraphicsLayoutWidget, headroom: tuple[float, float] = (1.0, 0.5), **kwargs: object) -> pg.PlotItem:
+    """layout.addPlot with a SteadyViewBox and cached axes: for plots that grow while training."""
+    plot = layout.addPlot(viewBox=SteadyViewBox(headroom), **kwargs)
+    cache_axes(plot)
+    return plot

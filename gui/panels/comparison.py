@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.errors import EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Outcome, Variant, VariantEpoch, compare
-from gui.plotting import cache_axes
+from gui.plotting import cache_axes, steady_plot
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
@@ -55,13 +55,12 @@ class ComparisonPanel(QWidget):
         self.summary = QLabel("Choose an experiment in the Experiments menu.")
         self.summary.setWordWrap(True)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.loss_plot = self.graphics.addPlot(row=0, col=0, title="loss (solid: test, dashed: train)")
+        self.loss_plot = steady_plot(self.graphics, row=0, col=0, title="loss (solid: test, dashed: train)")
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.setLabel("bottom", "epoch")
         self.legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 210))
         self.outcome_plot = self.graphics.addPlot(row=0, col=1, title="what each learned")
-        for plot in (self.loss_plot, self.outcome_plot):
-            cache_axes(plot)
+        cache_axes(self.outcome_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.summary)

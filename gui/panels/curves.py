@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.config import Config, describe_differences
 from engine.stats import History
-from gui.plotting import cache_axes
+from gui.plotting import steady_plot
 
 MAX_DRAWN_POINTS = 1500
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
@@ -71,13 +71,12 @@ class CurvesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.loss_plot = self.graphics.addPlot(row=0, col=0, title="Loss")
-        self.acc_plot = self.graphics.addPlot(row=0, col=1, title="Accuracy")
+        self.loss_plot = steady_plot(self.graphics, row=0, col=0, title="Loss")
+        self.acc_plot = steady_plot(self.graphics, row=0, col=1, title="Accuracy")
         self.acc_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "step")
-            cache_axes(plot)
         # One legend serves both plots (same colours); loss falls away from the top right.
         self.legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))

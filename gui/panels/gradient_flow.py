@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.diagnosis import diagnose
 from engine.stats import Snapshot
-from gui.plotting import cache_axes
+from gui.plotting import cache_axes, steady_plot
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
@@ -44,12 +44,12 @@ class GradientFlowPanel(QWidget):
         self.norm_plot = self.graphics.addPlot(row=0, col=0, title="log10 ‖∇W‖ now, input → output")
         self.norm_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1f77b4")
         self.norm_plot.addItem(self.norm_bars)
-        self.history_plot = self.graphics.addPlot(row=0, col=1, title="log10 ‖∇W‖ over time")
+        self.history_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), row=0, col=1, title="log10 ‖∇W‖ over time")
         self.history_image = pg.ImageItem(axisOrder="row-major")
         self.history_image.setColorMap(pg.colormap.get("inferno"))
         self.history_plot.addItem(self.history_image)
         self.history_plot.setLabel("bottom", "step")
-        self.ratio_plot = self.graphics.addPlot(row=0, col=2, title="update / weight (dashed: 1e-3)")
+        self.ratio_plot = steady_plot(self.graphics, row=0, col=2, title="update / weight (dashed: 1e-3)")
         self.ratio_plot.setLogMode(y=True)
         self.ratio_plot.setLabel("bottom", "step")
         self.ratio_plot.addItem(pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine)))
@@ -108,7 +108,7 @@ class GradientFlowPanel(QWidget):
         finite = np.isfinite(logs)
         shown = logs[finite] if finite.any() else np.zeros(1)
         base = float(np.floor(shown.min())) - 1
-        top = max(float(shown.max()) + 0.5, base + 1)
+        top = max(float(np.ceil(shown.max() + 0.25)), base + 1)  # whole decades: the axis moves rarely
         # A layer whose gradient overflowed (inf or NaN) gets a red bar up to the top.
         heights = np.where(finite, logs, top) - base
         brushes = [pg.mkBrush("#1f77b4" if ok else "#d62728") for ok in finite]

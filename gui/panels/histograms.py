@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
-from gui.plotting import cache_axes
+from gui.plotting import cache_axes, set_title, steady_plot, steady_range
 
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 HEATMAP_FLOOR = -4  # log10 of the smallest share that gets a colour
@@ -95,9 +95,8 @@ class HistogramsPanel(QWidget):
             colour = KIND_COLOURS[kind]
             self.curves[kind] = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(colour), brush=pg.mkBrush(colour + "80"))
             self.plots[kind] = plot
-        self.heatmap_plot = self.graphics.addPlot(row=1, col=2, title="over time")
+        self.heatmap_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), row=1, col=2, title="over time")
         self.heatmap_plot.setLabel("bottom", "step")
-        cache_axes(self.heatmap_plot)
         self.heatmap = pg.ImageItem(axisOrder="row-major")
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
         self.heatmap_plot.addItem(self.heatmap)
@@ -109,7 +108,7 @@ class HistogramsPanel(QWidget):
         layout.addWidget(self.graphics, 1)
         self._snapshots: Sequence[Snapshot] = ()
         self._drawn: tuple = ()  # what the plots show now, to skip redrawing the same thing
-        self._y_top: dict[str, float] = {}
+        self._y_view: dict[str, tuple[float, float]] = {}
         self._x_range: dict[str, tuple[float, float]] = {}
         self.layer.currentIndexChanged.connect(lambda _: self.refresh(self._snapshots))
         self.heatmap_kind.currentIndexChanged.connect(lambda _: self.refresh(self._snapshots))
@@ -130,7 +129,7 @@ class HistogramsPanel(QWidget):
     def _set_log(self, on: bool) -> None:
         for plot in self.plots.values():
             plot.setLogMode(y=on)
-        self._y_top.clear()
+        self._y_view.clear()
         self.refresh(self._snapshots)
 
     def refresh(self, snapshots: Sequence[Snapshot]) -> None:
@@ -149,7 +148,7 @@ class HistogramsPanel(QWidget):
             hist = probe.histograms.get(kind)
             if hist is None:
                 curve.setData([], [])
-                self.plots[kind].setTitle(f"{HISTOGRAM_TITLES[kind]} (none yet)")
+                set_title(self.plots[kind], f"{HISTOGRAM_TITLES[kind]} (none yet)")
                 continue
             counts = hist.counts.astype(float)
             if self.log_counts.isChecked():
@@ -159,25 +158,23 @@ class HistogramsPanel(QWidget):
             title = HISTOGRAM_TITLES[kind]
             if hist.nonfinite:
                 title += f' <span style="color:#d62728">({hist.nonfinite} NaN/Inf)</span>'
-            self.plots[kind].setTitle(title)
+            set_title(self.plots[kind], title)
         self._refresh_heatmap(index)
 
     def _fit_range(self, kind: str, hist: Histogram, counts: np.ndarray) -> None:
-        """x follows the bins' range; y grows at once but shrinks only when the tallest bar falls
-        below a third of it, so the axes (costly to draw) rarely change."""
+        """x follows the bins' range; y keeps a steady range over the tallest bar, so the axes
+        (costly to draw) rarely change."""
         plot = self.plots[kind]
         if self._x_range.get(kind) != (hist.lo, hist.hi):
             self._x_range[kind] = (hist.lo, hist.hi)
             plot.setXRange(hist.lo, hist.hi, padding=0.02)
-        peak = float(counts.max()) if len(counts) else 1.0
-        top = self._y_top.get(kind, 0.0)
-        if peak > top or peak < top / 3:
-            top = max(peak * 1.15, 1.0)
-            self._y_top[kind] = top
-            if self.log_counts.isChecked():
-                plot.setYRange(0, np.log10(top), padding=0)
-            else:
-                plot.setYRange(0, top, padding=0)
+        peak = max(float(counts.max()) if len(counts) else 1.0, 1.0)
+        shown = (0.0, np.log10(peak) if self.log_counts.isChecked() else peak)
+        view = self._y_view.get(kind, (0.0, 0.0))
+        wanted = steady_range(view, shown, headroom=0.15)
+        if wanted != view:
+            self._y_view[kind] = wanted
+            plot.setYRange(*wanted, padding=0)
 
     def _refresh_heatmap(self, layer: int) -> None:
         kind = self.heatmap_kind.currentData()
@@ -191,4 +188,4 @@ class HistogramsPanel(QWidget):
         self.heatmap.setImage(shade.T, autoLevels=False, levels=(HEATMAP_FLOOR, 0.0))
         first, last = steps[0], max(steps[-1], steps[0] + 1)
         self.heatmap.setRect(first, lo, last - first, hi - lo)
-        self.heatmap_plot.setTitle(f"{HISTOGRAM_TITLES[kind]} over time")
+        set_title(self.heatmap_plot, f"{HISTOGRAM_TITLES[kind]} over time")

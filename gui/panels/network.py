@@ -19,7 +19,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.stats import LayerProbe, Snapshot
-from gui.network_layout import GraphLayout, edge_pens, layout
+from gui.network_layout import EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
 
 REDRAW_INTERVAL_S = 0.3
 PLAYGROUND = pg.ColorMap([0.0, 0.5, 1.0], [(245, 147, 34), (232, 234, 235), (8, 119, 189)])  # orange, grey, blue
@@ -63,8 +63,15 @@ class NetworkPanel(QWidget):
         self.graph_plot.hideAxis("left")
         self.graph_plot.hideAxis("bottom")
         self.graph_plot.hideButtons()
-        self.graph = pg.GraphItem()
+        self.graph = pg.GraphItem()  # the nodes; the edges are drawn by the items below, a few pens in all
         self.graph_plot.addItem(self.graph)
+        self.edge_groups: dict[tuple[bool, int], pg.PlotCurveItem] = {}
+        for positive in (True, False):
+            for level, width in enumerate(EDGE_WIDTHS):
+                item = pg.PlotCurveItem(pen=pg.mkPen(POSITIVE_EDGE if positive else NEGATIVE_EDGE, width=width))
+                item.setZValue(-1)  # under the nodes
+                self.graph_plot.addItem(item)
+                self.edge_groups[positive, level] = item
         self.boundary_plot = self.graphics.addPlot(row=1, col=0, title="decision boundary (filled: train, hollow: test)")
         self.graphics.ci.layout.setRowStretchFactor(0, 3)
         self.graphics.ci.layout.setRowStretchFactor(1, 2)
@@ -150,13 +157,20 @@ class NetworkPanel(QWidget):
         pictures = snapshot.neuron_maps is not None or (len(g.shown) > 1 and math.isqrt(g.sizes[0]) ** 2 == g.sizes[0])
         self.graph.setData(
             pos=g.positions,
-            adj=g.edges if len(g.edges) else None,
-            pen=edge_pens(g.edge_weight, g.edge_layer) if len(g.edges) else None,
             size=8 if pictures else 14,
             symbolBrush=self._node_brushes(snapshot, g),
             symbolPen=pg.mkPen("#555"),
             pxMode=True,
         )
+        self._draw_edges(g)
+
+    def _draw_edges(self, g: GraphLayout) -> None:
+        """Each (sign, width) group of edges as one path of separate segments."""
+        positive, levels = edge_styles(g.edge_weight, g.edge_layer)
+        ends = g.positions[g.edges].reshape(-1, 2, 2)  # (edges, source/target, x/y)
+        for (sign, level), item in self.edge_groups.items():
+            segments = ends[(positive == sign) & (levels == level)].reshape(-1, 2)
+            item.setData(segments[:, 0], segments[:, 1], connect="pairs")
 
     def _text(self, index: int) -> pg.TextItem:
         while len(self._texts) <= index:

@@ -5,7 +5,7 @@ import torch
 
 from engine.config import Config, ModelConfig
 from engine.model import ForwardRecord, build_model
-from engine.probes import Prober, dead_units, saturated_share
+from engine.probes import Prober, bin_counts, dead_units, saturated_share
 from engine.trainer import Trainer
 
 
@@ -19,6 +19,15 @@ def test_histogram_counts_every_value():
     edges = h.edges
     inside = ((values >= edges[10]) & (values < edges[11])).sum().item()
     assert h.counts[10] == inside
+
+
+@pytest.mark.parametrize("lo, hi", [(-4.0, 4.0), (-0.25, 1.0), (0.0, 8.0), (-2.0**-10, 2.0**-7)])
+def test_bin_counts_match_torch_histc(lo, hi):
+    """The bincount path puts every value in the bin torch.histc would (ties at an edge aside)."""
+    values = torch.empty(50_000).uniform_(lo, hi)
+    counts = bin_counts(values, lo, hi, 64)
+    assert counts.sum() == 50_000
+    assert counts.tolist() == torch.histc(values, bins=64, min=lo, max=hi).long().tolist()
 
 
 def test_nan_and_inf_are_counted_not_binned():

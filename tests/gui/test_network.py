@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from engine.config import Config
-from gui.network_layout import EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_pens, layout
+from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, layout
 from gui.panels.network import NetworkPanel
 from tests.gui.conftest import WAIT_MS, wait_for
 
@@ -20,15 +19,32 @@ def test_small_net_draws_every_neuron_and_edge_with_sign_colours():
     for (source, target), w, layer in zip(g.edges, g.edge_weight, g.edge_layer):
         assert weights[layer][g.node_unit[target], g.node_unit[source]] == w
         assert g.node_column[target] == g.node_column[source] + 1 == layer + 1
-    pens = edge_pens(g.edge_weight, g.edge_layer)
-    blue = (pens["red"] == 31) & (pens["blue"] == 180)
-    orange = (pens["red"] == 255) & (pens["blue"] == 14)
-    assert np.array_equal(blue, g.edge_weight >= 0) and np.array_equal(orange, g.edge_weight < 0)
+    positive, levels = edge_styles(g.edge_weight, g.edge_layer)
+    assert np.array_equal(positive, g.edge_weight >= 0)
     for layer in range(3):
         mask = g.edge_layer == layer
         order = np.argsort(np.abs(g.edge_weight[mask]))
-        assert np.all(np.diff(pens["width"][mask][order]) >= 0), "wider means heavier"
-        assert pens["width"][mask].max() == pytest.approx(5.0)
+        assert np.all(np.diff(levels[mask][order]) >= 0), "wider means heavier"
+        assert levels[mask].max() == len(EDGE_WIDTHS) - 1, "each layer's heaviest edge is drawn widest"
+
+
+def test_panel_draws_each_edge_once_in_its_colour_and_width(qtbot):
+    rng = np.random.default_rng(2)
+    weights = [rng.normal(size=(5, 3)), rng.normal(size=(2, 5))]
+    g = layout(weights)
+    panel = NetworkPanel()
+    qtbot.addWidget(panel)
+    panel._draw_edges(g)
+    positive, levels = edge_styles(g.edge_weight, g.edge_layer)
+    drawn = 0
+    for (sign, level), item in panel.edge_groups.items():
+        x, y = item.getData()
+        expected = g.positions[g.edges[(positive == sign) & (levels == level)]].reshape(-1, 2)
+        assert np.array_equal(np.column_stack([x, y]), expected), "segment ends, source then target"
+        assert item.opts["pen"].widthF() == EDGE_WIDTHS[level]
+        assert item.opts["pen"].color().blue() == (180 if sign else 14)
+        drawn += len(x) // 2
+    assert drawn == len(g.edges) == 3 * 5 + 5 * 2
 
 
 def test_large_net_shows_the_strongest_neurons_and_edges():

@@ -55,6 +55,26 @@ def test_training_draws_curves_and_histograms(qtbot, make_window):
     assert image is not None and image.shape[1] == len(window.session.snapshots)
 
 
+def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtbot, make_window, monkeypatch):
+    """Qt paints whatever was made dirty in one pass at once: one panel per pass keeps each
+    paint, and so the GUI thread's longest stall, to one panel's worth."""
+    window = make_window()
+    window.session.tick.disconnect(window._on_tick)  # the ticks below are the test's own
+    calls: list[str] = []
+    for name in ("curves", "histograms", "network", "gradient_flow", "predictions"):
+        monkeypatch.setattr(getattr(window, name), "refresh", lambda *a, name=name, **k: calls.append(name))
+    window._on_tick()
+    assert calls == ["curves"]
+    wait_for(qtbot, lambda: len(calls) == 3)
+    assert calls == ["curves", "histograms", "network"], "in turn; the tabs behind Histograms are not drawn"
+    window.docks["predictions"].raise_()
+    wait_for(qtbot, lambda: calls[-1:] == ["predictions"])  # a tab brought forward is drawn at once
+    calls.clear()
+    window._on_tick()
+    wait_for(qtbot, lambda: len(calls) == 3)
+    assert calls == ["curves", "network", "predictions"]
+
+
 def test_live_changes_reach_the_engine_while_training(qtbot, make_window):
     window = make_window(start=True)
     controls = window.controls

@@ -1,0 +1,89 @@
+"""The steady auto-range: axes stay put while the data fit, and jump with room to spare."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from gui.app import make_application
+from gui.plotting import PADDING, SHRINK_BELOW, steady_plot, steady_range
+
+
+def test_the_view_stays_while_the_data_fit():
+    assert steady_range((0.0, 15.0), (0.0, 12.0), headroom=0.5) == (0.0, 15.0)
+    assert steady_range((0.0, 15.0), (1.0, 15.0), headroom=0.5) == (0.0, 15.0)
+
+
+def test_data_leaving_the_view_widen_it_on_that_side_with_headroom():
+    assert steady_range((0.0, 10.0), (0.0, 12.0), headroom=0.5) == (0.0, 18.0)
+    assert steady_range((-3.0, -1.0), (-3.5, -1.5), headroom=0.5) == (-4.5, -1.0)
+
+
+def test_data_that_are_never_negative_get_no_room_below_zero():
+    assert steady_range((0.3, 2.4), (0.25, 2.3), headroom=0.5) == (0.0, 2.4)  # a falling loss
+    assert steady_range((0.0, 100.0), (10.0, 20.0), headroom=0.5)[0] >= 0.0
+
+
+def test_data_that_shrank_get_a_fresh_fit():
+    lo, hi = steady_range((0.0, 100.0), (10.0, 20.0), headroom=0.5)
+    assert lo < 10.0 and 20.0 < hi and (hi - lo) * SHRINK_BELOW < 10.0
+    assert steady_range((lo, hi), (10.0, 20.0), headroom=0.5) == (lo, hi), "and keep it"
+
+
+def test_a_single_value_gets_a_band_that_does_not_flicker():
+    first = steady_range((0.0, 1.0), (3.0, 3.0), headroom=0.5)
+    assert first[0] <= 3.0 <= first[1]
+    assert steady_range(first, (3.0, 3.0), headroom=0.5) == first
+    zero = steady_range((5.0, 9.0), (0.0, 0.0), headroom=0.5)
+    assert zero[0] < 0.0 < zero[1]
+
+
+def growing_curve(qtbot, steady: bool = True):
+    make_application()
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = steady_plot(widget) if steady else widget.addPlot()
+    curve = plot.plot()
+    widget.resize(400, 300)
+    widget.show()
+    return widget, plot, curve
+
+
+def settle(widget) -> None:
+    pg.QtWidgets.QApplication.processEvents()
+    widget.viewport().repaint()  # pyqtgraph applies a pending auto-range before painting
+
+
+def view_changes_while_a_loss_curve_grows(qtbot, steady: bool) -> int:
+    widget, plot, curve = growing_curve(qtbot, steady)
+    ranges = []
+    loss = 2.3 * np.exp(-np.arange(1, 301) / 100) + 0.3
+    for n in range(2, 301):
+        curve.setData(np.arange(n), loss[:n])
+        settle(widget)
+        ranges.append(tuple(map(tuple, plot.vb.viewRange())))
+        (x0, x1), (y0, y1) = ranges[-1]
+        x_slack, y_slack = PADDING * (x1 - x0), PADDING * (y1 - y0)  # a few pixels' leeway
+        assert x0 - x_slack <= 0 and n - 1 <= x1 + x_slack, "every point in view"
+        assert y0 - y_slack <= loss[:n].min() and loss[:n].max() <= y1 + y_slack, "every point in view"
+    return sum(a != b for a, b in zip(ranges, ranges[1:]))
+
+
+def test_a_growing_curve_moves_the_axes_a_few_times_not_every_point(qtbot):
+    assert view_changes_while_a_loss_curve_grows(qtbot, steady=False) > 290, "pyqtgraph's own auto-range: every point"
+    assert view_changes_while_a_loss_curve_grows(qtbot, steady=True) < 20
+
+
+def test_panning_turns_the_steady_range_off_and_the_auto_button_back_on(qtbot):
+    widget, plot, curve = growing_curve(qtbot)
+    curve.setData(np.arange(10), np.arange(10.0))
+    settle(widget)
+    plot.vb.setXRange(100, 200, padding=0)  # what a drag does: auto-range off on that axis
+    curve.setData(np.arange(50), np.arange(50.0))
+    settle(widget)
+    assert plot.vb.viewRange()[0] == pytest.approx([100, 200])
+    plot.vb.enableAutoRange()  # the "A" button
+    settle(widget)
+    x0, x1 = plot.vb.viewRange()[0]
+    assert x0 <= 0 and 49 <= x1 < 100
