@@ -87,22 +87,26 @@ class Prober:
     ) -> Snapshot:
         names = layer_names(model)
         last = len(model.layers) - 1
+        weights = [linear.weight for linear in model.layers]
+        grads = [w.grad for w in weights]
+        # Every norm in one call and one copy: weights, weights before the update, the update, gradients.
+        changes = torch._foreach_sub(weights, weights_before)
+        present = [g for g in grads if g is not None]
+        norms = torch.stack(torch._foreach_norm([*weights, *weights_before, *changes, *present])).tolist()
+        n = len(weights)
+        weight_norms, before_norms, change_norms, present_norms = norms[:n], norms[n : 2 * n], norms[2 * n : 3 * n], iter(norms[3 * n :])
         layers = []
-        for i, linear in enumerate(model.layers):
-            w, g = linear.weight, linear.weight.grad
+        for i, (w, g) in enumerate(zip(weights, grads)):
             pre, post = record.pre[i], record.post[i]
             is_hidden = i < last
-            w_norm = w.norm().item()
-            histograms = {
-                "pre": self.histogram((i, "pre"), pre),
-                "act": self.histogram((i, "act"), post),
-                "weight": self.histogram((i, "weight"), w),
-            }
+            histograms = {"pre": self.histogram((i, "pre"), pre)}
+            # The output layer records its logits as both (no activation): one histogram serves.
+            histograms["act"] = histograms["pre"] if post is pre else self.histogram((i, "act"), post)
+            histograms["weight"] = self.histogram((i, "weight"), w)
             if g is not None:
                 histograms["weight_grad"] = self.histogram((i, "weight_grad"), g)
             if pre.grad is not None:
                 histograms["act_grad"] = self.histogram((i, "act_grad"), pre.grad)
-            before_norm = weights_before[i].norm().item()
             dead = dead_units(post) if is_hidden and model.activation_name == "relu" else None
             saturated = (
                 saturated_share(post, model.activation_name)
@@ -112,9 +116,9 @@ class Prober:
             layers.append(
                 LayerProbe(
                     name=names[i],
-                    weight_norm=w_norm,
-                    grad_norm=g.norm().item() if g is not None else 0.0,
-                    update_ratio=(w - weights_before[i]).norm().item() / before_norm if before_norm > 0 else 0.0,
+                    weight_norm=weight_norms[i],
+                    grad_norm=next(present_norms) if g is not None else 0.0,
+                    update_ratio=change_norms[i] / before_norms[i] if before_norms[i] > 0 else 0.0,
                     dead_fraction=float(dead.mean()) if dead is not None else None,
                     saturated_fraction=float(saturated.mean()) if saturated is not None else None,
                     act_mean=post.float().mean().item(),
@@ -125,9 +129,9 @@ class Prober:
                     unit_saturated=saturated,
                 )
             )
-        weights = tuple(layer.weight.detach().cpu().numpy().copy() for layer in model.layers) if include_weights else ()
+        weight_arrays = tuple(w.detach().cpu().numpy().copy() for w in weights) if include_weights else ()
         biases = tuple(layer.bias.detach().cpu().numpy().copy() for layer in model.layers) if include_weights else ()
-        return Snapshot(step, epoch, loss, tuple(layers), weights, biases)
+        return Snapshot(step, epoch, loss, tuple(layers), weight_arrays, biases)
 
 
 def bin_counts(values: torch.Tensor, lo: float, hi: float, bins: int) -> np.ndarray:

@@ -13,7 +13,8 @@ import math
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem
 
-PADDING = 0.02  # of the span, on each side of a fresh fit; also how far data may poke out unnoticed
+PADDING = 0.02  # of the data's span, on each side, when the view is fitted afresh
+SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
 SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
 
 
@@ -31,19 +32,24 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
         plot.setTitle(title)
 
 
-def steady_range(view: tuple[float, float], data: tuple[float, float], headroom: float) -> tuple[float, float]:
+def steady_range(
+    view: tuple[float, float],
+    data: tuple[float, float],
+    headroom: float,
+    non_negative: bool = False,
+    slack: float = 0.0,
+) -> tuple[float, float]:
     """The view range to show `data` in, given the view now: unchanged while the data fit
-    and fill at least a third of it; widened with `headroom` (a share of the data's span) on
-    the side the data left; fitted afresh when the data shrank. Data that are all >= 0
-    (steps, losses) are given no room below zero."""
+    (to within `slack`) and fill at least a third of it; widened with `headroom` (a share of
+    the data's span) on the side the data left; fitted afresh when the data shrank.
+    non_negative data (steps, losses, counts) are given no room below zero."""
     lo, hi = view
     d0, d1 = data
     if d1 <= d0:  # one value (or all equal): treat it as a band around it, the same every time
         half = (abs(d0) or 1.0) / 2
         d0, d1 = d0 - half, d0 + half
     span = d1 - d0
-    slack = PADDING * (hi - lo)  # pyqtgraph pads items' bounds by a few pixels: no reason to move
-    floor = 0.0 if d0 >= -slack else -math.inf
+    floor = 0.0 if non_negative else -math.inf
     below, above = d0 < lo - slack, d1 > hi + slack
     if below or above:
         return (max(d0 - headroom * span, floor) if below else lo, d1 + headroom * span if above else hi)
@@ -67,18 +73,27 @@ class SteadyViewBox(pg.ViewBox):
     def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph's name)
         """Replaces pyqtgraph's tight fit, which would move the axes on every new point."""
         auto = self.state["autoRange"]
-        bounds = self.childrenBounds()
+        bounds = self.childrenBounds()  # padded by each item's symbol and pen size, in pixels
         view = self.viewRange()
+        pixel = self.viewPixelSize()
         target: dict[str, tuple[float, float]] = {}
         for axis, key in ((0, "xRange"), (1, "yRange")):
             if auto[axis] is False or bounds[axis] is None:
                 continue
-            wanted = steady_range(tuple(view[axis]), tuple(bounds[axis]), self.headroom[axis])
+            slack = SLACK_PX * pixel[axis] if math.isfinite(pixel[axis]) else 0.0
+            wanted = steady_range(tuple(view[axis]), tuple(bounds[axis]), self.headroom[axis], self._non_negative(axis), slack)
             if wanted != tuple(view[axis]):
                 target[key] = wanted
         self._autoRangeNeedsUpdate = False  # pyqtgraph's flag: asked again on its next data change
         if target:
             self.setRange(**target, padding=0.0, disableAutoRange=False)
+
+    def _non_negative(self, axis: int) -> bool:
+        """Whether every plotted value on `axis` is >= 0, from the data themselves: the padded
+        bounds reach below zero by a few pixels, more at first in a view not yet fitted."""
+        bounds = [item.dataBounds(axis) for item in self.addedItems if item.isVisible() and hasattr(item, "dataBounds")]
+        lows = [b[0] for b in bounds if b is not None and b[0] is not None]  # lines and empty items have none
+        return bool(lows) and min(lows) >= 0
 
 
 def steady_plot(layout: pg.GraphicsLayoutWidget, headroom: tuple[float, float] = (1.0, 0.5), **kwargs: object) -> pg.PlotItem:

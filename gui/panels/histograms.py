@@ -171,7 +171,7 @@ class HistogramsPanel(QWidget):
         peak = max(float(counts.max()) if len(counts) else 1.0, 1.0)
         shown = (0.0, np.log10(peak) if self.log_counts.isChecked() else peak)
         view = self._y_view.get(kind, (0.0, 0.0))
-        wanted = steady_range(view, shown, headroom=0.15)
+        wanted = steady_range(view, shown, headroom=0.15, non_negative=True)
         if wanted != view:
             self._y_view[kind] = wanted
             plot.setYRange(*wanted, padding=0)

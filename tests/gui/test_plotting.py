@@ -6,8 +6,10 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
+from engine.stats import EpochReport, History
 from gui.app import make_application
-from gui.plotting import PADDING, SHRINK_BELOW, steady_plot, steady_range
+from gui.panels.curves import CurvesPanel
+from gui.plotting import SHRINK_BELOW, SLACK_PX, steady_plot, steady_range
 
 
 def test_the_view_stays_while_the_data_fit():
@@ -21,8 +23,9 @@ def test_data_leaving_the_view_widen_it_on_that_side_with_headroom():
 
 
 def test_data_that_are_never_negative_get_no_room_below_zero():
-    assert steady_range((0.3, 2.4), (0.25, 2.3), headroom=0.5) == (0.0, 2.4)  # a falling loss
-    assert steady_range((0.0, 100.0), (10.0, 20.0), headroom=0.5)[0] >= 0.0
+    assert steady_range((0.3, 2.4), (0.25, 2.3), headroom=0.5, non_negative=True) == (0.0, 2.4)  # a falling loss
+    assert steady_range((0.3, 2.4), (0.25, 2.3), headroom=0.5)[0] < 0.0
+    assert steady_range((0.0, 100.0), (10.0, 20.0), headroom=0.5, non_negative=True)[0] >= 0.0
 
 
 def test_data_that_shrank_get_a_fresh_fit():
@@ -40,12 +43,13 @@ def test_a_single_value_gets_a_band_that_does_not_flicker():
 
 
 def growing_curve(qtbot, steady: bool = True):
+    """A narrow plot whose curve has symbols: pyqtgraph pads its bounds by ~6 pixels."""
     make_application()
     widget = pg.GraphicsLayoutWidget()
     qtbot.addWidget(widget)
     plot = steady_plot(widget) if steady else widget.addPlot()
-    curve = plot.plot()
-    widget.resize(400, 300)
+    curve = plot.plot(symbol="s", symbolSize=7)
+    widget.resize(260, 220)
     widget.show()
     return widget, plot, curve
 
@@ -64,9 +68,11 @@ def view_changes_while_a_loss_curve_grows(qtbot, steady: bool) -> int:
         settle(widget)
         ranges.append(tuple(map(tuple, plot.vb.viewRange())))
         (x0, x1), (y0, y1) = ranges[-1]
-        x_slack, y_slack = PADDING * (x1 - x0), PADDING * (y1 - y0)  # a few pixels' leeway
+        x_slack, y_slack = (SLACK_PX * size for size in plot.vb.viewPixelSize())  # a few pixels' leeway
         assert x0 - x_slack <= 0 and n - 1 <= x1 + x_slack, "every point in view"
         assert y0 - y_slack <= loss[:n].min() and loss[:n].max() <= y1 + y_slack, "every point in view"
+        if steady:
+            assert x0 >= -x_slack and y0 >= -y_slack, "no room below zero for steps and losses"
     return sum(a != b for a, b in zip(ranges, ranges[1:]))
 
 
@@ -87,3 +93,27 @@ def test_panning_turns_the_steady_range_off_and_the_auto_button_back_on(qtbot):
     settle(widget)
     x0, x1 = plot.vb.viewRange()[0]
     assert x0 <= 0 and 49 <= x1 < 100
+
+
+def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
+    """The epoch markers' symbols pad their bounds by ~6 pixels below step 0 and loss 0: that
+    must not read as data below zero (it once sent the view to -1,300 steps)."""
+    make_application()
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(560, 340)
+    panel.show()
+    history = History()
+    history.epochs.append(EpochReport(0, 0, 2.3, 2.3, 0.1, 0.1, 0.0, 0.0, (), ()))
+    noise = np.random.default_rng(0).normal(0, 0.05, 2000)
+    for epoch in range(1, 25):
+        for _ in range(43):
+            step = len(history.step_index) + 1
+            history.add_step(step, 2.3 * np.exp(-step / 200) + 0.1 + abs(noise[step]), 0.8)
+            if step % 5 == 0:
+                panel.refresh(history)
+                settle(panel.graphics)
+                (x0, _), (y0, _) = panel.loss_plot.vb.viewRange()
+                x_slack, y_slack = (SLACK_PX * size for size in panel.loss_plot.vb.viewPixelSize())
+                assert x0 >= -x_slack and y0 >= -y_slack, f"step {step}: view from x {x0:.3g}, y {y0:.3g}"
+        history.epochs.append(EpochReport(epoch, len(history.step_index), 0.5, 0.5, 0.8, 0.8, 1.0, 1.0, (), ()))
