@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.comparison = ComparisonPanel()
         self.predictions = PredictionsPanel()
         self.banner = DivergenceBanner()
-        self._due: list[Callable[[], None]] = []  # panel refreshes still to do this tick
+        self._due: list[QWidget] = []  # panels waiting for their turn to refresh
         self._stagger = QTimer(self, singleShot=True, interval=STAGGER_MS)
         self._stagger.timeout.connect(self._refresh_next)
         central = QWidget()
@@ -452,27 +452,27 @@ class MainWindow(QMainWindow):
     def redraw(self) -> None:
         """Refresh the status bar and every visible panel now."""
         self._update_status()
-        self._queue_panels()
-        while self._due:
-            self._due.pop(0)()
+        self._due.clear()
+        for panel, refresh in self._panel_refreshes():
+            if on_screen(panel):
+                refresh()
 
     def _on_tick(self) -> None:
         """Refresh the visible panels one per pass of the event loop, STAGGER_MS apart: Qt
         paints everything made dirty in one pass at once, and all panels together would
-        hold the GUI thread for 50-100 ms on a slow machine (benchmarks/results.md)."""
+        hold the GUI thread for 50-100 ms on a slow machine (benchmarks/results.md). A panel
+        still waiting for its turn keeps its place, so each gets its turn."""
         self._update_status()
-        self._queue_panels()
-        self._refresh_next()
+        on_show = [panel for panel, _ in self._panel_refreshes() if on_screen(panel)]  # not a tab behind another
+        self._due += [panel for panel in on_show if panel not in self._due]
+        if not self._stagger.isActive():
+            self._refresh_next()
 
     def _refresh_next(self) -> None:
         if self._due:
-            self._due.pop(0)()
+            self._refresh_panel(self._due.pop(0))
         if self._due:
             self._stagger.start()
-
-    def _queue_panels(self) -> None:
-        """Queue the refreshes of the panels on screen (a tab behind another is not), first to last."""
-        self._due = [refresh for panel, refresh in self._panel_refreshes() if on_screen(panel)]
 
     def _refresh_panel(self, panel: QWidget) -> None:
         for candidate, refresh in self._panel_refreshes():

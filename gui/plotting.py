@@ -20,9 +20,13 @@ SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the vie
 
 def cache_axes(plot: pg.PlotItem) -> None:
     """Draw each axis into a pixmap and reuse it until its range changes. Repainting tick
-    labels is most of a plot's paint time, and a curve update would otherwise redraw them."""
+    labels is most of a plot's paint time, and a curve update would otherwise redraw them.
+    Two levels of ticks (and grid lines), not three: the finest level cost a third of a
+    plot's paint (2.8 ms instead of 4.5 for the curves) for lines too faint to read."""
     for name in ("left", "bottom", "right", "top"):
-        plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        axis = plot.getAxis(name)
+        axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        axis.setStyle(maxTickLevel=1)
 
 
 def set_title(plot: pg.PlotItem, title: str) -> None:

@@ -22,6 +22,7 @@ from engine.stats import LayerProbe, Snapshot
 from gui.network_layout import EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
 
 REDRAW_INTERVAL_S = 0.3
+NODE_COLOURS = {"normal": "#f4f4f4", "dead": "#d62728", "saturated": "#ff7f0e"}
 PLAYGROUND = pg.ColorMap([0.0, 0.5, 1.0], [(245, 147, 34), (232, 234, 235), (8, 119, 189)])  # orange, grey, blue
 COMPACT_BELOW_PX = 95  # column width under which badges shrink to the layer and its gradient norm
 HOVER_NODE_RADIUS = 0.55
@@ -89,6 +90,10 @@ class NetworkPanel(QWidget):
         layout_.addWidget(self.readout)
         layout_.addWidget(self.graphics, 1)
 
+        # The same pen and brushes every time: pyqtgraph keeps each drawn symbol by its pen and
+        # brush objects, and new ones made it draw every node's symbol again at each refresh.
+        self._node_pen = pg.mkPen("#555")
+        self._brushes = {state: pg.mkBrush(colour) for state, colour in NODE_COLOURS.items()}
         self.layout_: GraphLayout | None = None
         self.snapshot: Snapshot | None = None
         self.layer_names: tuple[str, ...] = ()
@@ -143,14 +148,14 @@ class NetworkPanel(QWidget):
     def _node_brushes(self, snapshot: Snapshot, g: GraphLayout) -> list:
         brushes = []
         for column, unit in zip(g.node_column, g.node_unit):
-            colour = "#f4f4f4"
+            state = "normal"
             if column > 0:
                 probe = snapshot.layers[column - 1]
                 if probe.unit_dead is not None and probe.unit_dead[unit]:
-                    colour = "#d62728"
+                    state = "dead"
                 elif probe.unit_saturated is not None and probe.unit_saturated[unit] > 0.5:
-                    colour = "#ff7f0e"
-            brushes.append(pg.mkBrush(colour))
+                    state = "saturated"
+            brushes.append(self._brushes[state])
         return brushes
 
     def _draw_graph(self, snapshot: Snapshot, g: GraphLayout) -> None:
@@ -159,7 +164,7 @@ class NetworkPanel(QWidget):
             pos=g.positions,
             size=8 if pictures else 14,
             symbolBrush=self._node_brushes(snapshot, g),
-            symbolPen=pg.mkPen("#555"),
+            symbolPen=self._node_pen,
             pxMode=True,
         )
         self._draw_edges(g)

@@ -60,6 +60,7 @@ def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtb
     paint, and so the GUI thread's longest stall, to one panel's worth."""
     window = make_window()
     window.session.tick.disconnect(window._on_tick)  # the ticks below are the test's own
+    wait_for(qtbot, lambda: not window._stagger.isActive())  # the session's last tick is done
     calls: list[str] = []
     for name in ("curves", "histograms", "network", "gradient_flow", "predictions"):
         monkeypatch.setattr(getattr(window, name), "refresh", lambda *a, name=name, **k: calls.append(name))
@@ -67,6 +68,11 @@ def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtb
     assert calls == ["curves"]
     wait_for(qtbot, lambda: len(calls) == 3)
     assert calls == ["curves", "histograms", "network"], "in turn; the tabs behind Histograms are not drawn"
+    calls.clear()
+    window._on_tick()
+    window._on_tick()  # before the others' turn: they keep their place, the curves queue behind them
+    wait_for(qtbot, lambda: len(calls) == 4)
+    assert calls == ["curves", "histograms", "network", "curves"]
     window.docks["predictions"].raise_()
     wait_for(qtbot, lambda: calls[-1:] == ["predictions"])  # a tab brought forward is drawn at once
     calls.clear()
