@@ -68,11 +68,15 @@ class SteadyViewBox(pg.ViewBox):
     Everything else is pyqtgraph's: panning or zooming turns auto-range off, and the
     plot's "A" button turns it back on.
 
-    headroom: per axis (x, y), the room left on the side the data grow towards."""
+    headroom: per axis (x, y), the room left on the side the data grow towards.
+    min_span: per axis, the narrowest view: a run's first steps then need no jumps at all."""
 
-    def __init__(self, headroom: tuple[float, float] = (1.0, 0.5), **kwargs: object) -> None:
+    def __init__(
+        self, headroom: tuple[float, float] = (1.0, 0.5), min_span: tuple[float, float] = (0.0, 0.0), **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)
         self.headroom = headroom
+        self.min_span = min_span
 
     def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph's name)
         """Replaces pyqtgraph's tight fit, which would move the axes on every new point."""
@@ -85,7 +89,9 @@ class SteadyViewBox(pg.ViewBox):
             if auto[axis] is False or bounds[axis] is None:
                 continue
             slack = SLACK_PX * pixel[axis] if math.isfinite(pixel[axis]) else 0.0
-            wanted = steady_range(tuple(view[axis]), tuple(bounds[axis]), self.headroom[axis], self._non_negative(axis), slack)
+            low, high = bounds[axis]
+            data = (low, max(high, low + self.min_span[axis]))
+            wanted = steady_range(tuple(view[axis]), data, self.headroom[axis], self._non_negative(axis), slack)
             if wanted != tuple(view[axis]):
                 target[key] = wanted
         self._autoRangeNeedsUpdate = False  # pyqtgraph's flag: asked again on its next data change
@@ -100,8 +106,13 @@ class SteadyViewBox(pg.ViewBox):
         return bool(lows) and min(lows) >= 0
 
 
-def steady_plot(layout: pg.GraphicsLayoutWidget, headroom: tuple[float, float] = (1.0, 0.5), **kwargs: object) -> pg.PlotItem:
+def steady_plot(
+    layout: pg.GraphicsLayoutWidget,
+    headroom: tuple[float, float] = (1.0, 0.5),
+    min_span: tuple[float, float] = (0.0, 0.0),
+    **kwargs: object,
+) -> pg.PlotItem:
     """layout.addPlot with a SteadyViewBox and cached axes: for plots that grow while training."""
-    plot = layout.addPlot(viewBox=SteadyViewBox(headroom), **kwargs)
+    plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span), **kwargs)
     cache_axes(plot)
     return plot

@@ -16,6 +16,7 @@ from engine.stats import History
 from gui.plotting import steady_plot
 
 MAX_DRAWN_POINTS = 1500
+MIN_STEPS_SHOWN = 100
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
 TRAIN_COLOUR = "#1f77b4"
 TEST_COLOUR = "#d62728"
@@ -71,8 +72,10 @@ class CurvesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.loss_plot = steady_plot(self.graphics, row=0, col=0, title="Loss")
-        self.acc_plot = steady_plot(self.graphics, row=0, col=1, title="Accuracy")
+        # At least MIN_STEPS_SHOWN steps wide: the first steps of a run come in fast, and each
+        # jump of the axes is a costly repaint.
+        self.loss_plot = steady_plot(self.graphics, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=0, title="Loss")
+        self.acc_plot = steady_plot(self.graphics, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=1, title="Accuracy")
         self.acc_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)

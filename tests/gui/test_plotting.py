@@ -117,3 +117,19 @@ def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
                 x_slack, y_slack = (SLACK_PX * size for size in panel.loss_plot.vb.viewPixelSize())
                 assert x0 >= -x_slack and y0 >= -y_slack, f"step {step}: view from x {x0:.3g}, y {y0:.3g}"
         history.epochs.append(EpochReport(epoch, len(history.step_index), 0.5, 0.5, 0.8, 0.8, 1.0, 1.0, (), ()))
+
+
+def test_a_minimum_span_spares_the_first_steps_any_jump(qtbot):
+    make_application()
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = steady_plot(widget, min_span=(100, 0))
+    curve = plot.plot()
+    widget.resize(300, 200)
+    widget.show()
+    x_ranges = set()
+    for n in range(2, 100):
+        curve.setData(np.arange(n), np.ones(n))
+        settle(widget)
+        x_ranges.add(tuple(plot.vb.viewRange()[0]))
+    assert len(x_ranges) == 1 and x_ranges.pop()[1] >= 99
