@@ -141,7 +141,10 @@ def bin_counts(values: torch.Tensor, lo: float, hi: float, bins: int) -> np.ndar
     first so values near float32's limit cannot overflow."""
     if values.numel() == 0:
         return np.zeros(bins, dtype="int64")
-    index = values.sub(lo).mul_(bins / (hi - lo)).clamp_(0, bins - 1).to(torch.int32)  # int32: bincount runs twice as fast as on int64
+    scale = bins / (hi - lo)
+    if scale > torch.finfo(values.dtype).max:  # a range of denormal width (values near 1e-40): float32 would make 0 * inf
+        values = values.double()
+    index = values.sub(lo).mul_(scale).clamp_(0, bins - 1).to(torch.int32)  # int32: bincount runs twice as fast as on int64
     return torch.bincount(index, minlength=bins).cpu().numpy()
 
 

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -28,6 +29,17 @@ def test_bin_counts_match_torch_histc(lo, hi):
     counts = bin_counts(values, lo, hi, 64)
     assert counts.sum() == 50_000
     assert counts.tolist() == torch.histc(values, bins=64, min=lo, max=hi).long().tolist()
+
+
+@pytest.mark.parametrize("values", [[0.0, 1e-40, 2e-40], [0.0, 1e-45], [-1e-41, 0.0, 1e-41]])
+def test_values_of_denormal_size_are_counted(values):
+    """A range a few denormals wide is scaled by more than float32 holds (found by the random
+    sessions: a dying net's activations)."""
+    tensor = torch.tensor(values)
+    h = Prober(bins=64).histogram((0, "act"), tensor)
+    assert h.counts.sum() == len(values) and h.nonfinite == 0
+    expected, _ = np.histogram(tensor.double().numpy(), bins=h.edges)
+    assert h.counts.tolist() == expected.tolist(), "each value in the bin between its edges"
 
 
 def test_nan_and_inf_are_counted_not_binned():
