@@ -50,15 +50,12 @@ class Prober:
 
     def histogram(self, key: tuple[int, str], values: torch.Tensor) -> Histogram:
         values = values.detach().reshape(-1).float()
-        if values.numel() == 0:
-            lo, hi = self._ranges.get(key) or (0.0, 1.0)
-            return Histogram(np.zeros(self.bins, dtype="int64"), lo, hi, 0)
-        mn, mx = (v.item() for v in torch.aminmax(values))  # NaN propagates, inf shows: a cheap finiteness test
+        mn, mx = min_max(values)  # NaN propagates, inf shows: a cheap finiteness test
         finite, nonfinite = values, 0
         if not (math.isfinite(mn) and math.isfinite(mx)):  # the masked copy only when there is something to drop
             finite = values[torch.isfinite(values)]
             nonfinite = values.numel() - finite.numel()
-            mn, mx = (v.item() for v in torch.aminmax(finite)) if finite.numel() else (math.nan, math.nan)
+            mn, mx = min_max(finite)
         lo, hi = self._sticky_range(key, mn, mx)
         return Histogram(bin_counts(finite, lo, hi, self.bins), lo, hi, nonfinite)
 
@@ -132,6 +129,14 @@ class Prober:
         weight_arrays = tuple(w.detach().cpu().numpy().copy() for w in weights) if include_weights else ()
         biases = tuple(layer.bias.detach().cpu().numpy().copy() for layer in model.layers) if include_weights else ()
         return Snapshot(step, epoch, loss, tuple(layers), weight_arrays, biases)
+
+
+def min_max(values: torch.Tensor) -> tuple[float, float]:
+    """The smallest and largest value, NaN for an empty tensor (nothing to place)."""
+    if values.numel() == 0:
+        return math.nan, math.nan
+    mn, mx = torch.aminmax(values)
+    return mn.item(), mx.item()
 
 
 def bin_counts(values: torch.Tensor, lo: float, hi: float, bins: int) -> np.ndarray:

@@ -58,11 +58,12 @@ class GradientFlowPanel(QWidget):
         self.health_plot.setYRange(0, 100)
         self.health_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#d62728")
         self.health_plot.addItem(self.health_bars)
-        for plot in (self.norm_plot, self.history_plot, self.ratio_plot, self.health_plot):
+        self._plots = [self.norm_plot, self.history_plot, self.ratio_plot, self.health_plot]
+        for plot in self._plots:
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
+        for plot in (self.norm_plot, self.health_plot):  # steady_plot cached the other two's axes
             cache_axes(plot)
-        self._plots = [self.norm_plot, self.history_plot, self.ratio_plot, self.health_plot]
         self._columns = 4
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
