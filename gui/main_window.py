@@ -484,7 +484,7 @@ class MainWindow(QMainWindow):
         config = s.config
         regression = config is not None and config.data.name in REGRESSION_SETS
         refreshes: list[tuple[QWidget, Callable[[], None]]] = [
-            (self.curves, lambda: self.curves.refresh(s.history)),
+            (self.curves, lambda: self.curves.refresh(s.history, growing=s.mode == "running")),
             (self.histograms, lambda: self.histograms.refresh(s.snapshots)),
             (self.network, lambda: self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")),
             (self.predictions, lambda: self.predictions.refresh(s.predictions, regression)),

@@ -36,6 +36,22 @@ def set_title(plot: pg.PlotItem, title: str) -> None:
         plot.setTitle(title)
 
 
+def as_band(data: tuple[float, float]) -> tuple[float, float]:
+    """One value (or all equal) as a band around it, the same every time."""
+    d0, d1 = data
+    if d1 > d0:
+        return d0, d1
+    half = (abs(d0) or 1.0) / 2
+    return d0 - half, d0 + half
+
+
+def fitted(data: tuple[float, float], non_negative: bool = False) -> tuple[float, float]:
+    """A fresh fit: the data with a small margin, none below zero for non-negative data."""
+    d0, d1 = as_band(data)
+    span = d1 - d0
+    return max(d0 - PADDING * span, 0.0 if non_negative else -math.inf), d1 + PADDING * span
+
+
 def steady_range(
     view: tuple[float, float],
     data: tuple[float, float],
@@ -48,17 +64,14 @@ def steady_range(
     the data's span) on the side the data left; fitted afresh when the data shrank.
     non_negative data (steps, losses, counts) are given no room below zero."""
     lo, hi = view
-    d0, d1 = data
-    if d1 <= d0:  # one value (or all equal): treat it as a band around it, the same every time
-        half = (abs(d0) or 1.0) / 2
-        d0, d1 = d0 - half, d0 + half
+    d0, d1 = as_band(data)
     span = d1 - d0
-    floor = 0.0 if non_negative else -math.inf
     below, above = d0 < lo - slack, d1 > hi + slack
     if below or above:
+        floor = 0.0 if non_negative else -math.inf
         return (max(d0 - headroom * span, floor) if below else lo, d1 + headroom * span if above else hi)
     if span < (hi - lo) * SHRINK_BELOW:
-        return max(d0 - PADDING * span, floor), d1 + PADDING * span
+        return fitted(data, non_negative)
     return lo, hi
 
 
@@ -80,6 +93,14 @@ class SteadyViewBox(pg.ViewBox):
 
     def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph's name)
         """Replaces pyqtgraph's tight fit, which would move the axes on every new point."""
+        self._follow_data(fit=False)
+
+    def fit(self) -> None:
+        """Fit the auto-ranged axes to the data now, without room to grow: for data that
+        stopped growing (a paused or finished run), which would otherwise fill half the view."""
+        self._follow_data(fit=True)
+
+    def _follow_data(self, fit: bool) -> None:
         auto = self.state["autoRange"]
         bounds = self.childrenBounds()  # padded by each item's symbol and pen size, in pixels
         view = self.viewRange()
@@ -91,7 +112,11 @@ class SteadyViewBox(pg.ViewBox):
             slack = SLACK_PX * pixel[axis] if math.isfinite(pixel[axis]) else 0.0
             low, high = bounds[axis]
             data = (low, max(high, low + self.min_span[axis]))
-            wanted = steady_range(tuple(view[axis]), data, self.headroom[axis], self._non_negative(axis), slack)
+            non_negative = self._non_negative(axis)
+            if fit:
+                wanted = fitted(data, non_negative)
+            else:
+                wanted = steady_range(tuple(view[axis]), data, self.headroom[axis], non_negative, slack)
             if wanted != tuple(view[axis]):
                 target[key] = wanted
         self._autoRangeNeedsUpdate = False  # pyqtgraph's flag: asked again on its next data change

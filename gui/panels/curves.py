@@ -140,8 +140,9 @@ class CurvesPanel(QWidget):
             if label is not None:
                 label.setText(f"baseline (test): {describe_differences(baseline.config, current)}")
 
-    def refresh(self, history: History) -> None:
-        """Redraw from `history`, reusing the plot items; parts that did not change are skipped."""
+    def refresh(self, history: History, growing: bool = True) -> None:
+        """Redraw from `history`, reusing the plot items; parts that did not change are skipped.
+        growing: training runs, so the axes keep room to grow; else they fit the curves."""
         self._history = history
         steps_key = (id(history), len(history.step_index), history.stride)
         if steps_key != self._drawn_steps:
@@ -151,6 +152,9 @@ class CurvesPanel(QWidget):
         if epochs_key != self._drawn_epochs:
             self._drawn_epochs = epochs_key
             self._draw_epochs(history)
+        if not growing:
+            for plot in (self.loss_plot, self.acc_plot):
+                plot.vb.fit()
 
     def _draw_steps(self, history: History) -> None:
         every = max(1, len(history.step_index) // MAX_DRAWN_POINTS)  # a screen has ~1000 columns anyway

@@ -133,3 +133,25 @@ def test_a_minimum_span_spares_the_first_steps_any_jump(qtbot):
         settle(widget)
         x_ranges.add(tuple(plot.vb.viewRange()[0]))
     assert len(x_ranges) == 1 and x_ranges.pop()[1] >= 99
+
+
+def test_curves_of_a_stopped_run_fill_the_view(qtbot):
+    """While training the view keeps room to grow; once the run stops the curves fit it."""
+    make_application()
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(560, 340)
+    panel.show()
+    history = History()
+    for step in range(1, 301):
+        history.add_step(step, 2.3 * np.exp(-step / 100) + 0.1, 0.8)
+        if step % 10 == 0:
+            panel.refresh(history)
+            settle(panel.graphics)
+    x0, x1 = panel.loss_plot.vb.viewRange()[0]
+    assert x1 > 1.2 * 300, "room to grow while training"
+    panel.refresh(history, growing=False)
+    settle(panel.graphics)
+    x0, x1 = panel.loss_plot.vb.viewRange()[0]
+    assert x0 >= 0 and 300 <= x1 < 1.1 * 300
+    assert panel.acc_plot.vb.viewRange()[0] == pytest.approx([x0, x1]), "accuracy follows the loss plot's steps"
