@@ -44,7 +44,7 @@ from gui.panels.predictions import PredictionsPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.session import Session
 
-STAGGER_MS = 15  # between two panels' refreshes within a tick: each gets a paint pass of its own
+STAGGER_MS = 10  # between two refreshes (a plot each) within a tick: each gets a paint pass of its own
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 FAILURE_TITLES = {
     "Load": "Could not open the checkpoint",
@@ -455,13 +455,14 @@ class MainWindow(QMainWindow):
         self._due.clear()
         for panel, refresh in self._panel_refreshes():
             if on_screen(panel):
-                refresh()
+                refresh(False)
 
     def _on_tick(self) -> None:
-        """Refresh the visible panels one per pass of the event loop, STAGGER_MS apart: Qt
-        paints everything made dirty in one pass at once, and all panels together would
+        """Refresh the visible panels one plot per pass of the event loop, STAGGER_MS apart:
+        Qt paints everything made dirty in one pass at once, and all panels together would
         hold the GUI thread for 50-100 ms on a slow machine (benchmarks/results.md). A panel
-        still waiting for its turn keeps its place, so each gets its turn."""
+        still waiting for its turn keeps its place, and one with plots still behind goes to
+        the back of the queue, so each gets its turn."""
         self._update_status()
         on_show = [panel for panel, _ in self._panel_refreshes() if on_screen(panel)]  # not a tab behind another
         self._due += [panel for panel in on_show if panel not in self._due]
@@ -470,30 +471,37 @@ class MainWindow(QMainWindow):
 
     def _refresh_next(self) -> None:
         if self._due:
-            self._refresh_panel(self._due.pop(0))
+            panel = self._due.pop(0)
+            if self._refresh_panel(panel):
+                self._due.append(panel)  # more of it to draw, after the others' turns
         if self._due:
             self._stagger.start()
 
-    def _refresh_panel(self, panel: QWidget) -> None:
+    def _refresh_panel(self, panel: QWidget) -> bool:
+        """Draw one plot of `panel` (or all of it, for panels drawn as a whole); True while
+        some of its plots are still behind."""
         for candidate, refresh in self._panel_refreshes():
             if candidate is panel:
-                refresh()
+                return bool(refresh(True))
+        return False
 
-    def _panel_refreshes(self) -> list[tuple[QWidget, Callable[[], None]]]:
+    def _panel_refreshes(self) -> list[tuple[QWidget, Callable[[bool], bool | None]]]:
+        """Each visible panel and how to redraw it; the argument asks for one plot only
+        (panels of one plot ignore it), the result says whether plots are still behind."""
         s = self.session
         config = s.config
         regression = config is not None and config.data.name in REGRESSION_SETS
-        refreshes: list[tuple[QWidget, Callable[[], None]]] = [
-            (self.curves, lambda: self.curves.refresh(s.history, growing=s.mode == "running")),
-            (self.histograms, lambda: self.histograms.refresh(s.snapshots)),
-            (self.network, lambda: self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")),
-            (self.predictions, lambda: self.predictions.refresh(s.predictions, regression)),
+        refreshes: list[tuple[QWidget, Callable[[bool], bool | None]]] = [
+            (self.curves, lambda one: self.curves.refresh(s.history, growing=s.mode == "running", one_plot=one)),
+            (self.histograms, lambda one: self.histograms.refresh(s.snapshots, one_plot=one)),
+            (self.network, lambda _: self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")),
+            (self.predictions, lambda _: self.predictions.refresh(s.predictions, regression)),
         ]
         if config is not None:
             activation = config.model.activation
             refreshes += [
-                (self.gradient_flow, lambda: self.gradient_flow.refresh(s.snapshots, activation)),
-                (self.activation, lambda: self.activation.refresh(activation, s.snapshot, self.histograms.layer.currentIndex())),
+                (self.gradient_flow, lambda _: self.gradient_flow.refresh(s.snapshots, activation)),
+                (self.activation, lambda _: self.activation.refresh(activation, s.snapshot, self.histograms.layer.currentIndex())),
             ]
         return refreshes
 

@@ -113,8 +113,8 @@ class CurvesPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.graphics, 1)
         self._history = History()
-        self._drawn_steps: tuple = ()
-        self._drawn_epochs: tuple = ()
+        self._drawn: dict[str, tuple] = {"steps": (), "epochs": ()}  # what the plots show, to skip redrawing it
+        self._behind: dict[str, set[str]] = {}  # plot (loss, accuracy) -> parts it does not show yet, longest behind first
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
 
     def pin(self, history: History, config: Config) -> None:
@@ -140,39 +140,53 @@ class CurvesPanel(QWidget):
             if label is not None:
                 label.setText(f"baseline (test): {describe_differences(baseline.config, current)}")
 
-    def refresh(self, history: History, growing: bool = True) -> None:
+    def refresh(self, history: History, growing: bool = True, one_plot: bool = False) -> bool:
         """Redraw from `history`, reusing the plot items; parts that did not change are skipped.
-        growing: training runs, so the axes keep room to grow; else they fit the curves."""
+        growing: training runs, so the axes keep room to grow; else they fit the curves.
+        one_plot: redraw one plot and say whether the other is still behind (the window
+        spreads its panels over passes of the event loop, to keep each paint short)."""
         self._history = history
-        steps_key = (id(history), len(history.step_index), history.stride)
-        if steps_key != self._drawn_steps:
-            self._drawn_steps = steps_key
-            self._draw_steps(history)
-        epochs_key = (id(history), len(history.epochs))
-        if epochs_key != self._drawn_epochs:
-            self._drawn_epochs = epochs_key
-            self._draw_epochs(history)
+        keys = {"steps": (id(history), len(history.step_index), history.stride), "epochs": (id(history), len(history.epochs))}
+        for part, key in keys.items():
+            if key != self._drawn[part]:
+                self._drawn[part] = key
+                for plot in ("loss", "accuracy"):
+                    self._behind.setdefault(plot, set()).add(part)  # a plot already behind keeps its place
+        while self._behind:
+            plot = next(iter(self._behind))
+            parts = self._behind.pop(plot)
+            if "steps" in parts:
+                self._draw_steps(history, plot)
+            if "epochs" in parts:
+                self._draw_epochs(history, plot)
+            if one_plot:
+                break
         if not growing:
-            for plot in (self.loss_plot, self.acc_plot):
-                plot.vb.fit()
+            for view in (self.loss_plot, self.acc_plot):
+                view.vb.fit()
+        return bool(self._behind)
 
-    def _draw_steps(self, history: History) -> None:
+    def _draw_steps(self, history: History, plot: str) -> None:
         every = max(1, len(history.step_index) // MAX_DRAWN_POINTS)  # a screen has ~1000 columns anyway
-        steps = np.asarray(history.step_index, dtype=float)
-        step_loss = np.asarray(history.step_loss, dtype=float)
-        step_acc = np.asarray(history.step_acc, dtype=float)
+        steps = np.asarray(history.step_index, dtype=float)[::every]
         window = max(1, SMOOTHING // max(1, history.stride))
-        self.items["step_loss_raw"].setData(steps[::every], step_loss[::every])
-        self.items["step_loss"].setData(steps[::every], moving_average(step_loss, window)[::every])
+        if plot == "loss":
+            step_loss = np.asarray(history.step_loss, dtype=float)
+            self.items["step_loss_raw"].setData(steps, step_loss[::every])
+            self.items["step_loss"].setData(steps, moving_average(step_loss, window)[::every])
+            return
+        step_acc = np.asarray(history.step_acc, dtype=float)
         if np.isnan(step_acc).all():
             self.items["step_acc"].setData([], [])
         else:
-            self.items["step_acc"].setData(steps[::every], moving_average(step_acc, window)[::every])
+            self.items["step_acc"].setData(steps, moving_average(step_acc, window)[::every])
 
-    def _draw_epochs(self, history: History) -> None:
+    def _draw_epochs(self, history: History, plot: str) -> None:
         epochs = epoch_arrays(history)
-        self.items["train_loss"].setData(epochs["step"], epochs["train_loss"])
-        self.items["test_loss"].setData(epochs["step"], epochs["test_loss"])
+        if plot == "loss":
+            self.items["train_loss"].setData(epochs["step"], epochs["train_loss"])
+            self.items["test_loss"].setData(epochs["step"], epochs["test_loss"])
+            return
         regression = bool(len(epochs["test_acc"]) > 0 and np.isnan(epochs["test_acc"]).all())
         self.no_accuracy.setVisible(regression)
         for name in ("train_acc", "test_acc"):

@@ -18,6 +18,7 @@ from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProb
 from gui.plotting import cache_axes, set_title, steady_plot, steady_range
 
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
+OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
 HEATMAP_FLOOR = -4  # log10 of the smallest share that gets a colour
 KIND_COLOURS = {"pre": "#9467bd", "act": "#2ca02c", "act_grad": "#ff7f0e", "weight": "#1f77b4", "weight_grad": "#d62728"}
 
@@ -108,6 +109,7 @@ class HistogramsPanel(QWidget):
         layout.addWidget(self.graphics, 1)
         self._snapshots: Sequence[Snapshot] = ()
         self._drawn: tuple = ()  # what the plots show now, to skip redrawing the same thing
+        self._behind: list[str] = []  # plots that do not show it yet (of LIVE_KINDS and OVER_TIME)
         self._y_view: dict[str, tuple[float, float]] = {}
         self._x_range: dict[str, tuple[float, float]] = {}
         self.layer.currentIndexChanged.connect(lambda _: self.refresh(self._snapshots))
@@ -132,34 +134,46 @@ class HistogramsPanel(QWidget):
         self._y_view.clear()
         self.refresh(self._snapshots)
 
-    def refresh(self, snapshots: Sequence[Snapshot]) -> None:
-        """Redraw from the probes kept so far (the last is the newest)."""
+    def refresh(self, snapshots: Sequence[Snapshot], one_plot: bool = False) -> bool:
+        """Redraw from the probes kept so far (the last is the newest). one_plot: draw the
+        next plot that is behind and say whether others still are. The window's timer
+        spreads the panel over passes of its event loop that way: one plot's paint is short,
+        where all six at once held the GUI thread for 20-60 ms while training ran."""
         self._snapshots = snapshots
         index = self.layer.currentIndex()
         if not snapshots or index < 0 or index >= len(snapshots[-1].layers):
-            return
-        drawn = (id(snapshots[-1]), len(snapshots), index, self.heatmap_kind.currentIndex(), self.log_counts.isChecked())
-        if drawn == self._drawn:
-            return
-        self._drawn = drawn
+            return False
         probe = snapshots[-1].layers[index]
-        self.summary.setText(f"{probe.name} at step {snapshots[-1].step}: {layer_summary(probe)}")
-        for kind, curve in self.curves.items():
-            hist = probe.histograms.get(kind)
-            if hist is None:
-                curve.setData([], [])
-                set_title(self.plots[kind], f"{HISTOGRAM_TITLES[kind]} (none yet)")
-                continue
-            counts = hist.counts.astype(float)
-            if self.log_counts.isChecked():
-                counts = counts + 1  # log of an empty bin
-            curve.setData(hist.edges, counts)
-            self._fit_range(kind, hist, counts)
-            title = HISTOGRAM_TITLES[kind]
-            if hist.nonfinite:
-                title += f' <span style="color:#d62728">({hist.nonfinite} NaN/Inf)</span>'
-            set_title(self.plots[kind], title)
-        self._refresh_heatmap(index)
+        drawn = (id(snapshots[-1]), len(snapshots), index, self.heatmap_kind.currentIndex(), self.log_counts.isChecked())
+        if drawn != self._drawn:
+            self._drawn = drawn
+            self._behind += [part for part in (*LIVE_KINDS, OVER_TIME) if part not in self._behind]  # the longest behind first
+            self.summary.setText(f"{probe.name} at step {snapshots[-1].step}: {layer_summary(probe)}")
+        while self._behind:
+            part = self._behind.pop(0)
+            if part == OVER_TIME:
+                self._refresh_heatmap(index)
+            else:
+                self._draw_histogram(part, probe.histograms.get(part))
+            if one_plot:
+                break
+        return bool(self._behind)
+
+    def _draw_histogram(self, kind: str, hist: Histogram | None) -> None:
+        curve = self.curves[kind]
+        if hist is None:
+            curve.setData([], [])
+            set_title(self.plots[kind], f"{HISTOGRAM_TITLES[kind]} (none yet)")
+            return
+        counts = hist.counts.astype(float)
+        if self.log_counts.isChecked():
+            counts = counts + 1  # log of an empty bin
+        curve.setData(hist.edges, counts)
+        self._fit_range(kind, hist, counts)
+        title = HISTOGRAM_TITLES[kind]
+        if hist.nonfinite:
+            title += f' <span style="color:#d62728">({hist.nonfinite} NaN/Inf)</span>'
+        set_title(self.plots[kind], title)
 
     def _fit_range(self, kind: str, hist: Histogram, counts: np.ndarray) -> None:
         """x follows the bins' range; y keeps a steady range over the tallest bar, so the axes

@@ -81,6 +81,30 @@ def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtb
     assert calls == ["curves", "network", "predictions"]
 
 
+def test_a_panel_with_plots_still_behind_waits_for_the_others_turn(qtbot, make_window, monkeypatch):
+    window = make_window()
+    window.session.tick.disconnect(window._on_tick)
+    wait_for(qtbot, lambda: not window._stagger.isActive())
+    calls: list[tuple[str, bool]] = []
+    behind = iter([True, True, False])  # the histograms panel has three plots to draw
+    monkeypatch.setattr(window.curves, "refresh", lambda *a, one_plot=False, **k: calls.append(("curves", one_plot)))
+    monkeypatch.setattr(window.network, "refresh", lambda *a, **k: calls.append(("network", True)))
+
+    def histograms(*args, one_plot=False):
+        calls.append(("histograms", one_plot))
+        return next(behind)
+
+    monkeypatch.setattr(window.histograms, "refresh", histograms)
+    window._on_tick()
+    wait_for(qtbot, lambda: len(calls) == 5)
+    assert [name for name, _ in calls] == ["curves", "histograms", "network", "histograms", "histograms"]
+    assert all(one for _, one in calls), "a tick asks each panel for one plot at a time"
+    calls.clear()
+    behind = iter([False])
+    window.redraw()
+    assert ("histograms", False) in calls and ("curves", False) in calls, "a full redraw draws every plot at once"
+
+
 def test_live_changes_reach_the_engine_while_training(qtbot, make_window):
     window = make_window(start=True)
     controls = window.controls
