@@ -12,7 +12,6 @@ time to the bare loop's. A script, not a test: the numbers depend on the machine
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import statistics
@@ -202,18 +201,27 @@ def rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def best_of_interleaved(repeats: int, contenders: dict[str, Callable[[], tuple[float, float]]]) -> dict[str, tuple[float, float]]:
-    """Best of N for each contender, taking turns (A B C, A B C, ...) so that a slow spell of
-    the machine falls on all of them alike rather than on whichever ran during it."""
-    best: dict[str, tuple[float, float]] = {}
+Timing = tuple[float, float]  # wall seconds, training-step seconds
+
+
+def in_rounds(repeats: int, contenders: dict[str, Callable[[], Timing]]) -> dict[str, list[Timing]]:
+    """Every contender's timings over `repeats` rounds; in a round they run back to back
+    (A B C, A B C, ...), so a slow spell of the machine falls on all of them alike."""
+    timings: dict[str, list[Timing]] = {name: [] for name in contenders}
     for _ in range(repeats):
         for name, run in contenders.items():
-            best[name] = min(best.get(name, (math.inf, math.inf)), run())
-            print(f"{name}: {best[name][0]:.2f} s", file=sys.stderr)
-    return best
+            timings[name].append(run())
+            print(f"{name}: {timings[name][-1][0]:.2f} s", file=sys.stderr)
+    return timings
 
 
-def both(seconds: float) -> tuple[float, float]:
+def paired_ratio(times: list[float], reference: list[float]) -> float:
+    """The median over rounds of time / the reference's time in the same round: this machine
+    drifts by a third within minutes, far more than a contender's time varies within a round."""
+    return statistics.median(t / r for t, r in zip(times, reference))
+
+
+def both(seconds: float) -> Timing:
     """A contender that only trains: its wall time is its training time."""
     return seconds, seconds
 
@@ -231,7 +239,7 @@ def prepare_data(data_dir: str | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=5, help="best of N for each contender, taking turns (d2l's pipeline: once)")
+    parser.add_argument("--repeats", type=int, default=7, help="rounds of the contenders taking turns (d2l's pipeline: once)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--memory-epochs", type=int, default=100)
@@ -246,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     samples = len(data.x_train) * args.epochs
     every_step = d2l_config(data_dir, args.device, args.epochs, probe_every=1)
     bare = "bare PyTorch loop (reference)"
-    fast = best_of_interleaved(
+    rounds = in_rounds(
         args.repeats,
         {
             bare: lambda: both(bare_loop(data, device, args.epochs)),
@@ -254,34 +262,38 @@ def main(argv: list[str] | None = None) -> int:
             "engine headless, probes on every step": lambda: engine_headless(every_step, data),
         },
     )
-    # Ten times slower than the rest: once is enough, and it would lengthen the turns.
-    slow = best_of_interleaved(1, {"d2l pipeline (DataLoader + ToTensor per image)": lambda: both(d2l_pipeline(data, device, args.epochs))})
-    best = {bare: fast[bare]} | slow | fast  # rows: the reference, d2l, then the engine
-    rows: list[tuple[str, float, float]] = [(name, wall, steps) for name, (wall, steps) in best.items()]
+    reference = [wall for wall, _ in rounds[bare]]  # the bare loop only trains: its wall time is its step time
+    middle = statistics.median(reference)
+    d2l = both(d2l_pipeline(data, device, args.epochs))  # ten times slower than the rest: once
     window_runs = [] if args.skip_gui else [engine_in_window(config) for _ in range(args.repeats)]
+    rows: list[tuple[str, float, float, float, float]] = []  # name, wall, its ratio, step time, its ratio
+    for name, timings in rounds.items():
+        walls, steps = [wall for wall, _ in timings], [step for _, step in timings]
+        rows.append((name, statistics.median(walls), paired_ratio(walls, reference), statistics.median(steps), paired_ratio(steps, reference)))
+        if name == bare:
+            rows.append(("d2l pipeline (DataLoader + ToTensor per image)", d2l[0], d2l[0] / middle, d2l[1], d2l[1] / middle))
     if window_runs:
-        wall, steps, _ = min(window_runs)
-        rows.append(("engine in the window's worker, default layout (curves, histograms, network)", wall, steps))
+        wall, steps = statistics.median(w for w, _, _ in window_runs), statistics.median(s for _, s, _ in window_runs)
+        rows.append(("engine in the window's worker, default layout (curves, histograms, network)", wall, wall / middle, steps, steps / middle))
     early, late = memory_over_epochs(args.memory_epochs)
 
-    reference = rows[0][1]  # the bare loop only trains: its wall time is its step time
     lines = [
         "# MLP Lab benchmark",
         "",
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, device {args.device}; "
         f"Fashion-MNIST-shaped data ({'real files' if args.data_dir else 'made up'}), 784-256-10, batch 256, SGD lr 0.1, "
-        f"{args.epochs} epochs; best of {args.repeats} with the contenders taking turns (d2l's pipeline: one run). Command: `{' '.join(['python benchmarks/bench.py', *(argv or sys.argv[1:])])}`",
+        f"{args.epochs} epochs; {args.repeats} rounds, the contenders back to back in each. Command: `{' '.join(['python benchmarks/bench.py', *(argv or sys.argv[1:])])}`",
         "",
+        "Times are medians over the rounds; a ratio is the median of the rounds' own ratios to the bare loop",
+        "(d2l's pipeline runs once and the window after the rounds: theirs are to the bare loop's median).",
         "Wall time includes the engine's test-set evaluation after each epoch (the bare loop has none);",
         "step time is the engine's own `seconds`: its training steps, probes included.",
         "",
         "| contender | wall s | wall / bare loop | step s | steps / bare loop | samples/s (steps) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, wall, steps in rows:
-        lines.append(
-            f"| {name} | {wall:.2f} | {wall / reference:.2f}x | {steps:.2f} | {steps / reference:.2f}x | {samples / steps:,.0f} |"
-        )
+    for name, wall, wall_ratio, steps, steps_ratio in rows:
+        lines.append(f"| {name} | {wall:.2f} | {wall_ratio:.2f}x | {steps:.2f} | {steps_ratio:.2f}x | {samples / steps:,.0f} |")
     if window_runs:
         worst = [max(delays) for _, _, delays in window_runs]
         every = sorted(d for _, _, delays in window_runs for d in delays)
