@@ -44,7 +44,7 @@ from gui.panels.predictions import PredictionsPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.session import Session
 
-STAGGER_MS = 10  # between two refreshes (a plot each) within a tick: each gets a paint pass of its own
+STAGGER_MS = 5  # from the end of one refresh's paint to the next refresh: room for input and timers
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 FAILURE_TITLES = {
     "Load": "Could not open the checkpoint",
@@ -91,6 +91,10 @@ class MainWindow(QMainWindow):
         self._due: list[QWidget] = []  # panels waiting for their turn to refresh
         self._stagger = QTimer(self, singleShot=True, interval=STAGGER_MS)
         self._stagger.timeout.connect(self._refresh_next)
+        # Fires once the event loop has painted what a refresh made dirty: the stagger counts
+        # from there, else a paint longer than it runs straight into the next refresh.
+        self._painted = QTimer(self, singleShot=True, interval=0)
+        self._painted.timeout.connect(self._stagger.start)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -458,15 +462,15 @@ class MainWindow(QMainWindow):
                 refresh(False)
 
     def _on_tick(self) -> None:
-        """Refresh the visible panels one plot per pass of the event loop, STAGGER_MS apart:
-        Qt paints everything made dirty in one pass at once, and all panels together would
-        hold the GUI thread for 50-100 ms on a slow machine (benchmarks/results.md). A panel
-        still waiting for its turn keeps its place, and one with plots still behind goes to
-        the back of the queue, so each gets its turn."""
+        """Refresh the visible panels one plot per pass of the event loop, STAGGER_MS after
+        the last one's paint: Qt paints everything made dirty in one pass at once, and all
+        panels together held the GUI thread for 50-100 ms on a slow machine while training
+        ran (benchmarks/results.md). A panel still waiting for its turn keeps its place, and
+        one with plots still behind goes to the back of the queue, so each gets its turn."""
         self._update_status()
         on_show = [panel for panel, _ in self._panel_refreshes() if on_screen(panel)]  # not a tab behind another
         self._due += [panel for panel in on_show if panel not in self._due]
-        if not self._stagger.isActive():
+        if not (self._stagger.isActive() or self._painted.isActive()):
             self._refresh_next()
 
     def _refresh_next(self) -> None:
@@ -475,7 +479,7 @@ class MainWindow(QMainWindow):
             if self._refresh_panel(panel):
                 self._due.append(panel)  # more of it to draw, after the others' turns
         if self._due:
-            self._stagger.start()
+            self._painted.start()
 
     def _refresh_panel(self, panel: QWidget) -> bool:
         """Draw one plot of `panel` (or all of it, for panels drawn as a whole); True while

@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from engine.config import Config
@@ -20,6 +21,11 @@ def warnings(monkeypatch) -> list[tuple[str, str]]:
     shown: list[tuple[str, str]] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: shown.append((title, text)))
     return shown
+
+
+def drawing_done(window) -> bool:
+    """No refresh waits for its turn or for the paint before it."""
+    return not (window._stagger.isActive() or window._painted.isActive())
 
 
 def test_title_and_a_model_ready(make_window):
@@ -60,7 +66,7 @@ def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtb
     paint, and so the GUI thread's longest stall, to one panel's worth."""
     window = make_window()
     window.session.tick.disconnect(window._on_tick)  # the ticks below are the test's own
-    wait_for(qtbot, lambda: not window._stagger.isActive())  # the session's last tick is done
+    wait_for(qtbot, lambda: drawing_done(window))  # the session's last tick is done
     calls: list[str] = []
     for name in ("curves", "histograms", "network", "gradient_flow", "predictions"):
         monkeypatch.setattr(getattr(window, name), "refresh", lambda *a, name=name, **k: calls.append(name))
@@ -84,7 +90,7 @@ def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtb
 def test_a_panel_with_plots_still_behind_waits_for_the_others_turn(qtbot, make_window, monkeypatch):
     window = make_window()
     window.session.tick.disconnect(window._on_tick)
-    wait_for(qtbot, lambda: not window._stagger.isActive())
+    wait_for(qtbot, lambda: drawing_done(window))
     calls: list[tuple[str, bool]] = []
     behind = iter([True, True, False])  # the histograms panel has three plots to draw
     monkeypatch.setattr(window.curves, "refresh", lambda *a, one_plot=False, **k: calls.append(("curves", one_plot)))
@@ -103,6 +109,30 @@ def test_a_panel_with_plots_still_behind_waits_for_the_others_turn(qtbot, make_w
     behind = iter([False])
     window.redraw()
     assert ("histograms", False) in calls and ("curves", False) in calls, "a full redraw draws every plot at once"
+
+
+def test_the_pause_between_refreshes_counts_from_the_end_of_the_paint(qtbot, make_window, monkeypatch):
+    """A paint longer than the pause must not run straight into the next refresh."""
+    window = make_window()
+    window.session.tick.disconnect(window._on_tick)
+    wait_for(qtbot, lambda: drawing_done(window))
+    order: list[str] = []
+
+    class PaintWatcher(QObject):
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint:
+                order.append("paint")
+            return False
+
+    watcher = PaintWatcher()
+    window.curves.graphics.viewport().installEventFilter(watcher)
+    window._painted.timeout.connect(lambda: order.append("pause starts"))
+    window._stagger.timeout.connect(lambda: order.append("next refresh"))
+    curve = window.curves.items["step_loss"]
+    monkeypatch.setattr(window.curves, "refresh", lambda *a, **k: curve.setData([0.0, 1.0], [2.0, 1.0]))
+    window._on_tick()
+    wait_for(qtbot, lambda: "next refresh" in order)
+    assert order.index("paint") < order.index("pause starts") < order.index("next refresh")
 
 
 def test_live_changes_reach_the_engine_while_training(qtbot, make_window):
