@@ -42,6 +42,7 @@ from gui.panels.histograms import HistogramsPanel
 from gui.panels.network import NetworkPanel
 from gui.panels.predictions import PredictionsPanel
 from gui.panels.random_matrices import RandomMatricesPanel
+from gui.plotting import fit_steady_views
 from gui.session import Session
 
 STAGGER_MS = 5  # from the end of one refresh's paint to the next refresh: room for input and timers
@@ -460,6 +461,7 @@ class MainWindow(QMainWindow):
         for panel, refresh in self._panel_refreshes():
             if on_screen(panel):
                 refresh(False)
+                self._fit_if_stopped(panel)
 
     def _on_tick(self) -> None:
         """Refresh the visible panels one plot per pass of the event loop, STAGGER_MS after
@@ -486,8 +488,15 @@ class MainWindow(QMainWindow):
         some of its plots are still behind."""
         for candidate, refresh in self._panel_refreshes():
             if candidate is panel:
-                return bool(refresh(True))
+                behind = bool(refresh(True))
+                self._fit_if_stopped(panel)
+                return behind
         return False
+
+    def _fit_if_stopped(self, panel: QWidget) -> None:
+        """While training runs, plots keep room to grow; once it stops they fit their data."""
+        if self.session.mode != "running":
+            fit_steady_views(panel)
 
     def _panel_refreshes(self) -> list[tuple[QWidget, Callable[[bool], bool | None]]]:
         """Each visible panel and how to redraw it; the argument asks for one plot only
@@ -496,7 +505,7 @@ class MainWindow(QMainWindow):
         config = s.config
         regression = config is not None and config.data.name in REGRESSION_SETS
         refreshes: list[tuple[QWidget, Callable[[bool], bool | None]]] = [
-            (self.curves, lambda one: self.curves.refresh(s.history, growing=s.mode == "running", one_plot=one)),
+            (self.curves, lambda one: self.curves.refresh(s.history, one_plot=one)),
             (self.histograms, lambda one: self.histograms.refresh(s.snapshots, one_plot=one)),
             (self.network, lambda _: self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")),
             (self.predictions, lambda _: self.predictions.refresh(s.predictions, regression)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 PADDING = 0.02  # of the data's span, on each side, when the view is fitted afresh
 SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
@@ -129,6 +129,15 @@ class SteadyViewBox(pg.ViewBox):
         bounds = [item.dataBounds(axis) for item in self.addedItems if item.isVisible() and hasattr(item, "dataBounds")]
         lows = [b[0] for b in bounds if b is not None and b[0] is not None]  # lines and empty items have none
         return bool(lows) and min(lows) >= 0
+
+
+def fit_steady_views(widget: QWidget) -> None:
+    """Fit every steady view under `widget` to its data: the plots of a run that stopped
+    growing (paused or finished), which the room left to grow would shrink to half the view."""
+    for view in widget.findChildren(pg.GraphicsView):
+        for item in view.scene().items():
+            if isinstance(item, SteadyViewBox):
+                item.fit()
 
 
 def steady_plot(

@@ -140,9 +140,8 @@ class CurvesPanel(QWidget):
             if label is not None:
                 label.setText(f"baseline (test): {describe_differences(baseline.config, current)}")
 
-    def refresh(self, history: History, growing: bool = True, one_plot: bool = False) -> bool:
+    def refresh(self, history: History, one_plot: bool = False) -> bool:
         """Redraw from `history`, reusing the plot items; parts that did not change are skipped.
-        growing: training runs, so the axes keep room to grow; else they fit the curves.
         one_plot: redraw one plot and say whether the other is still behind (the window
         spreads its panels over passes of the event loop, to keep each paint short)."""
         self._history = history
@@ -161,9 +160,6 @@ class CurvesPanel(QWidget):
                 self._draw_epochs(history, plot)
             if one_plot:
                 break
-        if not growing:
-            for view in (self.loss_plot, self.acc_plot):
-                view.vb.fit()
         return bool(self._behind)
 
     def _draw_steps(self, history: History, plot: str) -> None:

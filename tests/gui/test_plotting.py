@@ -9,7 +9,7 @@ import pytest
 from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.curves import CurvesPanel
-from gui.plotting import SHRINK_BELOW, SLACK_PX, steady_plot, steady_range
+from gui.plotting import SHRINK_BELOW, SLACK_PX, fit_steady_views, steady_plot, steady_range
 
 
 def test_the_view_stays_while_the_data_fit():
@@ -150,7 +150,7 @@ def test_curves_of_a_stopped_run_fill_the_view(qtbot):
             settle(panel.graphics)
     x0, x1 = panel.loss_plot.vb.viewRange()[0]
     assert x1 > 1.2 * 300, "room to grow while training"
-    panel.refresh(history, growing=False)
+    fit_steady_views(panel)  # the window does so when the run stops
     settle(panel.graphics)
     x0, x1 = panel.loss_plot.vb.viewRange()[0]
     assert x0 >= 0 and 300 <= x1 < 1.1 * 300

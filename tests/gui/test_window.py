@@ -184,6 +184,17 @@ def test_pause_step_and_reset(qtbot, make_window):
     assert window.session.mode == "paused"
 
 
+def test_the_plots_of_a_finished_run_fit_their_data(qtbot, make_window):
+    """While training, growing plots keep room to grow; a stopped run fills them."""
+    window = make_window(digits_config(epochs=3), start=True)
+    wait_for(qtbot, lambda: window.session.mode == "finished")
+    wait_for(qtbot, lambda: drawing_done(window) and window.histograms.heatmap.image is not None)
+    session = window.session
+    for plot, last in ((window.curves.loss_plot, session.step), (window.histograms.heatmap_plot, session.snapshots[-1].step)):
+        x0, x1 = plot.vb.viewRange()[0]
+        assert -0.05 * last <= x0 < 0.1 * last and last <= x1 < 1.1 * last, f"{plot.titleLabel.text}: steps {x0:.0f} to {x1:.0f}, last {last}"
+
+
 def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, tmp_path):
     config = digits_config().with_changes(model={"hidden": (24, 12), "activation": "tanh"}, train={"lr": 0.05})
     window = make_window(config, start=True)
