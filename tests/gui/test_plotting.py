@@ -9,7 +9,7 @@ import pytest
 from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.curves import CurvesPanel
-from gui.plotting import SHRINK_BELOW, SLACK_PX, fit_steady_views, steady_plot, steady_range
+from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, fit_steady_views, steady_plot, steady_range
 
 
 def test_the_view_stays_while_the_data_fit():
@@ -155,3 +155,17 @@ def test_curves_of_a_stopped_run_fill_the_view(qtbot):
     x0, x1 = panel.loss_plot.vb.viewRange()[0]
     assert x0 >= 0 and 300 <= x1 < 1.1 * 300
     assert panel.acc_plot.vb.viewRange()[0] == pytest.approx([x0, x1]), "accuracy follows the loss plot's steps"
+
+
+@pytest.mark.parametrize("size", [25.0, 40.0, 90.0, 400.0])
+@pytest.mark.parametrize("top", [3.7, 4500.0, 12_000.0, 0.02])
+def test_a_sparse_axis_keeps_its_labels_apart_and_round(size, top):
+    make_application()
+    ((spacing, offset),) = SparseAxis("left").tickSpacing(0.0, top, size)
+    assert offset == 0.0
+    assert spacing / top * size >= MIN_LABEL_GAP_PX, "labels at least MIN_LABEL_GAP_PX apart"
+    assert top / spacing <= MAX_INTERVALS, "a long axis gets a handful of labels, not a stack"
+    mantissa = spacing / 10 ** np.floor(np.log10(spacing))
+    assert min(abs(mantissa - m) for m in (1, 2, 2.5, 5)) < 1e-9, "a round step"
+    if size >= 2 * MIN_LABEL_GAP_PX:
+        assert spacing <= top, "two labels at least, where there is room for them"
