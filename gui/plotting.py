@@ -18,6 +18,7 @@ SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
 SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
 MIN_LABEL_GAP_PX = 20  # between two tick labels of a SparseAxis
 MAX_INTERVALS = 5  # between a SparseAxis's labels, however long it is
+SMALL_TITLE = "9pt"  # for the plots of panels that show several side by side in a dock
 
 
 class SparseAxis(pg.AxisItem):

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.diagnosis import diagnose
 from engine.stats import Snapshot
-from gui.plotting import cache_axes, steady_plot
+from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, steady_plot
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
@@ -41,20 +41,24 @@ class GradientFlowPanel(QWidget):
         self.diagnosis.setWordWrap(True)
         self.diagnosis.setStyleSheet("padding:4px")
         self.graphics = pg.GraphicsLayoutWidget()
-        self.norm_plot = self.graphics.addPlot(row=0, col=0, title="log10 ‖∇W‖ now, input → output")
+        self.norm_plot = self.graphics.addPlot(row=0, col=0, axisItems={"left": SparseAxis("left")})
+        self.norm_plot.setTitle("log10 ‖∇W‖ now, input → output", size=SMALL_TITLE)
         self.norm_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1f77b4")
         self.norm_plot.addItem(self.norm_bars)
-        self.history_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), row=0, col=1, title="log10 ‖∇W‖ over time")
+        self.history_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), row=0, col=1)
+        self.history_plot.setTitle("log10 ‖∇W‖ over time", size=SMALL_TITLE)
         self.history_image = pg.ImageItem(axisOrder="row-major")
         self.history_image.setColorMap(pg.colormap.get("inferno"))
         self.history_plot.addItem(self.history_image)
         self.history_plot.setLabel("bottom", "step")
-        self.ratio_plot = steady_plot(self.graphics, row=0, col=2, title="update / weight (dashed: 1e-3)")
+        self.ratio_plot = steady_plot(self.graphics, row=0, col=2, axisItems={"left": SparseAxis("left")})
+        self.ratio_plot.setTitle("update / weight (dashed: 1e-3)", size=SMALL_TITLE)
         self.ratio_plot.setLogMode(y=True)
         self.ratio_plot.setLabel("bottom", "step")
         self.ratio_plot.addItem(pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine)))
         self.ratio_curves: list[pg.PlotDataItem] = []
-        self.health_plot = self.graphics.addPlot(row=0, col=3, title="% dead ReLUs / saturated units")
+        self.health_plot = self.graphics.addPlot(row=0, col=3, axisItems={"left": SparseAxis("left")})
+        self.health_plot.setTitle("% dead ReLUs / saturated units", size=SMALL_TITLE)
         self.health_plot.setYRange(0, 100)
         self.health_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#d62728")
         self.health_plot.addItem(self.health_bars)

@@ -15,10 +15,9 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
-from gui.plotting import SparseAxis, cache_axes, set_title, steady_plot, steady_range
+from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, set_title, steady_plot, steady_range
 
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
-TITLE_SIZE = "9pt"  # six plots share the dock: "pre-activation gradients" fits a third of 560 px
 OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
 HEATMAP_FLOOR = -4  # log10 of the smallest share that gets a colour
 KIND_COLOURS = {"pre": "#9467bd", "act": "#2ca02c", "act_grad": "#ff7f0e", "weight": "#1f77b4", "weight_grad": "#d62728"}
@@ -90,7 +89,7 @@ class HistogramsPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         for i, kind in enumerate(LIVE_KINDS):
             plot = self.graphics.addPlot(row=i // 3, col=i % 3, axisItems={"left": SparseAxis("left")})
-            plot.setTitle(HISTOGRAM_TITLES[kind], size=TITLE_SIZE)  # the size stays for later titles
+            plot.setTitle(HISTOGRAM_TITLES[kind], size=SMALL_TITLE)  # the size stays for later titles
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
             plot.disableAutoRange()  # ranges move only when the data outgrow them: no axis redraw per probe
@@ -99,7 +98,7 @@ class HistogramsPanel(QWidget):
             self.curves[kind] = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(colour), brush=pg.mkBrush(colour + "80"))
             self.plots[kind] = plot
         self.heatmap_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), row=1, col=2, axisItems={"left": SparseAxis("left")})
-        self.heatmap_plot.setTitle("over time", size=TITLE_SIZE)
+        self.heatmap_plot.setTitle("over time", size=SMALL_TITLE)
         self.heatmap_plot.setLabel("bottom", "step")
         self.heatmap = pg.ImageItem(axisOrder="row-major")
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
