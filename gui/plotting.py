@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 PADDING = 0.02  # of the data's span, on each side, when the view is fitted afresh
 SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
 SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
-MIN_LABEL_GAP_PX = 20  # between two tick labels of a SparseAxis
+MIN_LABEL_GAP_PX = 15  # between two tick labels of a SparseAxis (a label is ~12 px high)
 MAX_INTERVALS = 5  # between a SparseAxis's labels, however long it is
 SMALL_TITLE = "9pt"  # for the plots of panels that show several side by side in a dock
 
