@@ -27,55 +27,49 @@ def probes(count: int) -> list[Snapshot]:
     raise AssertionError("the run ended before enough snapshots came")
 
 
-def shown_counts(panel: HistogramsPanel, kind: str) -> np.ndarray:
-    return panel.curves[kind].getData()[1]
-
-
-def test_histograms_come_one_plot_per_call_until_all_show_the_newest_probe(qtbot):
+def histograms_panel(qtbot, snapshots: list[Snapshot]) -> HistogramsPanel:
     make_application()
     panel = HistogramsPanel()
     qtbot.addWidget(panel)
-    snapshots = probes(2)
     panel.set_layers([layer.name for layer in snapshots[0].layers])
-    assert [panel.refresh(snapshots[:1], one_plot=True) for _ in range(PLOTS)] == [True] * (PLOTS - 1) + [False]
-    newest = snapshots[:2]
-    assert panel.refresh(newest, one_plot=True), "the other plots still show the older probe"
-    first = LIVE_KINDS[0]
-    np.testing.assert_array_equal(shown_counts(panel, first), newest[-1].layers[0].histograms[first].counts)
-    older = snapshots[0].layers[0].histograms[LIVE_KINDS[1]].counts
-    np.testing.assert_array_equal(shown_counts(panel, LIVE_KINDS[1]), older)
-    while panel.refresh(newest, one_plot=True):
+    return panel
+
+
+def shows(panel: HistogramsPanel, kind: str, snapshot: Snapshot) -> bool:
+    """Whether the plot of `kind` draws the first layer's counts in `snapshot`."""
+    return np.array_equal(panel.curves[kind].getData()[1], snapshot.layers[0].histograms[kind].counts)
+
+
+def test_histograms_come_one_plot_per_call_until_all_show_the_newest_probe(qtbot):
+    older, newest = probes(2)
+    panel = histograms_panel(qtbot, [older])
+    assert [panel.refresh([older], one_plot=True) for _ in range(PLOTS)] == [True] * (PLOTS - 1) + [False]
+    assert panel.refresh([older, newest], one_plot=True), "the other plots still show the older probe"
+    assert shows(panel, LIVE_KINDS[0], newest) and shows(panel, LIVE_KINDS[1], older)
+    while panel.refresh([older, newest], one_plot=True):
         pass
-    for kind in LIVE_KINDS:
-        np.testing.assert_array_equal(shown_counts(panel, kind), newest[-1].layers[0].histograms[kind].counts)
+    assert all(shows(panel, kind, newest) for kind in LIVE_KINDS)
     assert panel.heatmap.image.shape[1] == 2, "the heatmap has a column per probe"
 
 
 def test_no_histogram_starves_when_probes_come_faster_than_the_plots_are_drawn(qtbot):
-    make_application()
-    panel = HistogramsPanel()
-    qtbot.addWidget(panel)
     snapshots = probes(PLOTS + 1)
-    panel.set_layers([layer.name for layer in snapshots[0].layers])
+    panel = histograms_panel(qtbot, snapshots)
     drawn_at: dict[str, int] = {}
     for n in range(1, PLOTS + 1):  # a new probe before every call
         panel.refresh(snapshots[:n], one_plot=True)
         for kind in LIVE_KINDS:
-            if kind not in drawn_at and np.array_equal(shown_counts(panel, kind), snapshots[n - 1].layers[0].histograms[kind].counts):
+            if kind not in drawn_at and shows(panel, kind, snapshots[n - 1]):
                 drawn_at[kind] = n
     assert sorted(drawn_at.values()) == list(range(1, len(LIVE_KINDS) + 1)), "each plot in turn, none skipped"
     assert panel.heatmap.image is not None and panel.heatmap.image.shape[1] == PLOTS, "then the heatmap"
 
 
 def test_a_full_refresh_draws_every_plot_at_once(qtbot):
-    make_application()
-    panel = HistogramsPanel()
-    qtbot.addWidget(panel)
     snapshots = probes(1)
-    panel.set_layers([layer.name for layer in snapshots[0].layers])
+    panel = histograms_panel(qtbot, snapshots)
     assert panel.refresh(snapshots) is False
-    for kind in LIVE_KINDS:
-        np.testing.assert_array_equal(shown_counts(panel, kind), snapshots[0].layers[0].histograms[kind].counts)
+    assert all(shows(panel, kind, snapshots[0]) for kind in LIVE_KINDS)
 
 
 def test_curves_come_loss_first_then_accuracy(qtbot):
