@@ -478,7 +478,8 @@ class MainWindow(QMainWindow):
     def _refresh_next(self) -> None:
         if self._due:
             panel = self._due.pop(0)
-            if self._refresh_panel(panel):
+            # A tab put behind another meanwhile leaves the queue; the next tick brings it back when shown.
+            if on_screen(panel) and self._refresh_panel(panel):
                 self._due.append(panel)  # more of it to draw, after the others' turns
         if self._due:
             self._painted.start()

@@ -111,6 +111,26 @@ def test_a_panel_with_plots_still_behind_waits_for_the_others_turn(qtbot, make_w
     assert ("histograms", False) in calls and ("curves", False) in calls, "a full redraw draws every plot at once"
 
 
+def test_a_panel_put_behind_a_tab_stops_drawing_its_remaining_plots(qtbot, make_window, monkeypatch):
+    window = make_window()
+    window.session.tick.disconnect(window._on_tick)
+    wait_for(qtbot, lambda: drawing_done(window))
+    calls: list[str] = []
+    for name in ("curves", "network"):
+        monkeypatch.setattr(getattr(window, name), "refresh", lambda *a, name=name, **k: calls.append(name))
+
+    def histograms(*args, one_plot=False) -> bool:
+        calls.append("histograms")
+        window.docks["predictions"].raise_()  # the user picks another tab while plots are behind
+        return True
+
+    monkeypatch.setattr(window.histograms, "refresh", histograms)
+    monkeypatch.setattr(window.predictions, "refresh", lambda *a, **k: calls.append("predictions"))
+    window._on_tick()
+    wait_for(qtbot, lambda: drawing_done(window))
+    assert calls == ["curves", "histograms", "predictions", "network"], "hidden, it leaves the queue (the tab shown is drawn at once)"
+
+
 def test_the_pause_between_refreshes_counts_from_the_end_of_the_paint(qtbot, make_window, monkeypatch):
     """A paint longer than the pause must not run straight into the next refresh."""
     window = make_window()
