@@ -120,6 +120,7 @@ class ComparisonPanel(QWidget):
 
     def _on_outcomes(self, outcomes: list[Outcome]) -> None:
         self.results = outcomes
+        self.loss_plot.vb.fit()  # the runs are over: no more room to grow
         lines = [f"<b>{self.name}</b>"]
         for o in outcomes:
             state = f" — diverged: {o.diverged}" if o.diverged else ""

@@ -20,6 +20,8 @@ def test_an_experiment_runs_from_the_menu_beside_the_main_run(qtbot, make_window
     assert decay.test_loss < none.test_loss
     _, test_curve = panel.curves[(1, "test")].getData()
     assert len(test_curve) == 100, "one point per epoch"
+    x0, x1 = panel.loss_plot.vb.viewRange()[0]
+    assert 0 <= x0 < 5 and 100 <= x1 < 110, "the finished runs fit the view"
     assert "lambda 3" in panel.summary.text()
     assert window.session.step == steps_before and window.session.alive, "the main run is left alone"
 
