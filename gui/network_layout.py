@@ -44,7 +44,8 @@ def choose_units(weights: list[np.ndarray]) -> list[np.ndarray]:
         if size <= SMALL_LIMIT:
             chosen.append(np.arange(size))
             continue
-        strength = np.linalg.norm(weights[0], axis=0) if column == 0 else np.linalg.norm(weights[column - 1], axis=1)
+        with np.errstate(over="ignore"):  # an exploding net's weights square past float32: inf still ranks first
+            strength = np.linalg.norm(weights[0], axis=0) if column == 0 else np.linalg.norm(weights[column - 1], axis=1)
         chosen.append(np.sort(np.argsort(-strength, kind="stable")[:SHOWN_PER_LAYER]))
     return chosen
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from engine.config import Config
@@ -97,6 +99,16 @@ def test_toy_net_in_the_window_draws_maps_boundary_hover_and_click(qtbot, make_w
         panel.graph.scatter.sigClicked.emit(panel.graph.scatter, [spots[g.node_column.tolist().index(2)]], None)
     assert clicked.args == [1]
     assert window.histograms.layer.currentIndex() == 1
+
+
+def test_an_exploded_net_is_laid_out_without_warnings():
+    """Weights near float32's limit square to inf: such a unit still ranks first, silently."""
+    weights = [np.ones((40, 50), dtype=np.float32), np.ones((3, 40), dtype=np.float32)]
+    weights[0][7] = 1e30
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = layout(weights)
+    assert 7 in g.shown[1]
 
 
 def test_image_net_shows_first_layer_weights_as_pictures(qtbot, make_window):
