@@ -1,6 +1,9 @@
-"""The steady auto-range: axes stay put while the data fit, and jump with room to spare."""
+"""The steady auto-range: axes stay put while the data fit, and jump with room to spare;
+sparse axes keep the labels of short plots apart."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -9,7 +12,7 @@ import pytest
 from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.curves import CurvesPanel
-from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, fit_steady_views, steady_plot, steady_range
+from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, steady_plot, steady_range
 
 
 def test_the_view_stays_while_the_data_fit():
@@ -169,3 +172,34 @@ def test_a_sparse_axis_keeps_its_labels_apart_and_round(size, top):
     assert min(abs(mantissa - m) for m in (1, 2, 2.5, 5)) < 1e-9, "a round step"
     if size >= 2 * MIN_LABEL_GAP_PX:
         assert spacing <= top, "two labels at least, where there is room for them"
+
+
+def test_a_sparse_axis_leaves_a_range_it_cannot_divide_to_pyqtgraph():
+    make_application()
+    axis = SparseAxis("left")
+    assert axis.tickSpacing(1.0, 1.0, 40.0) == []
+    for top in (math.inf, math.nan):  # a view pyqtgraph itself copes with
+        assert axis.tickSpacing(0.0, top, 40.0) == pg.AxisItem("left").tickSpacing(0.0, top, 40.0)
+
+
+def test_sparse_axis_labels_stay_short_and_the_axis_keeps_its_width(qtbot):
+    """A vertical axis whose labels widen (5000 to 10000) would lay its panel out again."""
+    make_application()
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = widget.addPlot(axisItems={"left": SparseAxis("left")})
+    cache_axes(plot)
+    axis = plot.getAxis("left")
+    assert axis.tickStrings([0.0, 2500.0, 10000.0, 200000.0], 1.0, 2500.0) == ["0", "2.5k", "10k", "200k"]
+    small = ([0.0, 0.5, 1.0], 1.0, 0.5)
+    assert axis.tickStrings(*small) == pg.AxisItem("left").tickStrings(*small), "below a thousand: pyqtgraph's"
+    curve = plot.plot()
+    widget.resize(300, 200)
+    widget.show()
+    widths = set()
+    for top in (40.0, 900.0, 9000.0, 120000.0):
+        curve.setData([0.0, 1.0], [0.0, top])
+        plot.setYRange(0, top)
+        settle(widget)
+        widths.add(axis.width())
+    assert len(widths) == 1, f"the axis kept one width: {widths}"
