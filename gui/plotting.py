@@ -38,9 +38,11 @@ class SparseAxis(pg.AxisItem):
         decade = 10.0 ** math.floor(math.log10(wanted))
         return [(next(m * decade for m in (1, 2, 2.5, 5, 10) if m * decade >= wanted), 0.0)]
 
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802 (pyqtgraph's name)
-        """Thousands as 2.5k, 10k, 200k: short enough for the room cache_axes keeps."""
-        if spacing * scale >= 1000:
+    def tickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:  # noqa: N802 (pyqtgraph's name)
+        """Thousands as 2.5k, 10k, 200k: short enough for the room cache_axes keeps. A log
+        axis asks for its minor labels with no spacing: pyqtgraph's own strings then (an
+        exception here, inside a cached paint, crashes Qt)."""
+        if spacing is not None and not self.logMode and spacing * scale >= 1000:
             return [f"{v * scale / 1000:g}k" if v else "0" for v in values]
         return super().tickStrings(values, scale, spacing)
 

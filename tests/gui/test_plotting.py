@@ -193,6 +193,11 @@ def test_sparse_axis_labels_stay_short_and_the_axis_keeps_its_width(qtbot):
     assert axis.tickStrings([0.0, 2500.0, 10000.0, 200000.0], 1.0, 2500.0) == ["0", "2.5k", "10k", "200k"]
     small = ([0.0, 0.5, 1.0], 1.0, 0.5)
     assert axis.tickStrings(*small) == pg.AxisItem("left").tickStrings(*small), "below a thousand: pyqtgraph's"
+    log_axis, reference = SparseAxis("left"), pg.AxisItem("left")
+    for each in (log_axis, reference):
+        each.setLogMode(True)
+    minor = ([-1.3, -1.0, 3.0, 4.0], 1.0, None)  # a log axis's minor labels come with no spacing
+    assert log_axis.tickStrings(*minor) == reference.tickStrings(*minor)
     curve = plot.plot()
     widget.resize(300, 200)
     widget.show()
