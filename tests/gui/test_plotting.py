@@ -98,14 +98,20 @@ def test_panning_turns_the_steady_range_off_and_the_auto_button_back_on(qtbot):
     assert x0 <= 0 and 49 <= x1 < 100
 
 
-def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
-    """The epoch markers' symbols pad their bounds by ~6 pixels below step 0 and loss 0: that
-    must not read as data below zero (it once sent the view to -1,300 steps)."""
+def shown_curves_panel(qtbot) -> CurvesPanel:
+    """The curves panel at the size of its place in the window, on screen."""
     make_application()
     panel = CurvesPanel()
     qtbot.addWidget(panel)
     panel.resize(560, 340)
     panel.show()
+    return panel
+
+
+def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
+    """The epoch markers' symbols pad their bounds by ~6 pixels below step 0 and loss 0: that
+    must not read as data below zero (it once sent the view to -1,300 steps)."""
+    panel = shown_curves_panel(qtbot)
     history = History()
     history.epochs.append(EpochReport(0, 0, 2.3, 2.3, 0.1, 0.1, 0.0, 0.0, (), ()))
     noise = np.random.default_rng(0).normal(0, 0.05, 2000)
@@ -140,11 +146,7 @@ def test_a_minimum_span_spares_the_first_steps_any_jump(qtbot):
 
 def test_curves_of_a_stopped_run_fill_the_view(qtbot):
     """While training the view keeps room to grow; once the run stops the curves fit it."""
-    make_application()
-    panel = CurvesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(560, 340)
-    panel.show()
+    panel = shown_curves_panel(qtbot)
     history = History()
     for step in range(1, 301):
         history.add_step(step, 2.3 * np.exp(-step / 100) + 0.1, 0.8)
