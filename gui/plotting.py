@@ -21,7 +21,7 @@ SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the vie
 MIN_LABEL_GAP_PX = 15  # between two tick labels of a SparseAxis (a label is ~12 px high)
 MAX_INTERVALS = 5  # between a SparseAxis's labels, however long it is
 SMALL_TITLE = "9pt"  # for the plots of panels that show several side by side in a dock
-WIDEST_LABEL = "-0.025"  # the tick label a vertical axis keeps room for (counts are written 2.5k, 10k)
+WIDEST_LABEL = "-0.025"  # the tick label a vertical axis has room for from the start (counts read 2.5k, 10k)
 
 
 class SparseAxis(pg.AxisItem):
@@ -52,15 +52,17 @@ def cache_axes(plot: pg.PlotItem) -> None:
     labels is most of a plot's paint time, and a curve update would otherwise redraw them.
     Two levels of ticks (and grid lines), not three: the finest level cost a third of a
     plot's paint (2.8 ms instead of 4.5 for the curves) for lines too faint to read. Vertical
-    axes keep a fixed room for their labels: one that widened (5000 to 10000) laid the whole
-    panel out again, every axis of it redrawn, a 20-35 ms paint while training."""
+    axes start with room for WIDEST_LABEL and never give room back: an axis that widened (5000
+    to 10000) or narrowed laid the whole panel out again, every axis of it redrawn, a 20-35 ms
+    paint while training. A wider label still widens its axis (a fixed room hid it instead)."""
     label_space = QFontMetrics(QApplication.font()).horizontalAdvance(WIDEST_LABEL)
     for name in ("left", "bottom", "right", "top"):
         axis = plot.getAxis(name)
         axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         axis.setStyle(maxTickLevel=1)
         if name in ("left", "right"):
-            axis.setStyle(autoExpandTextSpace=False, tickTextWidth=label_space)
+            axis.textWidth = label_space  # pyqtgraph's public record of the room its labels took so far
+            axis.setStyle(autoReduceTextSpace=False)  # grows for a wider label, never shrinks back
 
 
 def set_title(plot: pg.PlotItem, title: str) -> None:

@@ -210,3 +210,31 @@ def test_sparse_axis_labels_stay_short_and_the_axis_keeps_its_width(qtbot):
         settle(widget)
         widths.add(axis.width())
     assert len(widths) == 1, f"the axis kept one width: {widths}"
+
+
+def test_a_label_wider_than_the_room_widens_its_axis_and_shows(qtbot):
+    """Two nearly equal losses (2.30283 and 2.30297, a run not yet started) need 7-character
+    labels: the axis grows for them once, rather than hiding them."""
+    make_application()
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = widget.addPlot()
+    cache_axes(plot)
+    axis = plot.getAxis("left")
+    widget.resize(300, 200)
+    widget.show()
+    plot.setYRange(0.0, 2.0)
+    settle(widget)
+    room = axis.width()
+    plot.setYRange(2.30283, 2.30297, padding=0)
+    for _ in range(2):  # a paint measures the labels, the next pass lays the wider axis out
+        settle(widget)
+    image = pg.QtGui.QImage(8, 8, pg.QtGui.QImage.Format.Format_ARGB32)
+    painter = pg.QtGui.QPainter(image)
+    painter.setFont(widget.font())
+    shown = [text for _, _, text in axis.generateDrawSpecs(painter)[2]]
+    painter.end()
+    assert "2.30290" in shown and axis.width() > room
+    plot.setYRange(0.0, 2.0)
+    settle(widget)
+    assert axis.width() > room, "and keeps the room: no narrowing and widening again"
