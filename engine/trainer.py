@@ -302,7 +302,8 @@ class Trainer:
             s.order = torch.randperm(len(s.data.x_train), generator=s.batch_generator).to(s.device)
         bs = s.config.train.batch_size
         idx = s.order[s.step_in_epoch * bs : (s.step_in_epoch + 1) * bs]
-        return s.data.x_train[idx], s.data.y_train[idx]
+        # index_select copies whole rows: twice as fast as x[idx] on the CPU (benchmarks/).
+        return s.data.x_train.index_select(0, idx), s.data.y_train.index_select(0, idx)
 
     def train_step(self, probe: bool = False) -> list[Event]:
         """One optimizer step. Returns the events it produced (a Diverged instead of an

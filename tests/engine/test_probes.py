@@ -31,6 +31,18 @@ def test_bin_counts_match_torch_histc(lo, hi):
     assert counts.tolist() == torch.histc(values, bins=64, min=lo, max=hi).long().tolist()
 
 
+@pytest.mark.parametrize("lo, hi", [(-4.0, 4.0), (0.0, 1.0), (-2.0**-10, 2.0**-7), (1024.0, 2048.0), (-2.0**100, 2.0**100)])
+def test_values_on_the_edges_land_in_the_edge_bins(lo, hi):
+    """lo opens the first bin, hi closes the last (not a bin of its own), every inner edge opens
+    its bin: sigmoid activations sit at exactly 1.0 once saturated."""
+    edges = np.linspace(lo, hi, 65)
+    values = torch.tensor(np.concatenate([[lo, hi, hi], edges[1:-1]]), dtype=torch.float32)
+    counts = bin_counts(values, lo, hi, 64)
+    assert counts.sum() == len(values)
+    assert counts[0] == 1 and counts[-1] == 3, "lo alone; the last inner edge and hi twice"
+    assert (counts[1:-1] == 1).all(), "each inner edge in the bin it opens"
+
+
 @pytest.mark.parametrize("values", [[0.0, 1e-40, 2e-40], [0.0, 1e-45], [-1e-41, 0.0, 1e-41]])
 def test_values_of_denormal_size_are_counted(values):
     """A range a few denormals wide is scaled by more than float32 holds (found by the random
@@ -103,6 +115,10 @@ def test_snapshot_describes_every_layer():
     assert first.histograms["weight"].counts.sum() == 30
     assert first.histograms["act_grad"].counts.sum() == 32 * 5
     assert snap.layers[-1].dead_fraction is None and first.dead_fraction is not None
+    post = record.post[0].detach().double()
+    assert first.act_mean == pytest.approx(post.mean().item(), rel=1e-6)
+    assert first.act_std == pytest.approx(post.std().item(), rel=1e-5)
+    assert first.unit_mean.tolist() == pytest.approx(post.mean(0).tolist(), rel=1e-6)
     assert snap.weights[0].shape == (5, 6)
     # Copies, not views: changing the model leaves the snapshot as it was.
     kept = snap.weights[0].copy()
