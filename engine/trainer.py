@@ -302,7 +302,7 @@ class Trainer:
             s.order = torch.randperm(len(s.data.x_train), generator=s.batch_generator).to(s.device)
         bs = s.config.train.batch_size
         idx = s.order[s.step_in_epoch * bs : (s.step_in_epoch + 1) * bs]
-        # index_select copies whole rows: twice as fast as x[idx] on the CPU (benchmarks/).
+        # index_select copies whole rows: twice as fast as x[idx] on the CPU (README, Benchmark).
         return s.data.x_train.index_select(0, idx), s.data.y_train.index_select(0, idx)
 
     def train_step(self, probe: bool = False) -> list[Event]:
