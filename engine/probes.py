@@ -145,19 +145,16 @@ def min_max(values: torch.Tensor) -> tuple[float, float]:
 
 def bin_counts(values: torch.Tensor, lo: float, hi: float, bins: int) -> np.ndarray:
     """Counts of `values` (all finite, inside [lo, hi]) in equal bins over [lo, hi]. Scaling
-    then torch.bincount is about four times faster than torch.histc on the CPU. The scaling
-    is one multiply-add in one pass, and values inside the range need no clamp: a value at `hi`
-    gets index `bins` and joins the last bin afterwards."""
+    then torch.bincount is about four times faster than torch.histc on the CPU, and puts each
+    value in the bin histc would: the subtraction comes first, then the scale (one multiply-add
+    rounds twice and moved values near an edge one bin over). Values inside the range need no
+    clamp: a value at `hi` gets index `bins` and joins the last bin afterwards."""
     if values.numel() == 0:
         return np.zeros(bins, dtype="int64")
     scale = bins / (hi - lo)
     if scale > torch.finfo(values.dtype).max:  # a range of denormal width (values near 1e-40): float32 would make 0 * inf
         values = values.double()
-    # With power-of-two edges |v| <= 2 (hi - lo), so scale * v stays within 2 * bins: no overflow.
-    # A value at lo may come out a hair below 0, which the conversion truncates to 0.
-    # int32: bincount runs twice as fast as on int64.
-    offset = torch.scalar_tensor(-lo * scale, dtype=values.dtype)  # a CPU scalar, usable with a tensor on any device
-    index = torch.add(offset, values, alpha=scale).to(torch.int32)
+    index = values.sub(lo).mul_(scale).to(torch.int32)  # int32: bincount runs twice as fast as on int64
     counts = torch.bincount(index, minlength=bins + 1).cpu().numpy()
     counts[bins - 1] += counts[bins]
     return counts[:bins]
