@@ -9,6 +9,7 @@ NaN and Inf are counted, never binned.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 
 import numpy as np
 import torch
@@ -39,29 +40,47 @@ def _round_down(x: float) -> float:
 LARGEST_EDGE = 2.0**100
 
 
+Key = tuple[int, str]  # (layer index, histogram kind)
+
+
 class Prober:
+    """Histograms and statistics of one step. On an accelerator the host waits on the device
+    twice per snapshot, not once per number: once for every minimum, maximum and norm (the bins
+    are placed on the host), once for every count and statistic, in one small copy each."""
+
     def __init__(self, bins: int = 64) -> None:
         self.bins = bins
-        self._ranges: dict[tuple[int, str], tuple[float, float]] = {}
+        self._ranges: dict[Key, tuple[float, float]] = {}
 
     def reset(self) -> None:
         """Forget the sticky ranges (a new model starts on a clean scale)."""
         self._ranges.clear()
 
-    def histogram(self, key: tuple[int, str], values: torch.Tensor) -> Histogram:
-        values = values.detach().reshape(-1).float()
-        mn, mx = min_max(values)  # NaN propagates, inf shows: a cheap finiteness test
-        finite, nonfinite = values, 0
-        if not (math.isfinite(mn) and math.isfinite(mx)):  # the masked copy only when there is something to drop
-            finite = values[torch.isfinite(values)]
-            nonfinite = values.numel() - finite.numel()
-            mn, mx = min_max(finite)
-        lo, hi = self._sticky_range(key, mn, mx)
-        if mn < lo or mx > hi:  # past the +-2^100 cap: into the edge bins
-            finite = finite.clamp(lo, hi)
-        return Histogram(bin_counts(finite, lo, hi, self.bins), lo, hi, nonfinite)
+    def histogram(self, key: Key, values: torch.Tensor) -> Histogram:
+        """One tensor's histogram on its own (a snapshot bins all of its tensors together)."""
+        flat = flat_float(values)
+        slots, [(lo, hi, nonfinite)] = self._bin_all({key: flat}, extremes([flat]).tolist())
+        return Histogram(fold_top_slot(slots.cpu().numpy())[0], lo, hi, nonfinite)
 
-    def _sticky_range(self, key: tuple[int, str], mn: float, mx: float) -> tuple[float, float]:
+    def _bin_all(self, sources: dict[Key, torch.Tensor], minmax: list[float]) -> tuple[torch.Tensor, list[tuple[float, float, int]]]:
+        """Each source's bin slots (a row each, on its device), and its range and non-finite count,
+        given every source's minimum and maximum side by side (NaN and inf included)."""
+        rows, ranges = [], []
+        for (key, values), mn, mx in zip(sources.items(), minmax[0::2], minmax[1::2]):
+            nonfinite = 0
+            if not (math.isfinite(mn) and math.isfinite(mx)):  # the masked copy (a wait, off the CPU) only when there is something to drop
+                finite = values[torch.isfinite(values)]
+                nonfinite = values.numel() - finite.numel()
+                values = finite
+                mn, mx = min_max(finite)
+            lo, hi = self._sticky_range(key, mn, mx)
+            if mn < lo or mx > hi:  # past the +-2^100 cap: into the edge bins
+                values = values.clamp(lo, hi)
+            rows.append(bin_slots(values, lo, hi, self.bins))
+            ranges.append((lo, hi, nonfinite))
+        return torch.stack(rows), ranges
+
+    def _sticky_range(self, key: Key, mn: float, mx: float) -> tuple[float, float]:
         previous = self._ranges.get(key)
         if math.isnan(mn):  # nothing finite to place
             return previous or (0.0, 1.0)
@@ -85,35 +104,31 @@ class Prober:
         include_weights: bool = False,
     ) -> Snapshot:
         names = layer_names(model)
-        last = len(model.layers) - 1
         weights = [linear.weight for linear in model.layers]
         grads = [w.grad for w in weights]
-        # Every norm in one call and one copy: weights, weights before the update, the update, gradients.
+        sources = histogram_sources(record, weights)
+        # First wait: every min and max (to place the bins) and every norm (weights, weights
+        # before the update, the update, gradients), in one copy.
         changes = torch._foreach_sub(weights, weights_before)
         present = [g for g in grads if g is not None]
-        norms = torch.stack(torch._foreach_norm([*weights, *weights_before, *changes, *present])).tolist()
+        norms = torch._foreach_norm([*weights, *weights_before, *changes, *present])
+        scalars = torch.cat([extremes(list(sources.values())), torch.stack(norms)]).tolist()
+        slots, ranges = self._bin_all(sources, scalars[: 2 * len(sources)])
         n = len(weights)
-        weight_norms, before_norms, change_norms, present_norms = norms[:n], norms[n : 2 * n], norms[2 * n : 3 * n], iter(norms[3 * n :])
+        norm_values = scalars[2 * len(sources) :]
+        weight_norms, before_norms, change_norms = norm_values[:n], norm_values[n : 2 * n], norm_values[2 * n : 3 * n]
+        present_norms = iter(norm_values[3 * n :])
+        # Second wait: every count and statistic, in one copy.
+        host = to_host({"slots": slots, **layer_statistics(model, record, include_weights)})
+        histograms: list[dict[str, Histogram]] = [{} for _ in weights]
+        for (layer, kind), counts, (lo, hi, nonfinite) in zip(sources, fold_top_slot(host["slots"]), ranges):
+            histograms[layer][kind] = Histogram(counts, lo, hi, nonfinite)
         layers = []
-        for i, (w, g) in enumerate(zip(weights, grads)):
-            pre, post = record.pre[i], record.post[i]
-            is_hidden = i < last
-            histograms = {"pre": self.histogram((i, "pre"), pre)}
-            # The output layer records its logits as both (no activation): one histogram serves.
-            histograms["act"] = histograms["pre"] if post is pre else self.histogram((i, "act"), post)
-            histograms["weight"] = self.histogram((i, "weight"), w)
-            if g is not None:
-                histograms["weight_grad"] = self.histogram((i, "weight_grad"), g)
-            if pre.grad is not None:
-                histograms["act_grad"] = self.histogram((i, "act_grad"), pre.grad)
-            dead = dead_units(post) if is_hidden and model.activation_name == "relu" else None
-            saturated = (
-                saturated_share(post, model.activation_name)
-                if is_hidden and model.activation_name in ("sigmoid", "tanh")
-                else None
-            )
-            unit_mean = post.float().mean(0).cpu().numpy()
+        for i, g in enumerate(grads):
+            histograms[i].setdefault("act", histograms[i]["pre"])  # the output layer's logits: one histogram serves both
+            unit_mean, dead, saturated = host[i, "unit_mean"], host.get((i, "dead")), host.get((i, "saturated"))
             act_mean = float(unit_mean.mean(dtype=np.float64))  # every unit sees the whole batch: the mean of the means
+            samples = record.post[i].numel()
             layers.append(
                 LayerProbe(
                     name=names[i],
@@ -123,60 +138,144 @@ class Prober:
                     dead_fraction=float(dead.mean()) if dead is not None else None,
                     saturated_fraction=float(saturated.mean()) if saturated is not None else None,
                     act_mean=act_mean,
-                    act_std=sample_std(post, act_mean),
-                    histograms=histograms,
+                    act_std=float(host[i, "spread"]) / math.sqrt(samples - 1) if samples > 1 else 0.0,
+                    histograms=histograms[i],
                     unit_mean=unit_mean,
                     unit_dead=dead,
                     unit_saturated=saturated,
                 )
             )
-        weight_arrays = tuple(w.detach().cpu().numpy().copy() for w in weights) if include_weights else ()
-        biases = tuple(layer.bias.detach().cpu().numpy().copy() for layer in model.layers) if include_weights else ()
+        weight_arrays = tuple(host[i, "weight"] for i in range(n)) if include_weights else ()
+        biases = tuple(host[i, "bias"] for i in range(n)) if include_weights else ()
         return Snapshot(step, epoch, loss, tuple(layers), weight_arrays, biases)
+
+
+def histogram_sources(record: ForwardRecord, weights: list[torch.Tensor]) -> dict[Key, torch.Tensor]:
+    """Every tensor a snapshot histograms, flat and float, by (layer, kind). The output layer
+    records its logits as both pre and post (no activation): it gets no separate "act"."""
+    sources: dict[Key, torch.Tensor] = {}
+    for i, (pre, post, w) in enumerate(zip(record.pre, record.post, weights)):
+        sources[i, "pre"] = flat_float(pre)
+        if post is not pre:
+            sources[i, "act"] = flat_float(post)
+        sources[i, "weight"] = flat_float(w)
+        if w.grad is not None:
+            sources[i, "weight_grad"] = flat_float(w.grad)
+        if pre.grad is not None:
+            sources[i, "act_grad"] = flat_float(pre.grad)
+    return sources
+
+
+def layer_statistics(model: MLP, record: ForwardRecord, include_weights: bool) -> dict[tuple[int, str], torch.Tensor]:
+    """Per layer, on the device: each unit's mean, the spread around the layer's mean (its
+    root sum of squares), dead or saturated units, and the weights when asked for."""
+    hidden = len(model.layers) - 1
+    activation = model.activation_name
+    statistics: dict[tuple[int, str], torch.Tensor] = {}
+    for i, (post, linear) in enumerate(zip(record.post, model.layers)):
+        post = post.detach().float()
+        unit_mean = post.mean(0)
+        statistics[i, "unit_mean"] = unit_mean
+        # Two passes around a known mean: stable, and twice as fast as torch.std on the CPU.
+        statistics[i, "spread"] = torch.linalg.vector_norm(post - unit_mean.mean())
+        if i < hidden and activation == "relu":
+            statistics[i, "dead"] = dead_units(post)
+        if i < hidden and activation in ("sigmoid", "tanh"):
+            statistics[i, "saturated"] = saturated_share(post, activation)
+        if include_weights:
+            statistics[i, "weight"] = linear.weight
+            statistics[i, "bias"] = linear.bias
+    return statistics
+
+
+def flat_float(values: torch.Tensor) -> torch.Tensor:
+    return values.detach().reshape(-1).float()
+
+
+def extremes(values: list[torch.Tensor]) -> torch.Tensor:
+    """Each tensor's minimum and maximum side by side, on their device: NaN propagates and
+    inf shows, a finiteness test for free; an empty tensor gives NaN (nothing to place)."""
+    pairs = [torch.stack(torch.aminmax(v)) if v.numel() else v.new_full((2,), math.nan) for v in values]
+    return torch.cat(pairs)
 
 
 def min_max(values: torch.Tensor) -> tuple[float, float]:
     """The smallest and largest value, NaN for an empty tensor (nothing to place)."""
-    if values.numel() == 0:
-        return math.nan, math.nan
-    mn, mx = torch.aminmax(values)
-    return mn.item(), mx.item()
+    mn, mx = extremes([values]).tolist()
+    return mn, mx
 
 
-def bin_counts(values: torch.Tensor, lo: float, hi: float, bins: int) -> np.ndarray:
-    """Counts of `values` (all finite, inside [lo, hi]) in equal bins over [lo, hi]. Scaling
-    then torch.bincount is about four times faster than torch.histc on the CPU, and puts each
-    value in the bin histc would: the subtraction comes first, then the scale (one multiply-add
-    rounds twice and moved values near an edge one bin over). Values inside the range need no
-    clamp: a value at `hi` gets index `bins` and joins the last bin afterwards."""
+def bin_slots(values: torch.Tensor, lo: float, hi: float, bins: int) -> torch.Tensor:
+    """Counts of `values` (all finite, inside [lo, hi]) in equal bins over [lo, hi], on their
+    device, plus one slot: values equal to `hi` get index `bins`, and `fold_top_slot` adds them
+    to the last bin on the host (no clamp pass). Scaling then counting is about four times
+    faster than torch.histc on the CPU."""
     if values.numel() == 0:
-        return np.zeros(bins, dtype="int64")
+        return torch.zeros(bins + 1, dtype=torch.int64, device=values.device)
+    index = bin_index(values, lo, hi, bins)
+    if index.device.type != "cpu":
+        return count_by_scatter(index, bins + 1)
+    if bins < 256:  # bincount counts bytes faster still; a float-to-byte cast is slow, so through int32 (7 % less in all)
+        index = index.to(torch.uint8)
+    return torch.bincount(index, minlength=bins + 1)
+
+
+def bin_index(values: torch.Tensor, lo: float, hi: float, bins: int) -> torch.Tensor:
+    """Each value's bin, as int32 (bincount runs twice as fast as on int64). The subtraction
+    comes first, then the scale, as in torch.histc, so each value lands in the bin histc
+    gives it (one multiply-add rounds twice and moved values near an edge one bin over)."""
     scale = bins / (hi - lo)
     if scale > torch.finfo(values.dtype).max:  # a range of denormal width (values near 1e-40): float32 would make 0 * inf
         values = values.double()
-    index = values.sub(lo).mul_(scale).to(torch.int32)  # int32: bincount runs twice as fast as on int64
-    counts = torch.bincount(index, minlength=bins + 1).cpu().numpy()
-    counts[bins - 1] += counts[bins]
-    return counts[:bins]
+    return values.sub(lo).mul_(scale).to(torch.int32)
 
 
-def sample_std(values: torch.Tensor, mean: float) -> float:
-    """The sample standard deviation around a known mean: the two-pass formula, stable, and
-    twice as fast as torch.std's single-pass Welford on the CPU."""
-    n = values.numel()
-    return torch.linalg.vector_norm(values.float() - mean).item() / math.sqrt(n - 1) if n > 1 else 0.0
+def count_by_scatter(index: torch.Tensor, slots: int) -> torch.Tensor:
+    """How often each of `slots` indices occurs. torch.bincount reads its input's minimum and
+    maximum back to the host, a wait per histogram on an accelerator; index_add_ does not
+    (on the CPU bincount is twice as fast, and used instead)."""
+    ones = torch.ones_like(index, dtype=torch.int64)
+    return torch.zeros(slots, dtype=torch.int64, device=index.device).index_add_(0, index, ones)
 
 
-def dead_units(post: torch.Tensor) -> np.ndarray:
+def fold_top_slot(slots: np.ndarray) -> np.ndarray:
+    """Rows of bins + 1 slots to rows of bins: the values at exactly `hi` belong to the last bin."""
+    counts = slots[..., :-1].copy()
+    counts[..., -1] += slots[..., -1]
+    return counts
+
+
+def to_host(parts: dict[Hashable, torch.Tensor]) -> dict[Hashable, np.ndarray]:
+    """Numpy copies of small tensors (copies: the model keeps changing in place). From an
+    accelerator in one transfer, since each .cpu() would make the host wait on the device."""
+    if all(t.device.type == "cpu" for t in parts.values()):
+        return {key: t.detach().numpy().copy() for key, t in parts.items()}
+    return packed_to_host(parts)
+
+
+def packed_to_host(parts: dict[Hashable, torch.Tensor]) -> dict[Hashable, np.ndarray]:
+    """`to_host` in one copy: every tensor as float64 (exact for float32, bool and counts
+    below 2^53) in one buffer, cut apart and given its own dtype back on the host."""
+    flat = torch.cat([t.detach().reshape(-1).double() for t in parts.values()]).cpu().numpy()
+    host: dict[Hashable, np.ndarray] = {}
+    start = 0
+    for key, t in parts.items():
+        dtype = torch.empty(0, dtype=t.dtype).numpy().dtype
+        host[key] = flat[start : start + t.numel()].reshape(t.shape).astype(dtype)
+        start += t.numel()
+    return host
+
+
+def dead_units(post: torch.Tensor) -> torch.Tensor:
     """Per unit: zero for every sample of the batch, so it passes no gradient (its largest
     value is at most zero: one reduction, seven times faster than comparing every value)."""
-    return (post.amax(dim=0) <= 0).cpu().numpy()
+    return post.amax(dim=0) <= 0
 
 
-def saturated_share(post: torch.Tensor, activation: str) -> np.ndarray:
+def saturated_share(post: torch.Tensor, activation: str) -> torch.Tensor:
     """Per unit: share of the batch's activations where the activation's derivative is nearly zero."""
     if activation == "sigmoid":
         derivative = 4 * post * (1 - post)  # s(1-s), scaled so its peak is 1
     else:
         derivative = 1 - post * post  # tanh' = 1 - tanh^2, peak 1
-    return (derivative < SATURATION_DERIVATIVE).float().mean(0).cpu().numpy()
+    return (derivative < SATURATION_DERIVATIVE).float().mean(0)

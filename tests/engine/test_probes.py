@@ -6,7 +6,7 @@ import torch
 
 from engine.config import Config, ModelConfig
 from engine.model import ForwardRecord, build_model
-from engine.probes import Prober, bin_counts, dead_units, saturated_share
+from engine.probes import Prober, bin_index, bin_slots, count_by_scatter, dead_units, fold_top_slot, packed_to_host, saturated_share
 from engine.trainer import Trainer
 
 
@@ -20,6 +20,10 @@ def test_histogram_counts_every_value():
     edges = h.edges
     inside = ((values >= edges[10]) & (values < edges[11])).sum().item()
     assert h.counts[10] == inside
+
+
+def bin_counts(values: torch.Tensor, lo: float, hi: float, bins: int) -> np.ndarray:
+    return fold_top_slot(bin_slots(values, lo, hi, bins).numpy())
 
 
 @pytest.mark.parametrize("lo, hi", [(-4.0, 4.0), (-0.25, 1.0), (0.0, 8.0), (-2.0**-10, 2.0**-7)])
@@ -142,3 +146,57 @@ def test_sigmoid_stack_vanishes_and_relu_he_does_not():
     assert vanishing < 1e-3
     assert healthy > 5e-2
     assert math.log10(healthy / vanishing) > 3
+
+
+def test_counting_by_scatter_matches_bincount():
+    """The accelerator's way to count (torch.bincount would wait on the device) gives the CPU's counts."""
+    values = torch.randn(10_000)
+    values[:500] = 4.0  # a long run into one slot: the values at exactly `hi`
+    index = bin_index(values.clamp(-4, 4), -4.0, 4.0, 64)
+    counts = count_by_scatter(index, 65)
+    assert counts.tolist() == torch.bincount(index, minlength=65).tolist() and counts.sum() == 10_000
+
+
+def test_one_copy_brings_every_part_back_exactly():
+    parts = {
+        "counts": torch.tensor([[0, 2**40, 3], [7, 0, 1]]),
+        (0, "dead"): torch.tensor([True, False, True]),
+        (0, "mean"): torch.randn(5, 4),
+        (1, "empty"): torch.zeros(0),
+    }
+    host = packed_to_host(parts)
+    for key, tensor in parts.items():
+        assert host[key].dtype == tensor.numpy().dtype and host[key].shape == tuple(tensor.shape)
+        assert (host[key] == tensor.numpy()).all()
+
+
+def _snapshot_inputs(activation: str):
+    model = build_model(6, 3, ModelConfig(hidden=(5, 4), activation=activation, init="he", init_scale=1.0))
+    x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
+    record = ForwardRecord([], [])
+    torch.nn.functional.cross_entropy(model(x, record), y).backward()
+    return model, record, [layer.weight.detach().clone() for layer in model.layers]
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_a_snapshot_waits_on_the_device_twice(monkeypatch, activation):
+    """Off the CPU every .item(), .tolist() or .cpu() makes the host wait for the device: a
+    snapshot asks twice in all (the bins' ranges, then the results), and says what the
+    CPU's path says."""
+    model, record, before = _snapshot_inputs(activation)
+    on_cpu = Prober().capture(model, record, before, step=1, epoch=0, loss=1.0, include_weights=True)
+    waits = []
+    for method in ("item", "tolist", "cpu"):
+        original = getattr(torch.Tensor, method)
+        monkeypatch.setattr(torch.Tensor, method, lambda self, *a, _f=original, _m=method, **k: waits.append(_m) or _f(self, *a, **k))
+    monkeypatch.setattr("engine.probes.to_host", packed_to_host)  # the accelerator's path
+    packed = Prober().capture(model, record, before, step=1, epoch=0, loss=1.0, include_weights=True)
+    monkeypatch.undo()
+    assert sorted(waits) == ["cpu", "tolist"]
+    for ours, theirs in zip(packed.layers, on_cpu.layers):
+        assert ours.histograms.keys() == theirs.histograms.keys()
+        for kind, h in ours.histograms.items():
+            assert h.counts.tolist() == theirs.histograms[kind].counts.tolist() and (h.lo, h.hi) == (theirs.histograms[kind].lo, theirs.histograms[kind].hi)
+        assert (ours.act_mean, ours.act_std, ours.dead_fraction, ours.saturated_fraction) == (theirs.act_mean, theirs.act_std, theirs.dead_fraction, theirs.saturated_fraction)
+        assert ours.unit_mean.tolist() == theirs.unit_mean.tolist()
+    assert all((a == b).all() for a, b in zip(packed.weights + packed.biases, on_cpu.weights + on_cpu.biases))
