@@ -525,9 +525,12 @@ class MainWindow(QMainWindow):
         if s.config is not None:
             epoch, step, fraction = s.epoch, s.step, s.epoch_fraction
             self.position_label.setText(f"epochs done {epoch}/{s.config.train.epochs} · step {step}")
-            self.epoch_progress.setValue(round(fraction * 1000))
-            under_way = min(epoch + 1, max(1, s.config.train.epochs))
-            self.epoch_progress.setFormat(f"epoch {under_way}: {fraction:.0%}")
+            if epoch >= s.config.train.epochs:  # a full bar, not "epoch 10: 0%" of an epoch that will not run
+                self.epoch_progress.setValue(1000)
+                self.epoch_progress.setFormat(f"all {epoch} epochs done")
+            else:
+                self.epoch_progress.setValue(round(fraction * 1000))
+                self.epoch_progress.setFormat(f"epoch {epoch + 1}: {fraction:.0%}")
             self.device_label.setText(f"device {s.device_name}")
         self.speed_label.setText(f"{s.samples_per_s:,.0f} samples/s" if s.samples_per_s else "")
 

@@ -210,6 +210,7 @@ def test_the_plots_of_a_finished_run_fit_their_data(qtbot, make_window):
     wait_for(qtbot, lambda: window.session.mode == "finished")
     wait_for(qtbot, lambda: drawing_done(window) and window.histograms.heatmap.image is not None)
     session = window.session
+    assert (window.epoch_progress.text(), window.epoch_progress.value()) == ("all 3 epochs done", 1000)
     for plot, last in ((window.curves.loss_plot, session.step), (window.histograms.heatmap_plot, session.snapshots[-1].step)):
         x0, x1 = plot.vb.viewRange()[0]
         assert -0.05 * last <= x0 < 0.1 * last and last <= x1 < 1.1 * last, f"{plot.titleLabel.text}: steps {x0:.0f} to {x1:.0f}, last {last}"
