@@ -99,16 +99,20 @@ def test_saturated_share_per_unit():
     assert saturated_share(torch.tensor([[-0.99, 0.0], [0.98, 0.5]]), "tanh").tolist() == [1.0, 0.0]
 
 
-def test_snapshot_describes_every_layer():
-    model = build_model(6, 3, ModelConfig(hidden=(5, 4), activation="relu", init="he", init_scale=1.0))
+def _snapshot_inputs(activation: str):
+    model = build_model(6, 3, ModelConfig(hidden=(5, 4), activation=activation, init="he", init_scale=1.0))
     x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
     record = ForwardRecord([], [])
-    loss = torch.nn.functional.cross_entropy(model(x, record), y)
-    loss.backward()
-    before = [layer.weight.detach().clone() for layer in model.layers]
+    torch.nn.functional.cross_entropy(model(x, record), y).backward()
+    return model, record, [layer.weight.detach().clone() for layer in model.layers]
+
+
+def test_snapshot_describes_every_layer():
+    model, record, before = _snapshot_inputs("relu")
     with torch.no_grad():
         model.layers[0].weight.mul_(1.1)  # a known update: 10 % of the weight norm
-    snap = Prober().capture(model, record, before, step=7, epoch=1, loss=loss.item(), include_weights=True)
+    snap = Prober().capture(model, record, before, step=7, epoch=1, loss=0.5, include_weights=True)
+    assert (snap.step, snap.epoch, snap.loss) == (7, 1, 0.5)
     assert [layer.name for layer in snap.layers] == ["L1 6→5", "L2 5→4", "L3 4→3"]
     first = snap.layers[0]
     assert first.update_ratio == pytest.approx(0.1, rel=1e-4)
@@ -168,14 +172,6 @@ def test_one_copy_brings_every_part_back_exactly():
     for key, tensor in parts.items():
         assert host[key].dtype == tensor.numpy().dtype and host[key].shape == tuple(tensor.shape)
         assert (host[key] == tensor.numpy()).all()
-
-
-def _snapshot_inputs(activation: str):
-    model = build_model(6, 3, ModelConfig(hidden=(5, 4), activation=activation, init="he", init_scale=1.0))
-    x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
-    record = ForwardRecord([], [])
-    torch.nn.functional.cross_entropy(model(x, record), y).backward()
-    return model, record, [layer.weight.detach().clone() for layer in model.layers]
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
