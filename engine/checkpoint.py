@@ -47,6 +47,7 @@ def checkpoint_payload(trainer: Trainer) -> dict[str, Any]:
         "rng": {
             "epoch_start_batch": s.epoch_start_rng.clone(),
             "dropout": s.model.dropout_generator.get_state() if s.model.dropout_generator is not None else None,
+            "dropout_device": s.device.type,  # a CUDA generator's state means nothing to the CPU's, and back
         },
     }
 
@@ -134,7 +135,10 @@ def _load_ours(obj: dict, current: TrainingState) -> TrainingState:
         rng = obj.get("rng", {})
         if rng.get("epoch_start_batch") is not None:
             state.epoch_start_rng = rng["epoch_start_batch"]
-        if rng.get("dropout") is not None and state.model.dropout_generator is not None:
+        # A dropout stream drawn on another kind of device cannot go on here (a file from a GPU
+        # opened on a laptop): the seed's fresh stream stands in for it.
+        same_device = rng.get("dropout_device", "cpu") == state.device.type
+        if rng.get("dropout") is not None and state.model.dropout_generator is not None and same_device:
             state.model.dropout_generator.set_state(rng["dropout"])
     except CheckpointError:
         raise

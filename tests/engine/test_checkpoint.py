@@ -70,6 +70,23 @@ def test_resume_gives_the_same_curve_as_never_stopping(tmp_path):
     assert [r.epoch for r in second.history.epochs] == [0, 1, 2, 3]
 
 
+def test_a_checkpoint_from_a_gpu_opens_on_the_cpu(tmp_path):
+    """A CUDA generator's state (16 bytes: seed and offset) cannot seed the CPU's dropout
+    stream: the file still opens, with the weights it holds and the seed's fresh stream."""
+    config = digits(model={"hidden": (32,), "dropout": 0.3}, train={"device": "cpu"})
+    t = trained(config)
+    path = tmp_path / "gpu.pt"
+    t.save(str(path))
+    raw = torch.load(path, weights_only=True)
+    assert raw["rng"]["dropout_device"] == "cpu"
+    raw["rng"]["dropout"], raw["rng"]["dropout_device"] = torch.zeros(16, dtype=torch.uint8), "cuda"
+    torch.save(raw, path)
+    fresh = Trainer(digits(train={"device": "cpu"}))
+    assert fresh.load(str(path)) == "mlp-lab"
+    assert torch.equal(fresh.predict(fresh.data.x_test), t.predict(t.data.x_test))
+    assert torch.equal(fresh.model.dropout_generator.get_state(), Trainer(config).model.dropout_generator.get_state())
+
+
 def test_save_is_atomic_when_interrupted(tmp_path, monkeypatch):
     t = trained()
     path = tmp_path / "run.pt"
@@ -187,7 +204,7 @@ def test_d2l_state_dict_is_opened_with_its_architecture(tmp_path):
     assert t.load(str(path)) == "state_dict"
     assert t.model.sizes == [64, 48, 24, 10]
     x = t.data.x_test[:50]
-    torch.testing.assert_close(t.predict(x), net(x), rtol=0, atol=1e-6)
+    torch.testing.assert_close(t.predict(x).cpu(), net(x.cpu()), rtol=0, atol=1e-6)
     assert t.history.epochs[-1].epoch == 0
 
 
@@ -200,7 +217,7 @@ def test_d2l_full_checkpoint_dict(tmp_path):
     assert t.load(str(path)) == "d2l-checkpoint"
     assert t.state.epoch == 7 and t.config.train.lr == 0.05 and t.model.sizes == [64, 16, 10]
     x = t.data.x_test[:10]
-    torch.testing.assert_close(t.predict(x), net(x), rtol=0, atol=1e-6)
+    torch.testing.assert_close(t.predict(x).cpu(), net(x.cpu()), rtol=0, atol=1e-6)
 
 
 def test_commands_report_save_and_load_failures(tmp_path):
