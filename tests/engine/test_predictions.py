@@ -36,10 +36,10 @@ def test_trainer_reports_predictions_after_each_epoch_matching_its_accuracy():
     for p, report in zip(predictions, trainer.history.epochs):
         assert p.total == len(trainer.data.x_test) == p.confusion.sum()
         assert p.total - p.wrong == round(report.test_acc * p.total)
-        np.testing.assert_array_equal(p.confusion.sum(1), np.bincount(trainer.data.y_test.numpy(), minlength=10))
+        np.testing.assert_array_equal(p.confusion.sum(1), np.bincount(trainer.data.y_test.cpu().numpy(), minlength=10))
     last = predictions[-1]
     assert last.images.shape == (24, 8, 8)
-    shown = trainer.data.x_test[last.indices].reshape(-1, 8, 8).numpy()
+    shown = trainer.data.x_test.cpu()[last.indices].reshape(-1, 8, 8).numpy()
     np.testing.assert_array_equal(last.images, shown)
     wrong = last.true != last.predicted
     assert wrong[: last.wrong].all(), "the gallery leads with mistakes"
