@@ -1,6 +1,6 @@
 """MLP Lab against a bare PyTorch loop, side by side in one process.
 
-    python benchmarks/bench.py [--epochs 2] [--device cpu] [--data-dir DIR] [--out benchmarks/results.md]
+    python benchmarks/bench.py [--epochs 2] [--device cpu|cuda] [--data-dir DIR] [--out FILE]
 
 Fashion-MNIST-shaped data (60,000 x 784, 784-256-10, batch 256, SGD lr 0.1): the
 real files when --data-dir holds them, else made-up IDX files written to a
@@ -41,8 +41,10 @@ def d2l_config(data_dir: str, device: str, epochs: int, probe_every: int = 25) -
 
 
 # ----------------------------------------------------------------------------- contenders
-def bare_loop(data: Dataset, device: torch.device, epochs: int) -> float:
-    """The reference: preloaded tensors, index batches, nn.Sequential, SGD. Returns seconds."""
+def bare_loop(data: Dataset, device: torch.device, epochs: int, read_loss: bool = False) -> float:
+    """The reference: preloaded tensors, index batches, nn.Sequential, SGD. Returns seconds.
+    With `read_loss` it reads each step's loss back before the update, as the engine does to
+    catch divergence: free on the CPU, a wait for the device's queue to drain on a GPU."""
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).to(device)
     for m in net:
@@ -61,6 +63,8 @@ def bare_loop(data: Dataset, device: torch.device, epochs: int) -> float:
             loss = loss_fn(net(x[idx]), y[idx])
             optimizer.zero_grad()
             loss.backward()
+            if read_loss:
+                loss.item()
             optimizer.step()
     sync(device)
     return time.perf_counter() - began
@@ -245,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--memory-epochs", type=int, default=100)
     parser.add_argument("--skip-gui", action="store_true")
-    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results.md"))
+    parser.add_argument("--out", default=None, help="default: benchmarks/results.md, or results-cuda.md with --device cuda")
     args = parser.parse_args(argv)
+    out = Path(args.out or Path(__file__).resolve().parent / ("results.md" if args.device == "cpu" else f"results-{args.device}.md"))
 
     device = torch.device(args.device)
     data_dir = prepare_data(args.data_dir)
@@ -259,6 +264,9 @@ def main(argv: list[str] | None = None) -> int:
         args.repeats,
         {
             bare: lambda: both(bare_loop(data, device, args.epochs)),
+            "bare loop reading its loss back each step, before the update (the engine's one wait a step)": lambda: both(
+                bare_loop(data, device, args.epochs, read_loss=True)
+            ),
             "engine headless, default probes (every 25 steps)": lambda: engine_headless(config, data),
             "engine headless, probes on every step": lambda: engine_headless(every_step, data),
         },
@@ -291,10 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     early, late = memory_over_epochs(args.memory_epochs)
 
+    gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
     lines = [
         "# MLP Lab benchmark",
         "",
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, device {args.device}; "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, device {args.device}{gpu}; "
         f"Fashion-MNIST-shaped data ({'real files' if args.data_dir else 'made up'}), 784-256-10, batch 256, SGD lr 0.1, "
         f"{args.epochs} epochs; {args.repeats} rounds, the contenders back to back in each. Command: `{' '.join(['python benchmarks/bench.py', *(argv or sys.argv[1:])])}`",
         "",
@@ -319,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
     lines += ["", f"Memory (RSS) on digits, batch 32: {early:.0f} MiB after 10 epochs, {late:.0f} MiB after {args.memory_epochs}."]
     text = "\n".join(lines) + "\n"
-    Path(args.out).write_text(text)
+    out.write_text(text)
     print(text)
     return 0
 
