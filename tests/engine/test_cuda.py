@@ -72,7 +72,7 @@ def test_a_snapshot_on_the_gpu_equals_the_cpus(activation):
 
 def test_the_host_waits_once_a_step_and_twice_more_for_a_snapshot():
     trainer = Trainer(digits("cuda"))
-    trainer.train_step()  # the epoch's shuffle goes to the device once, a wait of its own
+    trainer.train_step()  # the first step also sends the epoch's shuffle to the device: count from the second
     assert synchronizations(trainer.train_step) == 1  # the loss, the hits and the gradient norms, in one copy
     assert synchronizations(lambda: trainer.train_step(probe=True)) == 3
 
