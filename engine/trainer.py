@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from engine import commands as cmd
 from engine.config import Config
+from engine.cuda_graph import GraphedGradients, buffers_kept
 from engine.data import Dataset, ProgressCallback, load_dataset
 from engine.errors import ConfigError, EngineError
 from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
@@ -109,6 +110,7 @@ class TrainingState:
     progress: EpochProgress = field(default_factory=EpochProgress)
     history: History = field(default_factory=History)
     order: torch.Tensor | None = None  # this epoch's shuffled indices
+    graph: GraphedGradients | None = None  # on a GPU: this model's step, captured (engine.cuda_graph)
 
     @property
     def batches_per_epoch(self) -> int:
@@ -166,6 +168,7 @@ class Trainer:
         self.progress = progress  # download progress, for the first load and for resets to a new dataset
         self.snapshot_weights = False  # the network graph wants weight copies in snapshots
         self.report_predictions = False  # the predictions panel wants test-set predictions per epoch
+        self.cuda_graphs = True  # on a GPU, replay the step's kernels from a CUDA graph (off: launch each from Python)
         self.prober = Prober(config.probes.bins)
         self.state = build_state(config, data, progress)
         self.state.history.epochs.append(self.evaluation_report())
@@ -252,20 +255,17 @@ class Trainer:
         model = s.model
         gen = model.dropout_generator
         rng = gen.get_state() if gen is not None else None
-        buffers = {k: v.clone() for k, v in model.named_buffers()}
         x = s.data.x_train[: s.config.train.batch_size]
         y = s.data.y_train[: s.config.train.batch_size]
         record = ForwardRecord([], [])
-        model.zero_grad(set_to_none=True)
-        loss = self._loss(model(x, record), y)
-        loss.backward()
-        weights_now = [layer.weight.detach().clone() for layer in model.layers]
-        snapshot = self._with_maps(self.prober.capture(model, record, weights_now, s.step, s.epoch, loss.item(), self.snapshot_weights))
+        with buffers_kept(model):
+            model.zero_grad(set_to_none=True)
+            loss = self._loss(model(x, record), y)
+            loss.backward()
+            weights_now = [layer.weight.detach().clone() for layer in model.layers]
+            snapshot = self._with_maps(self.prober.capture(model, record, weights_now, s.step, s.epoch, loss.item(), self.snapshot_weights))
         if rng is not None:
             gen.set_state(rng)
-        with torch.no_grad():
-            for k, v in model.named_buffers():
-                v.copy_(buffers[k])
         return snapshot
 
     def _with_maps(self, snapshot: Snapshot) -> Snapshot:
@@ -295,32 +295,27 @@ class Trainer:
         return NeuronMaps(extent, maps)
 
     # ------------------------------------------------------------------ one step
-    def _next_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _next_batch(self) -> torch.Tensor:
+        """The indices of the next batch in this epoch's shuffle."""
         s = self.state
         if s.order is None:
             s.batch_generator.set_state(s.epoch_start_rng)
             s.order = torch.randperm(len(s.data.x_train), generator=s.batch_generator).to(s.device)
         bs = s.config.train.batch_size
-        idx = s.order[s.step_in_epoch * bs : (s.step_in_epoch + 1) * bs]
-        # index_select copies whole rows: twice as fast as x[idx] on the CPU (README, Benchmark).
-        return s.data.x_train.index_select(0, idx), s.data.y_train.index_select(0, idx)
+        return s.order[s.step_in_epoch * bs : (s.step_in_epoch + 1) * bs]
 
-    def train_step(self, probe: bool = False) -> list[Event]:
-        """One optimizer step. Returns the events it produced (a Diverged instead of an
-        update when the loss or a gradient is not finite: the weights stay as they were)."""
+    def _gradients(self, idx: torch.Tensor, record: ForwardRecord | None = None) -> torch.Tensor:
+        """The step up to its update: forward and backward on the batch `idx`. Returns the loss,
+        the hits and the gradient norms side by side on the device, for one copy to the host."""
         s = self.state
         cfg = s.config.train
-        model = s.model
-        started = time.perf_counter()
-        x, y = self._next_batch()
-        if not model.training:
-            model.train()
-        record = ForwardRecord([], []) if probe else None
-        out = model(x, record)
+        # index_select copies whole rows: twice as fast as x[idx] on the CPU (README, Benchmark).
+        x, y = s.data.x_train.index_select(0, idx), s.data.y_train.index_select(0, idx)
+        out = s.model(x, record)
         loss = self._loss(out, y)
         objective = loss
         if cfg.l1 > 0:
-            objective = loss + cfg.l1 * sum(w.abs().sum() for w in weight_parameters(model))
+            objective = loss + cfg.l1 * sum(w.abs().sum() for w in weight_parameters(s.model))
         s.optimizer.zero_grad(set_to_none=True)
         objective.backward()
         # The optimizer's own list: walking model.parameters() took 10 us a step, 1 % of a step on a GPU.
@@ -328,17 +323,52 @@ class Trainer:
         if cfg.clip_grad > 0:
             norms = [torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad)]
         else:
-            norms = torch._foreach_norm([p.grad for p in params])  # one call for all; summed below
+            norms = torch._foreach_norm([p.grad for p in params])  # one call for all; summed on the host
         correct = (out.argmax(1) == y).sum() if s.data.is_classification else torch.zeros((), device=out.device)
+        return torch.stack([loss.detach(), correct.float(), *norms])
+
+    def _graphed_gradients(self, idx: torch.Tensor) -> tuple[torch.Tensor, ForwardRecord] | None:
+        """`_gradients` replayed from a CUDA graph, or None where one cannot serve: off a GPU,
+        with dropout (random numbers), or after a capture failed on this machine."""
+        s = self.state
+        if not self.cuda_graphs or s.device.type != "cuda" or s.model.dropout > 0:
+            return None
+        cfg = s.config.train
+        key = (s.model.activation_name, cfg.l1, cfg.clip_grad, len(idx))  # what the captured kernels depend on
+        if s.graph is None or s.graph.key != key:
+            s.graph = None  # its memory goes back before the next capture takes its own
+            params = [p for group in s.optimizer.param_groups for p in group["params"]]
+            try:
+                s.graph = GraphedGradients(key, self._gradients, idx, params, s.model)
+            except RuntimeError:  # a driver or torch build that cannot capture: train as before
+                self.cuda_graphs = False
+                return None
+        return s.graph(idx)
+
+    def train_step(self, probe: bool = False) -> list[Event]:
+        """One optimizer step. Returns the events it produced (a Diverged instead of an
+        update when the loss or a gradient is not finite: the weights stay as they were)."""
+        s = self.state
+        model = s.model
+        started = time.perf_counter()
+        idx = self._next_batch()
+        if not model.training:
+            model.train()
+        graphed = self._graphed_gradients(idx)
+        if graphed is not None:
+            readback, record = graphed
+        else:
+            record = ForwardRecord([], []) if probe else None
+            readback = self._gradients(idx, record)
         # One device-to-host copy per step: the loss, the hits and the gradient norms together.
-        loss_value, correct_value, *norm_values = torch.stack([loss.detach(), correct.float(), *norms]).tolist()
+        loss_value, correct_value, *norm_values = readback.tolist()
         grad_value = math.sqrt(sum(n * n for n in norm_values))
         if not (math.isfinite(loss_value) and math.isfinite(grad_value)):
             return self._diverged(loss_value)
         weights_before = [layer.weight.detach().clone() for layer in model.layers] if probe else []
         s.optimizer.step()
 
-        n = len(x)
+        n = len(idx)
         s.step += 1
         s.step_in_epoch += 1
         s.progress.loss_sum += loss_value * n

@@ -7,10 +7,11 @@ import warnings
 import pytest
 import torch
 
+from engine import commands as cmd
 from engine.config import Config
 from engine.model import ForwardRecord
 from engine.probes import Prober
-from engine.stats import Diverged, StepReport
+from engine.stats import Diverged, Snapshot, StepReport
 from engine.trainer import Trainer
 from tests.engine.test_probes import _snapshot_inputs
 
@@ -110,4 +111,52 @@ def test_divergence_on_the_gpu_pauses_before_the_update():
         if any(isinstance(e, Diverged) for e in trainer.train_step()):
             break
     assert trainer.mode == "diverged"
+    assert trainer.state.graph is not None  # the step that diverged was a replayed one
     assert all(torch.equal(p, w) for p, w in zip(trainer.model.parameters(), weights))  # the bad step was not applied
+
+
+def _through_a_session(trainer: Trainer, tmp_path) -> list:
+    """Two epochs and more, with every kind of step a session mixes: probed ones, a live
+    learning rate, activation and clipping, dropout on and off, a save and an open. Returns
+    each step's loss and each snapshot's histograms and gradient norms."""
+    script = {
+        7: cmd.SetLearningRate(0.3),
+        15: cmd.SetActivation("tanh"),
+        22: cmd.SetDropout(0.2),
+        30: cmd.SetDropout(0.0),
+        35: cmd.SetGradClip(1.0),
+    }
+    seen: list = []
+    for step in range(60):
+        if step in script:
+            trainer.apply_live(script[step])
+        if step == 45:
+            trainer.save(str(tmp_path / "mid.pt"))
+            trainer.load(str(tmp_path / "mid.pt"))
+        for e in trainer.train_step(probe=step % 7 == 0):
+            if isinstance(e, StepReport):
+                seen.append(e.loss)
+            elif isinstance(e, Snapshot):
+                seen += [(layer.grad_norm, kind, h.counts.tolist()) for layer in e.layers for kind, h in sorted(layer.histograms.items())]
+    return seen
+
+
+@pytest.mark.filterwarnings("error:The AccumulateGrad node's stream")  # the captured graph must not outlive its capture
+def test_a_replayed_step_trains_exactly_as_launching_each_kernel(tmp_path):
+    config = digits("cuda", train={"batch_size": 32})  # 29 batches an epoch, the last one shorter
+    graphed, launched = Trainer(config), Trainer(config)
+    launched.cuda_graphs = False
+    assert _through_a_session(graphed, tmp_path) == _through_a_session(launched, tmp_path)
+    assert graphed.state.graph is not None and launched.state.graph is None
+    for mine, theirs in zip(graphed.model.parameters(), launched.model.parameters()):
+        assert torch.equal(mine, theirs)
+
+
+def test_a_replayed_step_launches_one_graph_not_each_kernel():
+    trainer = Trainer(digits("cuda"))
+    trainer.train_step()  # captures
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        trainer.train_step()
+    launched = {e.key for e in prof.key_averages()}
+    assert "aten::addmm" not in launched and "aten::mm" not in launched  # forward and backward ran inside the graph
+    assert trainer.state.graph.key == ("relu", 0.0, 0.0, 64)
