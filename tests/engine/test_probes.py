@@ -6,7 +6,7 @@ import torch
 
 from engine.config import Config, ModelConfig
 from engine.model import ForwardRecord, build_model
-from engine.probes import Prober, bin_index, bin_slots, count_by_scatter, dead_units, fold_top_slot, packed_to_host, saturated_share
+from engine.probes import Prober, bin_slots, bin_slots_together, count_by_scatter, dead_units, fold_top_slot, packed_to_host, saturated_share
 from engine.trainer import Trainer
 
 
@@ -23,7 +23,24 @@ def test_histogram_counts_every_value():
 
 
 def bin_counts(values: torch.Tensor, lo: float, hi: float, bins: int) -> np.ndarray:
-    return fold_top_slot(bin_slots(values, lo, hi, bins).numpy())
+    return fold_top_slot(bin_slots([values], [(lo, hi)], bins).numpy())[0]
+
+
+def test_sources_binned_together_get_the_counts_each_gets_alone():
+    """The accelerator's way (every source in one pass) gives the CPU's counts. Each source's
+    row is offset after its values are whole bin numbers: a value a hair below an edge stays
+    in its bin, whichever row it lands in."""
+    ranges = [(-4.0, 4.0), (0.0, 1.0), (-2.0**-10, 2.0**-7), (1024.0, 2048.0), (0.0, 2.0**-130)]  # the last: denormals
+    sources = []
+    for lo, hi in ranges:
+        edges = torch.linspace(lo, hi, 65)
+        below = torch.nextafter(edges[1:], edges[:-1])  # one float32 step under each edge
+        sources.append(torch.cat([torch.empty(5_000).uniform_(lo, hi), edges, below]))
+    together = bin_slots_together(sources, ranges, 64)
+    assert together.shape == (5, 65)
+    for row, values, (lo, hi) in zip(together, sources, ranges):
+        assert row.tolist() == bin_slots([values], [(lo, hi)], 64)[0].tolist()
+        assert row.sum() == len(values)
 
 
 @pytest.mark.parametrize("lo, hi", [(-4.0, 4.0), (-0.25, 1.0), (0.0, 8.0), (-2.0**-10, 2.0**-7)])
@@ -154,9 +171,8 @@ def test_sigmoid_stack_vanishes_and_relu_he_does_not():
 
 def test_counting_by_scatter_matches_bincount():
     """The accelerator's way to count (torch.bincount would wait on the device) gives the CPU's counts."""
-    values = torch.randn(10_000)
-    values[:500] = 4.0  # a long run into one slot: the values at exactly `hi`
-    index = bin_index(values.clamp(-4, 4), -4.0, 4.0, 64)
+    index = torch.randint(0, 65, (10_000,), dtype=torch.int32)
+    index[:500] = 64  # a long run into one slot: the values at exactly `hi`
     counts = count_by_scatter(index, 65)
     assert counts.tolist() == torch.bincount(index, minlength=65).tolist() and counts.sum() == 10_000
 
