@@ -77,8 +77,15 @@ class GraphedGradients:
         for p in params:  # backward then writes fresh gradients into the graph's memory, not into old ones
             p.grad = None
         record = ForwardRecord([], [])
-        with torch.cuda.graph(self.graph, stream=stream, capture_error_mode="thread_local"):
-            self.output = compute(self.indices, record)
+        # Not torch.cuda.graph(): it synchronizes the whole device and empties the allocator's
+        # cache first, which breaks a capture under way in another thread (the experiments'
+        # trainers next to the window's); "thread_local" lets other threads launch meanwhile.
+        with torch.cuda.stream(stream):
+            self.graph.capture_begin(capture_error_mode="thread_local")
+            try:
+                self.output = compute(self.indices, record)
+            finally:
+                self.graph.capture_end()
         self.record = without_autograd(record)  # its tensors, gradients included, are rewritten by each replay
         self.grads = [p.grad for p in params]
 

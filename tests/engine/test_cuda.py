@@ -2,7 +2,9 @@
 only where it must. Skipped on machines without one (CI has none)."""
 
 import copy
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
@@ -160,3 +162,26 @@ def test_a_replayed_step_launches_one_graph_not_each_kernel():
     launched = {e.key for e in prof.key_averages()}
     assert "aten::addmm" not in launched and "aten::mm" not in launched  # forward and backward ran inside the graph
     assert trainer.state.graph.key == ("relu", 0.0, 0.0, 64)
+
+
+def test_two_threads_capture_and_replay_at_once():
+    """The window's worker and the experiments' thread may train on the GPU together: a capture
+    in one thread must not break the other's launches, nor its own."""
+    configs = [digits("cuda", train={"seed": seed}) for seed in (1, 2)]
+
+    def losses(trainer: Trainer, start: threading.Barrier | None = None) -> list[float]:
+        if start is not None:
+            start.wait()
+        return [e.loss for _ in range(40) for e in trainer.train_step(probe=False) if isinstance(e, StepReport)]
+
+    expected = []
+    for config in configs:
+        launched = Trainer(config)
+        launched.cuda_graphs = False
+        expected.append(losses(launched))
+    trainers = [Trainer(config) for config in configs]
+    start = threading.Barrier(len(trainers))
+    with ThreadPoolExecutor(len(trainers)) as pool:
+        results = list(pool.map(losses, trainers, [start] * len(trainers)))
+    assert results == expected
+    assert all(t.state.graph is not None and t.cuda_graphs for t in trainers)
