@@ -110,7 +110,7 @@ class TrainingState:
     progress: EpochProgress = field(default_factory=EpochProgress)
     history: History = field(default_factory=History)
     order: torch.Tensor | None = None  # this epoch's shuffled indices
-    graph: GraphedGradients | None = None  # on a GPU: this model's step, captured (engine.cuda_graph)
+    graphs: dict[int, GraphedGradients] = field(default_factory=dict)  # on a GPU: this model's step, captured, by batch size
 
     @property
     def batches_per_epoch(self) -> int:
@@ -334,16 +334,17 @@ class Trainer:
         if not self.cuda_graphs or s.device.type != "cuda" or s.model.dropout > 0:
             return None
         cfg = s.config.train
-        key = (s.model.activation_name, cfg.l1, cfg.clip_grad, len(idx))  # what the captured kernels depend on
-        if s.graph is None or s.graph.key != key:
-            s.graph = None  # its memory goes back before the next capture takes its own
+        settings = (s.model.activation_name, cfg.l1, cfg.clip_grad)  # what the captured kernels depend on, besides the batch size
+        s.graphs = {n: g for n, g in s.graphs.items() if g.key == settings}  # stale ones give their memory back first
+        graph = s.graphs.get(len(idx))
+        if graph is None:
             params = [p for group in s.optimizer.param_groups for p in group["params"]]
             try:
-                s.graph = GraphedGradients(key, self._gradients, idx, params, s.model)
+                graph = s.graphs[len(idx)] = GraphedGradients(settings, self._gradients, idx, params, s.model)
             except RuntimeError:  # a driver or torch build that cannot capture: train as before
                 self.cuda_graphs = False
                 return None
-        return s.graph(idx)
+        return graph(idx)
 
     def train_step(self, probe: bool = False) -> list[Event]:
         """One optimizer step. Returns the events it produced (a Diverged instead of an
