@@ -335,9 +335,9 @@ class Trainer:
             return None
         cfg = s.config.train
         settings = (s.model.activation_name, cfg.l1, cfg.clip_grad)  # what the captured kernels depend on, besides the batch size
-        s.graphs = {n: g for n, g in s.graphs.items() if g.key == settings}  # stale ones give their memory back first
         graph = s.graphs.get(len(idx))
-        if graph is None:
+        if graph is None or graph.key != settings:
+            s.graphs = {n: g for n, g in s.graphs.items() if g.key == settings}  # stale ones give their memory back first
             params = [p for group in s.optimizer.param_groups for p in group["params"]]
             try:
                 graph = s.graphs[len(idx)] = GraphedGradients(settings, self._gradients, idx, params, s.model)
