@@ -6,7 +6,7 @@ import torch
 
 from engine.config import Config, ModelConfig
 from engine.model import ForwardRecord, build_model
-from engine.probes import Prober, bin_slots, bin_slots_together, count_by_scatter, dead_units, fold_top_slot, packed_to_host, saturated_share
+from engine.probes import Prober, bin_index, bin_slots, bin_slots_together, count_by_scatter, dead_units, fold_top_slot, packed_to_host, saturated_share
 from engine.trainer import Trainer
 
 
@@ -27,29 +27,32 @@ def bin_counts(values: torch.Tensor, lo: float, hi: float, bins: int) -> np.ndar
 
 
 def test_sources_binned_together_get_the_counts_each_gets_alone():
-    """The accelerator's way (every source in one pass) gives the CPU's counts. Each source's
-    row is offset after its values are whole bin numbers: a value a hair below an edge stays
-    in its bin, whichever row it lands in."""
-    ranges = [(-4.0, 4.0), (0.0, 1.0), (-2.0**-10, 2.0**-7), (1024.0, 2048.0), (0.0, 2.0**-130)]  # the last: denormals
+    """The accelerator's way (every source in one pass) gives the CPU's counts (each source on
+    its own). Each source's row is offset after its values are whole bin numbers: a value a
+    hair below an edge stays in its bin, whichever row it lands in."""
+    ranges = [(-4.0, 4.0), (0.0, 1.0), (-2.0**-10, 2.0**-7), (1024.0, 2048.0), (0.0, 2.0**-130), (-1.0, 0.5)]  # 5th: denormals
+    sizes = [5_000, 5_000, 5_000, 5_000, 5_000, 50_000]
     sources = []
-    for lo, hi in ranges:
+    for (lo, hi), size in zip(ranges, sizes):
         edges = torch.linspace(lo, hi, 65)
         below = torch.nextafter(edges[1:], edges[:-1])  # one float32 step under each edge
-        sources.append(torch.cat([torch.empty(5_000).uniform_(lo, hi), edges, below]))
-    together = bin_slots_together(sources, ranges, 64)
-    assert together.shape == (5, 65)
-    for row, values, (lo, hi) in zip(together, sources, ranges):
-        assert row.tolist() == bin_slots([values], [(lo, hi)], 64)[0].tolist()
-        assert row.sum() == len(values)
+        sources.append(torch.cat([torch.empty(size).uniform_(lo, hi), edges, below]))
+    alone = [torch.bincount(bin_index(values, lo, hi, 64).long(), minlength=65) for values, (lo, hi) in zip(sources, ranges)]
+    for slots in (bin_slots_together(sources, ranges, 64), bin_slots(sources, ranges, 64)):
+        assert slots.shape == (6, 65)
+        for row, expected, values in zip(slots, alone, sources):
+            assert row.tolist() == expected.tolist()
+            assert row.sum() == len(values)
 
 
+@pytest.mark.parametrize("bins", [64, 128])  # 128: bin numbers up to 128, past int8, so as int32
 @pytest.mark.parametrize("lo, hi", [(-4.0, 4.0), (-0.25, 1.0), (0.0, 8.0), (-2.0**-10, 2.0**-7)])
-def test_bin_counts_match_torch_histc(lo, hi):
+def test_bin_counts_match_torch_histc(lo, hi, bins):
     """The bincount path puts every value in the bin torch.histc would (ties at an edge aside)."""
     values = torch.empty(50_000).uniform_(lo, hi)
-    counts = bin_counts(values, lo, hi, 64)
+    counts = bin_counts(values, lo, hi, bins)
     assert counts.sum() == 50_000
-    assert counts.tolist() == torch.histc(values, bins=64, min=lo, max=hi).long().tolist()
+    assert counts.tolist() == torch.histc(values, bins=bins, min=lo, max=hi).long().tolist()
 
 
 @pytest.mark.parametrize("lo, hi", [(-4.0, 4.0), (0.0, 1.0), (-2.0**-10, 2.0**-7), (1024.0, 2048.0), (-2.0**100, 2.0**100)])
