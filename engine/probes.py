@@ -198,7 +198,7 @@ def extremes(values: list[torch.Tensor]) -> list[torch.Tensor]:
     empty tensor gives NaN (nothing to place)."""
     scalars: list[torch.Tensor] = []
     for v in values:
-        scalars += torch.aminmax(v) if v.numel() else [v.new_tensor(math.nan)] * 2
+        scalars += torch.aminmax(v) if v.numel() else [v.new_full((), math.nan)] * 2
     return scalars
 
 
