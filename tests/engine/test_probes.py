@@ -31,7 +31,7 @@ def test_sources_binned_together_get_the_counts_each_gets_alone():
     its own). Each source's row is offset after its values are whole bin numbers: a value a
     hair below an edge stays in its bin, whichever row it lands in."""
     ranges = [(-4.0, 4.0), (0.0, 1.0), (-2.0**-10, 2.0**-7), (1024.0, 2048.0), (0.0, 2.0**-130), (-1.0, 0.5)]  # 5th: denormals
-    sizes = [5_000, 5_000, 5_000, 5_000, 5_000, 50_000]
+    sizes = [5_000, 5_000, 5_000, 5_000, 5_000, 50_000]  # the last: large enough for torch to share the arithmetic among threads
     sources = []
     for (lo, hi), size in zip(ranges, sizes):
         edges = torch.linspace(lo, hi, 65)
