@@ -225,9 +225,14 @@ def bin_index(values: torch.Tensor, lo: float, hi: float, bins: int) -> torch.Te
     comes first, then the scale, as in torch.histc, so each value lands in the bin histc
     gives it (one multiply-add rounds twice and moved values near an edge one bin over)."""
     scale = bins / (hi - lo)
-    if scale > torch.finfo(values.dtype).max:  # a range of denormal width (values near 1e-40): float32 would make 0 * inf
-        values = values.double()
-    return values.sub(lo).mul_(scale).to(torch.int8 if bins <= torch.iinfo(torch.int8).max else torch.int32)
+    index_type = torch.int8 if bins <= torch.iinfo(torch.int8).max else torch.int32
+    return precise_enough(values, scale).sub(lo).mul_(scale).to(index_type)
+
+
+def precise_enough(values: torch.Tensor, scale: float) -> torch.Tensor:
+    """`values` in a type that can hold `scale`: in float64 for a range of denormal width
+    (values near 1e-40), where float32 would make the scale inf and the bins 0 * inf."""
+    return values.double() if scale > torch.finfo(values.dtype).max else values
 
 
 def bin_slots_together(sources: list[torch.Tensor], ranges: list[tuple[float, float]], bins: int) -> torch.Tensor:
@@ -238,7 +243,7 @@ def bin_slots_together(sources: list[torch.Tensor], ranges: list[tuple[float, fl
     offset is added, so the offset adds exactly."""
     slots = bins + 1
     scales = [bins / (hi - lo) for lo, hi in ranges]
-    sources = [v.double() if scale > torch.finfo(v.dtype).max else v for scale, v in zip(scales, sources)]  # as bin_index
+    sources = [precise_enough(v, scale) for v, scale in zip(sources, scales)]
     scaled = torch._foreach_sub(sources, [lo for lo, _ in ranges])
     torch._foreach_mul_(scaled, scales)
     torch._foreach_floor_(scaled)
