@@ -20,6 +20,7 @@ SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
 SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
 MIN_LABEL_GAP_PX = 15  # between two tick labels of a SparseAxis (a label is ~12 px high)
 MAX_INTERVALS = 5  # between a SparseAxis's labels, however long it is
+MIN_MINOR_TICK_GAP_PX = 4  # between a log axis's minor ticks (2, 3, ... 9 in a decade)
 SMALL_TITLE = "9pt"  # for the plots of panels that show several side by side in a dock
 WIDEST_LABEL = "-0.025"  # the tick label a vertical axis has room for from the start (counts read 2.5k, 10k)
 
@@ -37,6 +38,15 @@ class SparseAxis(pg.AxisItem):
         wanted = span / min(MAX_INTERVALS, max(1.0, size / MIN_LABEL_GAP_PX))
         decade = 10.0 ** math.floor(math.log10(wanted))
         return [(next(m * decade for m in (1, 2, 2.5, 5, 10) if m * decade >= wanted), 0.0)]
+
+    def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:  # noqa: N802, N803 (pyqtgraph's names)
+        """pyqtgraph's log ticks, without the minor ones (2 to 9 in each decade) where a decade is
+        too short for them: seven decades on a 45-pixel axis drew a solid black bar."""
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        decade_px = size / (maxVal - minVal) if maxVal > minVal else math.inf
+        if decade_px < 9 * MIN_MINOR_TICK_GAP_PX:
+            ticks = [(spacing, values) for spacing, values in ticks if spacing is not None]
+        return ticks
 
     def tickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:  # noqa: N802 (pyqtgraph's name)
         """Thousands as 2.5k, 10k, 200k: short enough for the room cache_axes keeps. A log
@@ -94,10 +104,13 @@ def steady_range(
     headroom: float,
     non_negative: bool = False,
     slack: float = 0.0,
+    slides: bool = False,
 ) -> tuple[float, float]:
     """The view range to show `data` in, given the view now: unchanged while the data fit
     (to within `slack`) and fill at least a third of it; widened with `headroom` (a share of
     the data's span) on the side the data left; fitted afresh when the data shrank.
+    `slides`: the data are a window of the latest steps (the "over time" views), which moves
+    on: once it left the first third of the view empty, the view starts at the data again.
     non_negative data (steps, losses, counts) are given no room below zero."""
     lo, hi = view
     d0, d1 = as_band(data)
@@ -108,6 +121,8 @@ def steady_range(
         return (max(d0 - headroom * span, floor) if below else lo, d1 + headroom * span if above else hi)
     if span < (hi - lo) * SHRINK_BELOW:
         return fitted(data, non_negative)
+    if slides and d0 - lo > (hi - lo) * SHRINK_BELOW:
+        return fitted(data, non_negative)[0], hi
     return lo, hi
 
 
@@ -118,14 +133,20 @@ class SteadyViewBox(pg.ViewBox):
     plot's "A" button turns it back on.
 
     headroom: per axis (x, y), the room left on the side the data grow towards.
-    min_span: per axis, the narrowest view: a run's first steps then need no jumps at all."""
+    min_span: per axis, the narrowest view: a run's first steps then need no jumps at all.
+    slides: per axis, whether the data are a window that moves on (see steady_range)."""
 
     def __init__(
-        self, headroom: tuple[float, float] = (1.0, 0.5), min_span: tuple[float, float] = (0.0, 0.0), **kwargs: object
+        self,
+        headroom: tuple[float, float] = (1.0, 0.5),
+        min_span: tuple[float, float] = (0.0, 0.0),
+        slides: tuple[bool, bool] = (False, False),
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         self.headroom = headroom
         self.min_span = min_span
+        self.slides = slides
 
     def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph's name)
         """Replaces pyqtgraph's tight fit, which would move the axes on every new point."""
@@ -152,7 +173,7 @@ class SteadyViewBox(pg.ViewBox):
             if fit:
                 wanted = fitted(data, non_negative)
             else:
-                wanted = steady_range(tuple(view[axis]), data, self.headroom[axis], non_negative, slack)
+                wanted = steady_range(tuple(view[axis]), data, self.headroom[axis], non_negative, slack, self.slides[axis])
             if wanted != tuple(view[axis]):
                 target[key] = wanted
         self._autoRangeNeedsUpdate = False  # pyqtgraph's flag: asked again on its next data change
@@ -180,9 +201,10 @@ def steady_plot(
     layout: pg.GraphicsLayoutWidget,
     headroom: tuple[float, float] = (1.0, 0.5),
     min_span: tuple[float, float] = (0.0, 0.0),
+    slides: tuple[bool, bool] = (False, False),
     **kwargs: object,
 ) -> pg.PlotItem:
     """layout.addPlot with a SteadyViewBox and cached axes: for plots that grow while training."""
-    plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span), **kwargs)
+    plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span, slides), **kwargs)
     cache_axes(plot)
     return plot

@@ -97,7 +97,7 @@ class HistogramsPanel(QWidget):
             colour = KIND_COLOURS[kind]
             self.curves[kind] = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(colour), brush=pg.mkBrush(colour + "80"))
             self.plots[kind] = plot
-        self.heatmap_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), row=1, col=2, axisItems={"left": SparseAxis("left")})
+        self.heatmap_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), slides=(True, False), row=1, col=2, axisItems={"left": SparseAxis("left")})
         self.heatmap_plot.setTitle("over time", size=SMALL_TITLE)
         self.heatmap_plot.setLabel("bottom", "step")
         self.heatmap = pg.ImageItem(axisOrder="row-major")

@@ -12,7 +12,7 @@ import pytest
 from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.curves import CurvesPanel
-from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, steady_plot, steady_range
+from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, steady_plot, steady_range
 
 
 def test_the_view_stays_while_the_data_fit():
@@ -35,6 +35,16 @@ def test_data_that_shrank_get_a_fresh_fit():
     lo, hi = steady_range((0.0, 100.0), (10.0, 20.0), headroom=0.5)
     assert lo < 10.0 and 20.0 < hi and (hi - lo) * SHRINK_BELOW < 10.0
     assert steady_range((lo, hi), (10.0, 20.0), headroom=0.5) == (lo, hi), "and keep it"
+
+
+def test_a_window_that_moved_on_takes_the_empty_start_back():
+    """The "over time" views keep the latest probes: once the first third of the view is
+    empty, the view starts at the data again and keeps its room to grow."""
+    assert steady_range((0.0, 12000.0), (3000.0, 10400.0), headroom=1.0, slides=True) == (0.0, 12000.0)
+    lo, hi = steady_range((0.0, 12000.0), (4100.0, 10400.0), headroom=1.0, non_negative=True, slides=True)
+    assert 3900.0 < lo < 4100.0 and hi == 12000.0
+    assert steady_range((lo, hi), (4200.0, 10500.0), headroom=1.0, non_negative=True, slides=True) == (lo, hi), "and keep it"
+    assert steady_range((0.0, 12000.0), (4100.0, 10400.0), headroom=1.0) == (0.0, 12000.0), "a curve from the start: no slide"
 
 
 def test_a_single_value_gets_a_band_that_does_not_flicker():
@@ -96,6 +106,30 @@ def test_panning_turns_the_steady_range_off_and_the_auto_button_back_on(qtbot):
     settle(widget)
     x0, x1 = plot.vb.viewRange()[0]
     assert x0 <= 0 and 49 <= x1 < 100
+
+
+def test_a_heatmap_of_the_latest_probes_keeps_its_view_on_them(qtbot):
+    """An "over time" image holds the last probes only: as it moves on, the view follows it
+    in a few jumps, never leaving more than a third of the plot empty before it."""
+    make_application()
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = steady_plot(widget, headroom=(1.0, 0.0), slides=(True, False))
+    image = pg.ImageItem(np.zeros((4, 8)), axisOrder="row-major")
+    plot.addItem(image)
+    widget.resize(260, 220)
+    widget.show()
+    kept, ranges = 300, []
+    for last in range(25, 20_000, 25):  # a probe every 25 steps
+        first = max(25, last - (kept - 1) * 25)
+        image.setRect(first, 0, max(last - first, 1), 1)
+        settle(widget)
+        x0, x1 = plot.vb.viewRange()[0]
+        ranges.append((x0, x1))
+        slack = SLACK_PX * plot.vb.viewPixelSize()[0]  # a few pixels' leeway
+        assert x0 - slack <= first and last <= x1 + slack, "the whole image in view"
+        assert first - x0 <= (x1 - x0) / 3 + 1, f"steps {first}-{last} in a view of {x0:.0f}-{x1:.0f}"
+    assert len(set(ranges)) < 20, "the view moves in jumps"
 
 
 def shown_curves_panel(qtbot) -> CurvesPanel:
@@ -182,6 +216,20 @@ def test_a_sparse_axis_leaves_a_range_it_cannot_divide_to_pyqtgraph():
     assert axis.tickSpacing(1.0, 1.0, 40.0) == []
     for top in (math.inf, math.nan):  # a view pyqtgraph itself copes with
         assert axis.tickSpacing(0.0, top, 40.0) == pg.AxisItem("left").tickSpacing(0.0, top, 40.0)
+
+
+def test_a_short_log_axis_over_many_decades_draws_no_minor_ticks():
+    """Minor ticks (2 to 9 in a decade) only where they stand MIN_MINOR_TICK_GAP_PX apart."""
+    make_application()
+    axis = SparseAxis("left")
+    axis.setLogMode(True)
+
+    def minor_ticks(low: float, high: float, size: float) -> list[float]:
+        return [v for spacing, values in axis.tickValues(low, high, size) if spacing is None for v in values]
+
+    assert minor_ticks(-6.0, 1.0, 45.0) == [], "seven decades in 45 pixels"
+    minor = minor_ticks(-4.0, -2.0, 200.0)
+    assert len(minor) >= 16 and np.diff(minor).min() * 100 >= MIN_MINOR_TICK_GAP_PX, "two decades in 200 pixels"
 
 
 def test_sparse_axis_labels_stay_short_and_the_axis_keeps_its_width(qtbot):
