@@ -426,6 +426,9 @@ class MainWindow(QMainWindow):
             self.curves.label_baselines(self.session.config)
         if mode == "finished":
             self.statusBar().showMessage(reason, 10000)
+        # While the worker loads the data and builds the model (seconds at first: torch and
+        # scikit-learn import in it), the bar moves to say so; the epoch's progress comes back after.
+        self.epoch_progress.setRange(0, 0 if mode == "loading" else 1000)
         self._update_transport()
 
     def _on_diverged(self, event: Diverged) -> None:

@@ -159,7 +159,7 @@ class SteadyViewBox(pg.ViewBox):
 
     def _follow_data(self, fit: bool) -> None:
         auto = self.state["autoRange"]
-        bounds = self.childrenBounds()  # padded by each item's symbol and pen size, in pixels
+        bounds = self.childrenBounds(items=self._drawn_items())  # padded by each item's symbol and pen size, in pixels
         view = self.viewRange()
         pixel = self.viewPixelSize()
         target: dict[str, tuple[float, float]] = {}
@@ -179,6 +179,11 @@ class SteadyViewBox(pg.ViewBox):
         self._autoRangeNeedsUpdate = False  # pyqtgraph's flag: asked again on its next data change
         if target:
             self.setRange(**target, padding=0.0, disableAutoRange=False)
+
+    def _drawn_items(self) -> list[pg.GraphicsObject]:
+        """The items with something to show. An image not set yet bounds a 0 x 0 rectangle at
+        the origin, which read as data at 0 and labelled an empty step axis -400 to 400 (x0.001)."""
+        return [item for item in self.addedItems if not (isinstance(item, pg.ImageItem) and item.image is None)]
 
     def _non_negative(self, axis: int) -> bool:
         """Whether every plotted value on `axis` is >= 0, from the data themselves: the padded

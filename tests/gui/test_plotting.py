@@ -132,6 +132,18 @@ def test_a_heatmap_of_the_latest_probes_keeps_its_view_on_them(qtbot):
     assert len(set(ranges)) < 20, "the view moves in jumps"
 
 
+def test_an_image_not_set_yet_leaves_the_view_as_it_is(qtbot):
+    make_application()
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = steady_plot(widget, slides=(True, False))
+    plot.addItem(pg.ImageItem(axisOrder="row-major"))
+    widget.show()
+    before = plot.vb.viewRange()
+    settle(widget)
+    assert plot.vb.viewRange() == before and before[0][0] >= 0, "not a band around step 0"
+
+
 def shown_curves_panel(qtbot) -> CurvesPanel:
     """The curves panel at the size of its place in the window, on screen."""
     make_application()

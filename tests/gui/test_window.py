@@ -35,6 +35,18 @@ def test_title_and_a_model_ready(make_window):
     assert [e.epoch for e in window.session.history.epochs] == [0]
 
 
+def test_the_epoch_bar_says_busy_while_the_model_loads(qtbot, make_window):
+    window = make_window()
+    assert window.epoch_progress.maximum() == 1000 and window.epoch_progress.text() == "epoch 1: 0%"
+    busy = []
+    window.session.mode_changed.connect(lambda mode, _: busy.append((mode, window.epoch_progress.maximum())))
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.session.open(digits_config())  # as at start-up, or after data that failed to load
+    wait_for(qtbot, lambda: window.session.mode == "paused")
+    assert ("loading", 0) in busy, "Qt's busy bar while loading"
+    assert busy[-1] == ("paused", 1000) and window.epoch_progress.text() == "epoch 1: 0%"
+
+
 def test_training_draws_curves_and_histograms(qtbot, make_window):
     window = make_window()
     press_shortcut(qtbot, window, " ")  # Space starts training
