@@ -4,6 +4,7 @@ a one-line diagnosis. Vanishing gradients show as a staircase falling to the lef
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,6 +24,7 @@ VERDICT_STYLES = {
     "saturated": "background:#fff3cd; color:#664d03",
 }
 TINY = 1e-30
+UPDATE_RATIO_RULE = 1e-3  # Karpathy's rule of thumb for update / weight: far below learns slowly, far above is unstable
 WIDE_PX = 900  # log10 of a zero norm
 
 
@@ -55,7 +57,12 @@ class GradientFlowPanel(QWidget):
         self.ratio_plot.setTitle("update / weight (dashed: 1e-3)", size=SMALL_TITLE)
         self.ratio_plot.setLogMode(y=True)
         self.ratio_plot.setLabel("bottom", "step")
-        self.ratio_plot.addItem(pg.InfiniteLine(pos=-3, angle=0, pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine)))
+        # The rule as a dashed segment under the curves' steps, which the view fits with them (an
+        # InfiniteLine's bounds follow the view's own size: a hidden tab's view fitted to 1-5).
+        self.ratio_rule = self.ratio_plot.plot(pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine))
+        # Before the first update: two decades each side of the rule, not pyqtgraph's 1 to 10.
+        rule = math.log10(UPDATE_RATIO_RULE)
+        self.ratio_plot.vb.setRange(yRange=(rule - 2, rule + 2), padding=0, disableAutoRange=False)
         self.ratio_curves: list[pg.PlotDataItem] = []
         self.health_plot = self.graphics.addPlot(row=0, col=3, axisItems={"left": SparseAxis("left")})
         self.health_plot.setTitle("% dead ReLUs / saturated units", size=SMALL_TITLE)
@@ -136,6 +143,8 @@ class GradientFlowPanel(QWidget):
             self.ratio_curves.append(self.ratio_plot.plot(name=f"L{i + 1}"))
         same_shape = [s for s in snapshots if len(s.layers) == count and s.layers[0].update_ratio > 0]
         steps = np.array([s.step for s in same_shape], dtype=float)
+        span = [steps[0], steps[-1]] if same_shape else []
+        self.ratio_rule.setData(span, [UPDATE_RATIO_RULE] * len(span))
         for i, curve in enumerate(self.ratio_curves):
             if i >= count or not same_shape:
                 curve.setData([], [])

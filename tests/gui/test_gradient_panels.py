@@ -85,3 +85,27 @@ def test_random_matrix_demo_responds_to_its_scale(qtbot, make_window):
     _, small = panel.curve.getData()
     assert unit[-1] > 15 and small[-1] < -30
     assert "0.1" in panel.summary.text()
+
+
+def test_the_update_ratio_plot_shows_its_rule_of_thumb_before_the_first_update(qtbot, make_window):
+    window = make_window()
+    open_tab(window, "gradient_flow")  # refreshed and fitted as its tab comes forward
+    window.redraw()
+    qtbot.wait(100)
+    low, high = window.gradient_flow.ratio_plot.vb.viewRange()[1]
+    assert low < -3 < high and high - low <= 4, f"the dashed 1e-3 in view, a few decades around it: {low:.2f} to {high:.2f}"
+
+
+def test_the_update_ratio_plot_fits_the_rule_with_the_ratios(qtbot, make_window):
+    window = make_window()
+    open_tab(window, "gradient_flow")
+    for _ in range(3):
+        window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 3)
+    window.redraw()
+    qtbot.wait(100)
+    steps, rule = window.gradient_flow.ratio_rule.getData()
+    assert list(steps) == [1, 3] and np.allclose(rule, -3), "under the probes' steps, at log10 1e-3"
+    low, high = window.gradient_flow.ratio_plot.vb.viewRange()[1]
+    ratios = np.log10([layer.update_ratio for s in window.session.snapshots if s.step > 0 for layer in s.layers])
+    assert low <= min(ratios.min(), -3) and max(ratios.max(), -3) <= high
