@@ -58,6 +58,8 @@ class ComparisonPanel(QWidget):
         self.loss_plot = steady_plot(self.graphics, row=0, col=0, title="loss (solid: test, dashed: train)")
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.setLabel("bottom", "epoch")
+        # Before any run: 0.01 to 10, not pyqtgraph's 1 to 10 with a label on every minor tick.
+        self.loss_plot.vb.setRange(yRange=(-2, 1), padding=0, disableAutoRange=False)
         self.legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 210))
         self.outcome_plot = self.graphics.addPlot(row=0, col=1, title="what each learned")
         cache_axes(self.outcome_plot)

@@ -13,8 +13,10 @@ def test_an_experiment_runs_from_the_menu_beside_the_main_run(qtbot, make_window
     menu = next(a for a in window.menuBar().actions() if a.text() == "E&xperiments").menu()
     action = next(a for a in menu.actions() if a.text().startswith("Weight decay"))
     steps_before = window.session.step
-    action.trigger()
     panel = window.comparison
+    low, high = panel.loss_plot.vb.viewRange()[1]
+    assert (low, high) == (-2, 1), "before any run: losses of 0.01 to 10 (log axis)"
+    action.trigger()
     wait_for(qtbot, lambda: len(panel.results) == 2, timeout=60000)
     none, decay = panel.results
     assert decay.test_loss < none.test_loss
