@@ -15,7 +15,7 @@ from engine.model import ForwardRecord
 from engine.probes import Prober
 from engine.stats import Diverged, Snapshot, StepReport
 from engine.trainer import Trainer
-from tests.engine.test_probes import _snapshot_inputs
+from tests.engine.probe_inputs import snapshot_inputs
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -58,7 +58,7 @@ def synchronizations(run) -> int:
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 def test_a_snapshot_on_the_gpu_equals_the_cpus(activation):
-    model, record, before = _snapshot_inputs(activation)
+    model, record, before = snapshot_inputs(activation)
     on_cpu = Prober().capture(model, record, before, step=1, epoch=0, loss=1.0, include_weights=True)
     on_gpu = Prober().capture(*_moved(model, record, before, "cuda"), step=1, epoch=0, loss=1.0, include_weights=True)
     for ours, theirs in zip(on_gpu.layers, on_cpu.layers):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.config import Config, ModelConfig
-from engine.model import ForwardRecord, build_model
+from engine.config import Config
 from engine.probes import Prober, bin_index, bin_slots, bin_slots_together, count_by_scatter, dead_units, fold_top_slot, packed_to_host, saturated_share
 from engine.trainer import Trainer
+from tests.engine.probe_inputs import snapshot_inputs
 
 
 def test_histogram_counts_every_value():
@@ -119,16 +119,8 @@ def test_saturated_share_per_unit():
     assert saturated_share(torch.tensor([[-0.99, 0.0], [0.98, 0.5]]), "tanh").tolist() == [1.0, 0.0]
 
 
-def _snapshot_inputs(activation: str):
-    model = build_model(6, 3, ModelConfig(hidden=(5, 4), activation=activation, init="he", init_scale=1.0))
-    x, y = torch.randn(32, 6), torch.randint(0, 3, (32,))
-    record = ForwardRecord([], [])
-    torch.nn.functional.cross_entropy(model(x, record), y).backward()
-    return model, record, [layer.weight.detach().clone() for layer in model.layers]
-
-
 def test_snapshot_describes_every_layer():
-    model, record, before = _snapshot_inputs("relu")
+    model, record, before = snapshot_inputs("relu")
     with torch.no_grad():
         model.layers[0].weight.mul_(1.1)  # a known update: 10 % of the weight norm
     snap = Prober().capture(model, record, before, step=7, epoch=1, loss=0.5, include_weights=True)
@@ -198,7 +190,7 @@ def test_a_snapshot_waits_on_the_device_twice(monkeypatch, activation):
     """Off the CPU every .item(), .tolist() or .cpu() makes the host wait for the device: a
     snapshot asks twice in all (the bins' ranges, then the results), and says what the
     CPU's path says."""
-    model, record, before = _snapshot_inputs(activation)
+    model, record, before = snapshot_inputs(activation)
     on_cpu = Prober().capture(model, record, before, step=1, epoch=0, loss=1.0, include_weights=True)
     waits = []
     for method in ("item", "tolist", "cpu"):
