@@ -2,6 +2,9 @@ import gzip
 import hashlib
 import io
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,6 +31,17 @@ def test_idx_sets_load_from_data_dir(tmp_path, gz, layout, name, folder):
     np.testing.assert_array_equal(ds.y_test.numpy(), written["y_test"])
     assert ds.y_train.dtype == torch.int64
     assert is_cached(name, str(tmp_path))
+
+
+def test_the_raw_folders_are_torchvisions_and_finding_them_needs_no_torchvision(tmp_path):
+    """The window checks the cache before it opens: without importing torchvision (seconds)."""
+    from torchvision.datasets import MNIST, FashionMNIST
+
+    assert data_module.RAW_FOLDERS == {"fashion-mnist": FashionMNIST.__name__, "mnist": MNIST.__name__}
+    write_idx_set(tmp_path / "MNIST" / "raw")
+    check = f"import sys; from engine.data import is_cached; print(is_cached('mnist', {str(tmp_path)!r}), 'torchvision' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
+    assert out.stdout.split() == ["True", "False"]
 
 
 def test_fashion_class_names(tmp_path):
