@@ -13,9 +13,12 @@ def main(argv: list[str] | None = None) -> int:
         from engine.headless import run
 
         return run(config, load=args.load, save=args.save)
-    from gui.app import run as run_window  # Qt is imported only when a window is wanted
+    from gui.splash import show_splash  # Qt is imported only when a window is wanted
 
-    return run_window(args, argv)
+    splash = show_splash()  # before gui.app, whose modules import torch (seconds)
+    from gui.app import run as run_window
+
+    return run_window(args, argv, splash)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import sys
 
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from engine import commands as cmd
 from engine.cli import config_from_args
@@ -64,13 +64,15 @@ def make_application() -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+def run(args: argparse.Namespace, argv: list[str] | None = None, splash: QSplashScreen | None = None) -> int:
     app = make_application()
     settings = QSettings()
     config, note = initial_config(args, remembered_config(settings))
     session = Session()
     window = MainWindow(session, settings, config, note)
     window.show()
+    if splash is not None:
+        splash.finish(window)
     session.open(config, start=args.start)
     if args.load:
         session.send(cmd.Load(args.load))
