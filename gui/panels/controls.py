@@ -145,6 +145,10 @@ class ControlsPanel(QWidget):
         scroll.setWidget(inner)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Its dock may narrow it down to the form's width, no further: on a 1024-pixel screen the
+        # dock took 240 pixels and cut every field short (scroll areas ask for almost no width).
+        frame = 2 * scroll.frameWidth() + scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(inner.minimumSizeHint().width() + frame)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)

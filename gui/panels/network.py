@@ -73,9 +73,9 @@ class NetworkPanel(QWidget):
                 item.setZValue(-1)  # under the nodes
                 self.graph_plot.addItem(item)
                 self.edge_groups[positive, level] = item
-        self.boundary_plot = self.graphics.addPlot(row=1, col=0, title="decision boundary (filled: train, hollow: test)")
-        self.graphics.ci.layout.setRowStretchFactor(0, 3)
-        self.graphics.ci.layout.setRowStretchFactor(1, 2)
+        # In the layout only for 2-D sets (set_points): a hidden plot still set the layout's least
+        # width by its title, and a narrow dock cut the network graph off on the right.
+        self.boundary_plot = pg.PlotItem(title="decision boundary (● train, ○ test)")
         self.boundary_plot.setAspectLocked(True)
         self.boundary_image = pg.ImageItem(axisOrder="row-major")
         self.boundary_image.setColorMap(PLAYGROUND)
@@ -84,7 +84,6 @@ class NetworkPanel(QWidget):
         self.test_points = pg.ScatterPlotItem(size=6, brush=None)
         self.boundary_plot.addItem(self.train_points)
         self.boundary_plot.addItem(self.test_points)
-        self.boundary_plot.hide()
         layout_ = QVBoxLayout(self)
         layout_.setContentsMargins(2, 2, 2, 2)
         layout_.addWidget(self.readout)
@@ -109,9 +108,13 @@ class NetworkPanel(QWidget):
     def set_points(self, points: tuple[np.ndarray, ...]) -> None:
         """The 2-D data to draw under the decision boundary (empty: not a 2-D set)."""
         self._points = points
-        self.boundary_plot.setVisible(bool(points))
-        # a hidden plot keeps its grid row: give the graph the whole height instead
-        self.boundary_plot.setMaximumHeight(16777215 if points else 0)
+        shown = self.boundary_plot in self.graphics.ci.items
+        if points and not shown:
+            self.graphics.addItem(self.boundary_plot, row=1, col=0)
+            self.graphics.ci.layout.setRowStretchFactor(0, 3)
+            self.graphics.ci.layout.setRowStretchFactor(1, 2)
+        elif shown and not points:
+            self.graphics.removeItem(self.boundary_plot)
         if points:
             x_train, y_train, x_test, y_test = points
             colours = [pg.mkBrush(PLAYGROUND.map(1.0 if y else 0.0)) for y in y_train]

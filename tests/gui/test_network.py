@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from engine.config import Config
+from gui.app import make_application
 from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, layout
 from gui.panels.network import NetworkPanel
 from tests.gui.conftest import WAIT_MS, wait_for
@@ -77,7 +78,7 @@ def test_toy_net_in_the_window_draws_maps_boundary_hover_and_click(qtbot, make_w
     wait_for(qtbot, lambda: window.session.step == 1)
     window.redraw()
     snapshot = window.session.snapshot
-    assert panel.snapshot is snapshot and panel.boundary_plot.isVisible()
+    assert panel.snapshot is snapshot and panel.boundary_plot in panel.graphics.ci.items
     assert len(panel.layout_.positions) == 2 + 4 + 3 + 2
     shown_maps = [item for item in panel._images if item.isVisible()]
     assert len(shown_maps) == 4 + 3 + 2, "every hidden and output neuron shows its map over the plane"
@@ -121,3 +122,20 @@ def test_image_net_shows_first_layer_weights_as_pictures(qtbot, make_window):
     assert len(pictures) == len(panel.layout_.shown[1]) > 0
     unit = panel.layout_.shown[1][0]
     np.testing.assert_allclose(pictures[0].image, window.session.snapshot.weights[0][unit].reshape(8, 8)[::-1])
+
+
+def test_the_boundary_plot_is_laid_out_for_2d_sets_only(qtbot):
+    """Out of the layout otherwise: even hidden, its title held the graph wider than a narrow dock."""
+    make_application()
+    panel = NetworkPanel()
+    qtbot.addWidget(panel)
+    plane = np.zeros((4, 2)), np.array([0, 1, 0, 1]), np.zeros((2, 2)), np.array([0, 1])
+    panel.set_points(plane)
+    panel.set_points(plane)
+    assert list(panel.graphics.ci.items).count(panel.boundary_plot) == 1
+    panel.set_points(())
+    assert panel.boundary_plot not in panel.graphics.ci.items
+    panel.resize(240, 500)
+    panel.show()
+    qtbot.wait(50)
+    assert panel.graphics.ci.geometry().width() <= panel.graphics.viewport().width(), "the graph within its view"

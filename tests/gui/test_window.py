@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QFileDialog, QLineEdit, QMessageBox, QScrollArea, QWidget
 
 from engine.config import Config
 from gui.main_window import remembered_config
@@ -345,3 +345,19 @@ def test_first_launch_falls_back_to_digits_when_fashion_mnist_is_missing():
     assert (digits.train.batch_size, digits.train.epochs) == (32, 20), "enough steps per epoch to watch"
     given, _ = initial_config(build_parser().parse_args(["--lr", "0.5"]), Config().with_changes(data={"name": "xor"}))
     assert given.data.name == "xor" and given.train.lr == 0.5, "options apply over the remembered settings"
+
+
+def test_on_a_small_screen_no_panel_cuts_its_content(qtbot, make_window):
+    """1024 x 700: the docks share the width, and none clips what it holds."""
+    window = make_window(digits_config().with_changes(model={"hidden": (256,)}))
+    window.resize(1024, 700)
+    qtbot.wait(300)
+    window.redraw()
+    qtbot.wait(100)
+    assert window.width() <= 1024
+    scroll = window.controls.findChild(QScrollArea)
+    viewport = scroll.viewport()
+    fields = [w for w in scroll.widget().findChildren(QWidget) if w.isVisible() and isinstance(w, (QLineEdit, QComboBox, QAbstractSpinBox))]
+    assert fields and all(w.mapTo(viewport, w.rect().topRight()).x() < viewport.width() for w in fields), "every field whole"
+    graphics = window.network.graphics
+    assert graphics.ci.geometry().width() <= graphics.viewport().width(), "the network graph within its view"
