@@ -23,9 +23,9 @@ VERDICT_STYLES = {
     "dead": "background:#fff3cd; color:#664d03",
     "saturated": "background:#fff3cd; color:#664d03",
 }
-TINY = 1e-30
+TINY = 1e-30  # stands in for a zero norm or ratio under log10
 UPDATE_RATIO_RULE = 1e-3  # Karpathy's rule of thumb for update / weight: far below learns slowly, far above is unstable
-WIDE_PX = 900  # log10 of a zero norm
+WIDE_PX = 900  # at least this wide: the four plots in a row, else two by two
 
 
 def log_norms(snapshot: Snapshot) -> np.ndarray:
@@ -58,7 +58,7 @@ class GradientFlowPanel(QWidget):
         self.ratio_plot.setLogMode(y=True)
         self.ratio_plot.setLabel("bottom", "step")
         # The rule as a dashed segment under the curves' steps, which the view fits with them (an
-        # InfiniteLine's bounds follow the view's own size: a hidden tab's view fitted to 1-5).
+        # InfiniteLine's bounds follow the view's own size: a tab fitted while hidden showed 1 to 5).
         self.ratio_rule = self.ratio_plot.plot(pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine))
         # Before the first update: two decades each side of the rule, not pyqtgraph's 1 to 10.
         rule = math.log10(UPDATE_RATIO_RULE)
