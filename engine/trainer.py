@@ -202,26 +202,22 @@ class Trainer:
             return F.cross_entropy(out, y, reduction=reduction)
         return F.mse_loss(out, y, reduction=reduction)
 
-    @torch.no_grad()
-    def evaluate(self, split: str = "test") -> tuple[float, float | None]:
-        """Mean loss and accuracy (None for regression) on a whole split, in eval mode."""
+    def outputs(self, split: str = "test") -> torch.Tensor:
+        """The model's outputs on a whole split in eval mode, EVAL_CHUNK rows at a time."""
         x = self.data.x_test if split == "test" else self.data.x_train
+        return torch.cat([self.predict(chunk) for chunk in x.split(EVAL_CHUNK)])
+
+    @torch.no_grad()
+    def evaluate(self, split: str = "test", outputs: torch.Tensor | None = None) -> tuple[float, float | None]:
+        """Mean loss and accuracy (None for regression) on a whole split, in eval mode; from
+        `outputs` already taken on that split where given."""
         y = self.data.y_test if split == "test" else self.data.y_train
-        model = self.model
-        was_training = model.training
-        model.eval()
-        loss_sum = torch.zeros((), device=x.device)
-        correct = torch.zeros((), device=x.device)
-        for i in range(0, len(x), EVAL_CHUNK):
-            out = model(x[i : i + EVAL_CHUNK])
-            target = y[i : i + EVAL_CHUNK]
-            loss_sum += self._loss(out, target, "sum")
-            if self.data.is_classification:
-                correct += (out.argmax(1) == target).sum()
-        model.train(was_training)
-        n = max(1, len(x))
-        acc = correct.item() / n if self.data.is_classification else None
-        return loss_sum.item() / n, acc
+        out = self.outputs(split) if outputs is None else outputs
+        loss_sum = self._loss(out, y, "sum")
+        correct = (out.argmax(1) == y).sum() if self.data.is_classification else torch.zeros((), device=out.device)
+        loss_total, correct_total = torch.stack([loss_sum, correct.to(loss_sum.dtype)]).tolist()  # one copy to the host
+        n = max(1, len(y))
+        return loss_total / n, correct_total / n if self.data.is_classification else None
 
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Outputs for `x` in eval mode (no dropout, batch norm on running stats)."""
@@ -383,14 +379,15 @@ class Trainer:
             events.append(self._with_maps(snapshot))
         s.progress.seconds += time.perf_counter() - started  # probes included: they are part of the cost
         if s.step_in_epoch >= s.batches_per_epoch:
-            events.append(self._finish_epoch())
-            events += self._predictions_event()
+            test_outputs = self.outputs("test")  # one pass serves the test scores and the predictions panel
+            events.append(self._finish_epoch(test_outputs))
+            events += self._predictions_event(test_outputs)
         return events
 
-    def _finish_epoch(self) -> EpochReport:
+    def _finish_epoch(self, test_outputs: torch.Tensor) -> EpochReport:
         s = self.state
         grads, weights = self.layer_norms()
-        test_loss, test_acc = self.evaluate("test")
+        test_loss, test_acc = self.evaluate("test", test_outputs)
         p = s.progress
         report = EpochReport(
             epoch=s.epoch + 1,
@@ -483,16 +480,17 @@ class Trainer:
         return kind
 
     @torch.no_grad()
-    def predictions(self) -> Predictions | None:
-        """The test set's confusion matrix and a gallery of examples (classification only)."""
+    def predictions(self, test_outputs: torch.Tensor | None = None) -> Predictions | None:
+        """The test set's confusion matrix and a gallery of examples (classification only),
+        from the test outputs already taken where given."""
         d = self.data
         if not d.is_classification:
             return None
-        logits = torch.cat([self.predict(d.x_test[i : i + EVAL_CHUNK]) for i in range(0, len(d.x_test), EVAL_CHUNK)])
+        logits = self.outputs("test") if test_outputs is None else test_outputs
         return summarize(logits, d.y_test, d.x_test, d.class_names, d.image_shape, self.state.epoch, self.state.step)
 
-    def _predictions_event(self) -> list[Event]:
-        predictions = self.predictions() if self.report_predictions else None
+    def _predictions_event(self, test_outputs: torch.Tensor | None = None) -> list[Event]:
+        predictions = self.predictions(test_outputs) if self.report_predictions else None
         return [predictions] if predictions is not None else []
 
     def _started_events(self) -> Iterator[Event]:

@@ -45,6 +45,22 @@ def test_trainer_reports_predictions_after_each_epoch_matching_its_accuracy():
     assert wrong[: last.wrong].all(), "the gallery leads with mistakes"
 
 
+def test_an_epoch_end_forwards_the_test_set_once_for_its_scores_and_predictions():
+    trainer = Trainer(Config().with_changes(data={"name": "digits"}, model={"hidden": (32,)}, train={"epochs": 1, "batch_size": 32}))
+    trainer.report_predictions = True
+    test_rows = len(trainer.data.x_test)  # under EVAL_CHUNK: one forward call per pass over the test set
+    passes = []
+    trainer.model.register_forward_hook(lambda module, args, out: passes.append(len(args[0])) if len(args[0]) == test_rows else None)
+    while not trainer.history.epochs[1:]:
+        events = trainer.train_step()
+    assert passes == [test_rows]
+    predictions = next(e for e in events if isinstance(e, Predictions))
+    report = trainer.history.epochs[-1]
+    assert predictions.total - predictions.wrong == round(report.test_acc * predictions.total)
+    assert (report.test_loss, report.test_acc) == trainer.evaluate("test")
+    np.testing.assert_array_equal(trainer.predictions().confusion, predictions.confusion)
+
+
 def test_no_predictions_for_regression_or_when_not_asked():
     regression = Trainer(Config().with_changes(data={"name": "line"}, model={"hidden": ()}, train={"epochs": 1}))
     regression.report_predictions = True
