@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
 PADDING = 0.02  # of the data's span, on each side, when the view is fitted afresh
 SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
 SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
-MIN_LABEL_GAP_PX = 15  # between two tick labels of a SparseAxis (a label is ~12 px high)
+MIN_LABEL_GAP_PX = 15  # between two tick labels of a vertical SparseAxis (a label is ~12 px high)
+HORIZONTAL_LABEL_ROOM = "-00.0k"  # what a horizontal SparseAxis keeps between two labels' centres
 MAX_INTERVALS = 5  # between a SparseAxis's labels, however long it is
 MIN_MINOR_TICK_GAP_PX = 4  # between a log axis's minor ticks (2, 3, ... 9 in a decade)
 SMALL_TITLE = "9pt"  # for the plots of panels that show several side by side in a dock
@@ -26,18 +27,24 @@ WIDEST_LABEL = "-0.025"  # the tick label a vertical axis has room for from the 
 
 
 class SparseAxis(pg.AxisItem):
-    """An axis of short round labels at least MIN_LABEL_GAP_PX apart, and at most MAX_INTERVALS
-    between them on a long axis. pyqtgraph asks for at least 2.25 intervals however short the
-    axis, which stacked five overlapping counts on the 40-pixel-high histograms of a
-    768-pixel screen."""
+    """An axis of short round labels that do not touch (vertical ones MIN_LABEL_GAP_PX apart,
+    horizontal ones the width of HORIZONTAL_LABEL_ROOM), and at most MAX_INTERVALS between them
+    on a long axis. pyqtgraph asks for at least 2.25 intervals however short the axis, which
+    stacked five overlapping counts on the 40-pixel-high histograms of a 768-pixel screen, and
+    ran "2000 4000 6000 8000" together on the 140-pixel step axes of a 1024-pixel one."""
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802, N803 (pyqtgraph's names)
         span = abs(maxVal - minVal)
         if not (math.isfinite(span) and span > 0 and size > 0):
             return super().tickSpacing(minVal, maxVal, size)
-        wanted = span / min(MAX_INTERVALS, max(1.0, size / MIN_LABEL_GAP_PX))
+        wanted = span / min(MAX_INTERVALS, max(1.0, size / self.label_gap_px()))
         decade = 10.0 ** math.floor(math.log10(wanted))
         return [(next(m * decade for m in (1, 2, 2.5, 5, 10) if m * decade >= wanted), 0.0)]
+
+    def label_gap_px(self) -> float:
+        if self.orientation in ("left", "right"):
+            return MIN_LABEL_GAP_PX
+        return QFontMetrics(self.style["tickFont"] or QApplication.font()).horizontalAdvance(HORIZONTAL_LABEL_ROOM)
 
     def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:  # noqa: N802, N803 (pyqtgraph's names)
         """pyqtgraph's log ticks, without the minor ones (2 to 9 in each decade) where a decade is
@@ -73,6 +80,28 @@ def cache_axes(plot: pg.PlotItem) -> None:
         if name in ("left", "right"):
             axis.textWidth = label_space  # pyqtgraph's public record of the room its labels took so far
             axis.setStyle(autoReduceTextSpace=False)  # grows for a wider label, never shrinks back
+
+
+class OverhangingTitle(pg.LabelItem):
+    """A plot title that does not set its plot's least width. pyqtgraph's LabelItem makes its
+    text's width its least, again at every resize: in a grid of plots in a narrow dock (on a
+    1024-pixel screen) a long title ("pre-activation gradients over time") widened its column
+    and pushed the grid's last column out of view. This one overhangs its plot's edges a little."""
+
+    def updateMin(self) -> None:
+        super().updateMin()
+        self.setMinimumWidth(0)
+
+
+def give_overhanging_title(plot: pg.PlotItem) -> None:
+    """Put an OverhangingTitle where pyqtgraph's PlotItem made its own (before any setTitle)."""
+    made = plot.titleLabel
+    plot.layout.removeItem(made)
+    made.setParentItem(None)
+    if made.scene() is not None:
+        made.scene().removeItem(made)
+    plot.titleLabel = OverhangingTitle("", size="11pt", parent=plot)
+    plot.layout.addItem(plot.titleLabel, 0, 1)
 
 
 def set_title(plot: pg.PlotItem, title: str) -> None:
@@ -209,7 +238,9 @@ def steady_plot(
     slides: tuple[bool, bool] = (False, False),
     **kwargs: object,
 ) -> pg.PlotItem:
-    """layout.addPlot with a SteadyViewBox and cached axes: for plots that grow while training."""
-    plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span, slides), **kwargs)
+    """layout.addPlot with a SteadyViewBox, cached axes and a SparseAxis for x (steps or
+    epochs): for plots that grow while training."""
+    axes = {"bottom": SparseAxis("bottom"), **kwargs.pop("axisItems", {})}  # type: ignore[dict-item]
+    plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span, slides), axisItems=axes, **kwargs)
     cache_axes(plot)
     return plot

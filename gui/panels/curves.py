@@ -89,7 +89,7 @@ class CurvesPanel(QWidget):
         faint.setColor(pg.mkColor(TRAIN_COLOUR + "40"))
         self.items = {
             "step_loss_raw": self.loss_plot.plot(pen=faint),
-            "step_loss": self.loss_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5), name="train, per batch (smoothed)"),
+            "step_loss": self.loss_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5), name="batches (smoothed)"),
             "train_loss": self.loss_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR, name="train, epoch"),
             "test_loss": self.loss_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR, name="test, epoch"),
             "step_acc": self.acc_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5)),

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
-from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, set_title, steady_plot, steady_range
+from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, give_overhanging_title, set_title, steady_plot, steady_range
 
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
@@ -89,6 +89,7 @@ class HistogramsPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         for i, kind in enumerate(LIVE_KINDS):
             plot = self.graphics.addPlot(row=i // 3, col=i % 3, axisItems={"left": SparseAxis("left")})
+            give_overhanging_title(plot)
             plot.setTitle(HISTOGRAM_TITLES[kind], size=SMALL_TITLE)  # the size stays for later titles
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
@@ -98,6 +99,7 @@ class HistogramsPanel(QWidget):
             self.curves[kind] = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(colour), brush=pg.mkBrush(colour + "80"))
             self.plots[kind] = plot
         self.heatmap_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), slides=(True, False), row=1, col=2, axisItems={"left": SparseAxis("left")})
+        give_overhanging_title(self.heatmap_plot)
         self.heatmap_plot.setTitle("over time", size=SMALL_TITLE)
         self.heatmap_plot.setLabel("bottom", "step")
         self.heatmap = pg.ImageItem(axisOrder="row-major")

@@ -8,10 +8,13 @@ import math
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication
 
 from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.curves import CurvesPanel
+from gui.panels.histograms import HistogramsPanel
 from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, steady_plot, steady_range
 
 
@@ -220,6 +223,34 @@ def test_a_sparse_axis_keeps_its_labels_apart_and_round(size, top):
     assert min(abs(mantissa - m) for m in (1, 2, 2.5, 5)) < 1e-9, "a round step"
     if size >= 2 * MIN_LABEL_GAP_PX:
         assert spacing <= top, "two labels at least, where there is room for them"
+
+
+@pytest.mark.parametrize("size", [60.0, 140.0, 230.0, 600.0])
+@pytest.mark.parametrize("top", [300.0, 900.0, 9000.0, 13_000.0, 250_000.0])
+def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, top):
+    """A step axis of a narrow plot (a 1024-pixel screen): labels side by side never touch."""
+    make_application()
+    axis = SparseAxis("bottom")
+    ((spacing, _),) = axis.tickSpacing(0.0, top, size)
+    labels = axis.tickStrings(list(np.arange(0.0, top + spacing / 2, spacing)), 1.0, spacing)
+    widest = max(QFontMetrics(QApplication.font()).horizontalAdvance(label) for label in labels)
+    assert spacing / top * size > widest + 4, f"labels {labels} closer than their width"
+
+
+def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in_view(qtbot):
+    """On a 1024-pixel screen the docks leave the centre panels about 460 pixels: the
+    histograms' long titles held their grid 526 pixels wide (its third column cut off), and the
+    curves' legend ran out of the loss plot on the left."""
+    make_application()
+    histograms, curves = HistogramsPanel(), CurvesPanel()
+    for panel in (histograms, curves):
+        qtbot.addWidget(panel)
+        panel.resize(460, 300)
+        panel.show()
+    qtbot.wait(50)
+    assert histograms.graphics.ci.geometry().width() <= histograms.graphics.viewport().width()
+    legend, loss_view = curves.legend, curves.loss_plot.vb
+    assert legend.mapRectToItem(loss_view, legend.boundingRect()).left() >= 0
 
 
 def test_a_sparse_axis_leaves_a_range_it_cannot_divide_to_pyqtgraph():
