@@ -93,8 +93,9 @@ class OverhangingTitle(pg.LabelItem):
         self.setMinimumWidth(0)
 
 
-def give_overhanging_title(plot: pg.PlotItem) -> None:
-    """Put an OverhangingTitle where pyqtgraph's PlotItem made its own (before any setTitle)."""
+def give_overhanging_title(plot: pg.PlotItem, title: str, **style: str) -> None:
+    """Put an OverhangingTitle where pyqtgraph's PlotItem made its own, and set it to `title`
+    (later titles keep `style`)."""
     made = plot.titleLabel
     plot.layout.removeItem(made)
     made.setParentItem(None)
@@ -102,6 +103,7 @@ def give_overhanging_title(plot: pg.PlotItem) -> None:
         made.scene().removeItem(made)
     plot.titleLabel = OverhangingTitle("", size="11pt", parent=plot)
     plot.layout.addItem(plot.titleLabel, 0, 1)
+    plot.setTitle(title, **style)
 
 
 def set_title(plot: pg.PlotItem, title: str) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.diagnosis import diagnose
 from engine.stats import Snapshot
-from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, steady_plot
+from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, give_overhanging_title, steady_plot
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
@@ -44,17 +44,17 @@ class GradientFlowPanel(QWidget):
         self.diagnosis.setStyleSheet("padding:4px")
         self.graphics = pg.GraphicsLayoutWidget()
         self.norm_plot = self.graphics.addPlot(row=0, col=0, axisItems={"left": SparseAxis("left")})
-        self.norm_plot.setTitle("log10 ‖∇W‖ now, input → output", size=SMALL_TITLE)
+        give_overhanging_title(self.norm_plot, "log10 ‖∇W‖ now, input → output", size=SMALL_TITLE)
         self.norm_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1f77b4")
         self.norm_plot.addItem(self.norm_bars)
         self.history_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), slides=(True, False), row=0, col=1)
-        self.history_plot.setTitle("log10 ‖∇W‖ over time", size=SMALL_TITLE)
+        give_overhanging_title(self.history_plot, "log10 ‖∇W‖ over time", size=SMALL_TITLE)
         self.history_image = pg.ImageItem(axisOrder="row-major")
         self.history_image.setColorMap(pg.colormap.get("inferno"))
         self.history_plot.addItem(self.history_image)
         self.history_plot.setLabel("bottom", "step")
         self.ratio_plot = steady_plot(self.graphics, slides=(True, False), row=0, col=2, axisItems={"left": SparseAxis("left")})
-        self.ratio_plot.setTitle("update / weight (dashed: 1e-3)", size=SMALL_TITLE)
+        give_overhanging_title(self.ratio_plot, "update / weight (dashed: 1e-3)", size=SMALL_TITLE)
         self.ratio_plot.setLogMode(y=True)
         self.ratio_plot.setLabel("bottom", "step")
         # The rule as a dashed segment under the curves' steps, which the view fits with them (an
@@ -65,7 +65,7 @@ class GradientFlowPanel(QWidget):
         self.ratio_plot.vb.setRange(yRange=(rule - 2, rule + 2), padding=0, disableAutoRange=False)
         self.ratio_curves: list[pg.PlotDataItem] = []
         self.health_plot = self.graphics.addPlot(row=0, col=3, axisItems={"left": SparseAxis("left")})
-        self.health_plot.setTitle("% dead ReLUs / saturated units", size=SMALL_TITLE)
+        give_overhanging_title(self.health_plot, "% dead ReLUs / saturated units", size=SMALL_TITLE)
         self.health_plot.setYRange(0, 100)
         self.health_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#d62728")
         self.health_plot.addItem(self.health_bars)

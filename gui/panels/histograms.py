@@ -89,8 +89,7 @@ class HistogramsPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         for i, kind in enumerate(LIVE_KINDS):
             plot = self.graphics.addPlot(row=i // 3, col=i % 3, axisItems={"left": SparseAxis("left")})
-            give_overhanging_title(plot)
-            plot.setTitle(HISTOGRAM_TITLES[kind], size=SMALL_TITLE)  # the size stays for later titles
+            give_overhanging_title(plot, HISTOGRAM_TITLES[kind], size=SMALL_TITLE)  # the size stays for later titles
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
             plot.disableAutoRange()  # ranges move only when the data outgrow them: no axis redraw per probe
@@ -99,8 +98,7 @@ class HistogramsPanel(QWidget):
             self.curves[kind] = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(colour), brush=pg.mkBrush(colour + "80"))
             self.plots[kind] = plot
         self.heatmap_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), slides=(True, False), row=1, col=2, axisItems={"left": SparseAxis("left")})
-        give_overhanging_title(self.heatmap_plot)
-        self.heatmap_plot.setTitle("over time", size=SMALL_TITLE)
+        give_overhanging_title(self.heatmap_plot, "over time", size=SMALL_TITLE)
         self.heatmap_plot.setLabel("bottom", "step")
         self.heatmap = pg.ImageItem(axisOrder="row-major")
         self.heatmap.setColorMap(pg.colormap.get("viridis"))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.curves import CurvesPanel
+from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
 from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, steady_plot, steady_range
 
@@ -239,16 +240,18 @@ def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, top):
 
 def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in_view(qtbot):
     """On a 1024-pixel screen the docks leave the centre panels about 460 pixels: the
-    histograms' long titles held their grid 526 pixels wide (its third column cut off), and the
+    histograms' long titles held their grid 526 pixels wide (its third column cut off; the
+    gradient flow's second column likewise), and the
     curves' legend ran out of the loss plot on the left."""
     make_application()
-    histograms, curves = HistogramsPanel(), CurvesPanel()
-    for panel in (histograms, curves):
+    histograms, curves, gradients = HistogramsPanel(), CurvesPanel(), GradientFlowPanel()
+    for panel in (histograms, curves, gradients):
         qtbot.addWidget(panel)
         panel.resize(460, 300)
         panel.show()
     qtbot.wait(50)
-    assert histograms.graphics.ci.geometry().width() <= histograms.graphics.viewport().width()
+    for grid in (histograms.graphics, gradients.graphics):
+        assert grid.ci.geometry().width() <= grid.viewport().width()
     legend, loss_view = curves.legend, curves.loss_plot.vb
     assert legend.mapRectToItem(loss_view, legend.boundingRect()).left() >= 0
 
