@@ -106,19 +106,22 @@ class MainWindow(QMainWindow):
         # Controls and network take the full height at the sides; the bottom tabs sit under the curves.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        # The bottom tabs follow the run; d2l's two demonstrations share the network's column,
+        # where their tabs read in full (six tabs under the curves were cut to "Hist...").
         self._add_dock("controls", "Controls", self.controls, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("network", "Network", self.network, Qt.DockWidgetArea.RightDockWidgetArea)
-        bottom = Qt.DockWidgetArea.BottomDockWidgetArea
-        self._add_dock("histograms", "Histograms", self.histograms, bottom)
-        for key, title, panel in (
-            ("gradient_flow", "Gradient flow", self.gradient_flow),
-            ("predictions", "Predictions", self.predictions),
+        self._add_tabs(
+            Qt.DockWidgetArea.RightDockWidgetArea,
+            ("network", "Network", self.network),
             ("activation", "Activation explorer", self.activation),
             ("random_matrices", "Products of random matrices", self.random_matrices),
+        )
+        self._add_tabs(
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+            ("histograms", "Histograms", self.histograms),
+            ("gradient_flow", "Gradient flow", self.gradient_flow),
+            ("predictions", "Predictions", self.predictions),
             ("comparison", "Experiments", self.comparison),
-        ):
-            self.tabifyDockWidget(self.docks["histograms"], self._add_dock(key, title, panel, bottom))
-        self.docks["histograms"].raise_()
+        )
         self._build_actions()
         self._build_status_bar()
         self._default_state = self.saveState()
@@ -137,6 +140,16 @@ class MainWindow(QMainWindow):
         self.docks[key] = dock
         dock.visibilityChanged.connect(lambda visible: self._refresh_panel(widget) if visible else None)  # a tab brought forward
         return dock
+
+    def _add_tabs(self, area: Qt.DockWidgetArea, *panels: tuple[str, str, QWidget]) -> None:
+        """Docks sharing one place in `area` as tabs, the first one in front. Each joins the
+        tabs as it is added: side by side for a moment, their widths would add up to a
+        minimum width that held the window wider than a 1024-pixel screen."""
+        (key, title, panel), *others = panels
+        first = self._add_dock(key, title, panel, area)
+        for key, title, panel in others:
+            self.tabifyDockWidget(first, self._add_dock(key, title, panel, area))
+        first.raise_()
 
     def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -250,8 +263,7 @@ class MainWindow(QMainWindow):
         else:
             screen = self.screen().availableGeometry()
             self.resize(min(screen.width(), 1680), min(screen.height(), 1050))
-            self.resizeDocks([self.docks["controls"], self.docks["network"]], [360, 430], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.docks["histograms"]], [320], Qt.Orientation.Vertical)
+            self._default_dock_sizes()
         self.curves.log_scale.setChecked(self.settings.value("curves/log", False, type=bool))
 
     def _save_settings(self) -> None:
@@ -261,10 +273,16 @@ class MainWindow(QMainWindow):
         self.settings.setValue("curves/log", self.curves.log_scale.isChecked())
         self.settings.sync()
 
+    def _default_dock_sizes(self) -> None:
+        self.resizeDocks([self.docks["controls"], self.docks["network"]], [360, 430], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["histograms"]], [320], Qt.Orientation.Vertical)
+
     def restore_default_layout(self) -> None:
+        """The docks where a first launch puts them, at a first launch's sizes."""
         self.restoreState(self._default_state)
         for dock in self.docks.values():
             dock.show()
+        self._default_dock_sizes()
 
     def _last_dir(self) -> str:
         return str(self.settings.value("files/last_dir", str(Path.home())))

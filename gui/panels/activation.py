@@ -27,7 +27,7 @@ class ActivationPanel(QWidget):
         item.addLegend(offset=(5, 5), labelTextSize="8pt")
         item.setXRange(-8, 8, padding=0.01)
         cache_axes(item)
-        self.histogram = item.plot(stepMode="center", fillLevel=0, pen=pg.mkPen("#bbb"), brush=pg.mkBrush(180, 180, 180, 110), name="pre-activations (share, scaled)")
+        self.histogram = item.plot(stepMode="center", fillLevel=0, pen=pg.mkPen("#bbb"), brush=pg.mkBrush(180, 180, 180, 110), name="pre-activations")
         self.function = item.plot(pen=pg.mkPen("#1f77b4", width=2), name="f(x)")
         self.derivative = item.plot(pen=pg.mkPen("#d62728", width=2, style=pg.QtCore.Qt.PenStyle.DashLine), name="f′(x)")
         layout = QVBoxLayout(self)
@@ -43,7 +43,7 @@ class ActivationPanel(QWidget):
             y, dy = activation_and_derivative(activation, X)
             self.function.setData(X, y)
             self.derivative.setData(X, dy)
-            self.plot.getPlotItem().setTitle(f"{activation} and its derivative")
+            self.plot.getPlotItem().setTitle(f"{activation}: f and f′")  # short: the panel can be 220 pixels wide
         drawn = (id(snapshot), layer, activation)
         if snapshot is None or drawn == self._drawn or not 0 <= layer < len(snapshot.layers):
             return
@@ -53,5 +53,5 @@ class ActivationPanel(QWidget):
         top = float(hist.counts.max()) or 1.0
         self.histogram.setData(hist.edges, hist.counts / top)  # tallest bin at height 1
         outside = "" if (hist.lo >= -8 and hist.hi <= 8) else f" (its range [{hist.lo:g}, {hist.hi:g}] is wider than the plot)"
-        self.caption.setText(f"Grey: the pre-activations of {probe.name} at step {snapshot.step}{outside}. "
+        self.caption.setText(f"Grey: the pre-activations of {probe.name} at step {snapshot.step}, tallest bin at 1{outside}. "
                              "Units where f′ is near 0 pass almost no gradient back.")

@@ -20,12 +20,12 @@ class RandomMatricesPanel(QWidget):
         self.scale.setValue(1.0)
         self.factors = QSpinBox(minimum=1, maximum=100, value=100)
         self.seed = QSpinBox(minimum=0, maximum=10_000, value=0)
-        form = QFormLayout()
+        form = QFormLayout(rowWrapPolicy=QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: each field under its label
         form.addRow("Entry std (scale)", self.scale)
         form.addRow("Factors (4x4)", self.factors)
         form.addRow("Seed", self.seed)
-        self.summary = QLabel()
-        self.plot = pg.PlotWidget(title="‖M1·M2·…·Mk‖ against k")
+        self.summary = QLabel(wordWrap=True)  # the network's column can be narrow
+        self.plot = pg.PlotWidget(title="‖M1·M2·…·Mk‖")  # against k: the axis says so (a longer title widened the plot)
         item = self.plot.getPlotItem()
         item.setLogMode(y=True)
         item.showGrid(x=True, y=True, alpha=0.2)

@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QApplication
 
 from engine.stats import EpochReport, History
 from gui.app import make_application
+from gui.panels.activation import ActivationPanel
 from gui.panels.curves import CurvesPanel
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
+from gui.panels.random_matrices import RandomMatricesPanel
 from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, steady_plot, steady_range
 
 
@@ -254,6 +256,21 @@ def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in
         assert grid.ci.geometry().width() <= grid.viewport().width()
     legend, loss_view = curves.legend, curves.loss_plot.vb
     assert legend.mapRectToItem(loss_view, legend.boundingRect()).left() >= 0
+
+
+def test_the_demonstrations_fit_the_network_column_of_a_small_screen(qtbot):
+    """On a 1024-pixel screen the network's column, which these panels share, is about 220
+    pixels wide: the title "‖M1·M2·…·Mk‖ against k" held its plot wider, cut off on the right."""
+    make_application()
+    matrices, activation = RandomMatricesPanel(), ActivationPanel()
+    activation.refresh("leaky_relu", None, 0)  # the longest activation name
+    for panel in (matrices, activation):
+        qtbot.addWidget(panel)
+        panel.resize(220, 500)
+        panel.show()
+    qtbot.wait(50)
+    for plot in (matrices.plot, activation.plot):
+        assert plot.getPlotItem().geometry().width() <= plot.viewport().width()
 
 
 def test_a_sparse_axis_leaves_a_range_it_cannot_divide_to_pyqtgraph():

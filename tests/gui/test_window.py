@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QFileDialog, QLineEdit, QMessageBox, QScrollArea, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QFileDialog, QLineEdit, QMessageBox, QScrollArea, QTabBar, QWidget
 
 from engine.config import Config
 from gui.main_window import remembered_config
@@ -361,3 +361,21 @@ def test_on_a_small_screen_no_panel_cuts_its_content(qtbot, make_window):
     assert fields and all(w.mapTo(viewport, w.rect().topRight()).x() < viewport.width() for w in fields), "every field whole"
     graphics = window.network.graphics
     assert graphics.ci.geometry().width() <= graphics.viewport().width(), "the network graph within its view"
+
+
+def test_every_dock_tab_reads_in_full_on_a_laptop_screen(qtbot, make_window):
+    window = make_window()
+    window.resize(1366, 740)
+    window.restore_default_layout()
+    qtbot.wait(50)  # the layout settles
+    bars = [bar for bar in window.findChildren(QTabBar) if bar.isVisible()]
+    assert bars, "some docks share a place as tabs"
+    for bar in bars:
+        for i in range(bar.count()):
+            assert bar.tabRect(i).width() >= bar.tabSizeHint(i).width(), f"tab {bar.tabText(i)!r} is cut short"
+
+
+def test_a_first_launch_is_no_wider_than_the_screen_or_the_docks_need(make_window):
+    window = make_window()  # private settings: a first launch, sized to the screen
+    screen = window.screen().availableGeometry().width()
+    assert window.width() <= max(screen, window.minimumSizeHint().width())
