@@ -33,7 +33,11 @@ def log_norms(snapshot: Snapshot) -> np.ndarray:
 
 
 def layer_ticks(count: int) -> list[list[tuple[int, str]]]:
-    return [[(i, f"L{i + 1}") for i in range(count)]]
+    """The first and last layer as major ticks, the others as minor ones: pyqtgraph always
+    labels the major level and drops a lower one that would crowd the axis (nine layers on a
+    heatmap 35 pixels high ran into one smudge)."""
+    ends = sorted({0, count - 1}) if count else []
+    return [[(i, f"L{i + 1}") for i in ends], [(i, f"L{i + 1}") for i in range(1, count - 1)]]
 
 
 class GradientFlowPanel(QWidget):
@@ -53,6 +57,7 @@ class GradientFlowPanel(QWidget):
         self.history_image.setColorMap(pg.colormap.get("inferno"))
         self.history_plot.addItem(self.history_image)
         self.history_plot.setLabel("bottom", "step")
+        self.history_plot.getAxis("left").setTicks(layer_ticks(0))  # layers, none yet (not 0 to 1 in a smudge)
         self.ratio_plot = steady_plot(self.graphics, slides=(True, False), row=0, col=2, axisItems={"left": SparseAxis("left")})
         give_overhanging_title(self.ratio_plot, "update / weight (dashed: 1e-3)", size=SMALL_TITLE)
         self.ratio_plot.setLogMode(y=True)

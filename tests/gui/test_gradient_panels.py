@@ -6,8 +6,10 @@ import dataclasses
 import math
 
 import numpy as np
+import pyqtgraph as pg
 
-from tests.gui.conftest import WAIT_MS, wait_for
+from gui.panels.gradient_flow import GradientFlowPanel
+from tests.gui.conftest import WAIT_MS, digits_config, wait_for
 
 
 def open_tab(window, key: str) -> None:
@@ -109,3 +111,35 @@ def test_the_update_ratio_plot_fits_the_rule_with_the_ratios(qtbot, make_window)
     low, high = window.gradient_flow.ratio_plot.vb.viewRange()[1]
     ratios = np.log10([layer.update_ratio for s in window.session.snapshots if s.step > 0 for layer in s.layers])
     assert low <= min(ratios.min(), -3) and max(ratios.max(), -3) <= high
+
+
+def test_a_deep_nets_layer_labels_do_not_overlap_on_a_short_heatmap(qtbot, make_window):
+    """Nine layers on the heatmap's 35-pixel-high axis (a 768-pixel screen) ran L1 to L9
+    into one smudge: the first and last layer are always labelled, the others where they fit."""
+    window = make_window(digits_config().with_changes(model={"hidden": (16,) * 8}))
+    open_tab(window, "gradient_flow")
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    panel = GradientFlowPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    for height, all_fit in ((250, False), (900, True)):
+        panel.resize(460, height)
+        panel.refresh(window.session.snapshots, "relu")
+        pg.QtWidgets.QApplication.processEvents()
+        axis = panel.history_plot.getAxis("left")
+        labels = drawn_labels(axis)
+        texts = [text for _, text in labels]
+        assert {"L1", "L9"} <= set(texts) and (len(texts) == 9) == all_fit, (axis.height(), texts)
+        rects = sorted((rect for rect, _ in labels), key=lambda r: r.top())
+        assert all(a.bottom() <= b.top() for a, b in zip(rects, rects[1:])), f"labels overlap at {height} px"
+
+
+def drawn_labels(axis: pg.AxisItem) -> list[tuple[pg.QtCore.QRectF, str]]:
+    """The tick labels `axis` draws, with their rectangles."""
+    image = pg.QtGui.QImage(8, 8, pg.QtGui.QImage.Format.Format_ARGB32)
+    painter = pg.QtGui.QPainter(image)
+    try:
+        return [(rect, text) for rect, _, text in axis.generateDrawSpecs(painter)[2]]
+    finally:
+        painter.end()
