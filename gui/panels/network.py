@@ -44,6 +44,18 @@ def badge_text(probe: LayerProbe) -> str:
     return text
 
 
+def short_number(x: float) -> str:
+    """One significant digit in at most five characters, for badges in a narrow column: 0.04,
+    20, 7e-6, 6e7 (Python's "7e-06" and "1e+00" ran into each other on a deep net)."""
+    if not math.isfinite(x) or x == 0:
+        return f"{x:g}"
+    rounded = f"{x:.0e}"
+    mantissa, exponent = rounded.split("e")
+    if -2 <= int(exponent) <= 2:
+        return f"{float(rounded):g}"
+    return f"{mantissa}e{int(exponent)}"
+
+
 def segment_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Distance from one point to each segment a[i]-b[i]."""
     ab = b - a
@@ -200,7 +212,7 @@ class NetworkPanel(QWidget):
                 probe = snapshot.layers[column - 1]
                 badge = self._text(used)
                 badge.setAnchor((0.5, 1.0))
-                text = badge_text(probe) if not compact else f"{probe.name.split(' ')[0]}\n{probe.grad_norm:.0e}"
+                text = badge_text(probe) if not compact else f"{probe.name.split(' ')[0]}\n{short_number(probe.grad_norm)}"
                 badge.setText(text, color="#c0392b" if unhealthy(probe, largest) else "#333")
                 badge.setPos(x, top + 0.8)
                 used += 1

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
+import pyqtgraph as pg
 
 from engine.config import Config
 from gui.app import make_application
 from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, layout
-from gui.panels.network import NetworkPanel
-from tests.gui.conftest import WAIT_MS, wait_for
+from gui.panels.network import NetworkPanel, short_number
+from tests.gui.conftest import WAIT_MS, digits_config, wait_for
 
 
 def test_small_net_draws_every_neuron_and_edge_with_sign_colours():
@@ -139,3 +141,32 @@ def test_the_boundary_plot_is_laid_out_for_2d_sets_only(qtbot):
     panel.show()
     qtbot.wait(50)
     assert panel.graphics.ci.geometry().width() <= panel.graphics.viewport().width(), "the graph within its view"
+
+
+def test_a_deep_nets_short_badges_keep_apart(qtbot, make_window):
+    """Nine layers in the network's 430-pixel column get short badges, the layer and its
+    gradient norm: written as "1e+00" they ran together into "1e+002e+00..."."""
+    window = make_window(digits_config().with_changes(model={"hidden": (16,) * 8}))
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    panel = NetworkPanel()
+    qtbot.addWidget(panel)
+    panel.resize(430, 600)
+    panel.show()
+    qtbot.wait(50)
+    snapshot = window.session.snapshot
+    panel.refresh(snapshot, window.session.layer_names, force=True)
+    qtbot.wait(50)
+    badges = [item for item in panel._texts if item.anchor == pg.Point(0.5, 1.0) and item.textItem.toPlainText()]
+    assert len(badges) == len(snapshot.layers) == 9
+    for badge, probe in zip(badges, snapshot.layers):
+        assert badge.textItem.toPlainText().split("\n") == [probe.name.split(" ")[0], short_number(probe.grad_norm)]
+    rects = [badge.sceneBoundingRect() for badge in badges]
+    for left, right in zip(rects, rects[1:]):
+        assert left.right() < right.left(), "neighbouring badges do not touch"
+
+
+def test_short_numbers_read_plainly_between_a_hundredth_and_a_thousand():
+    assert [short_number(x) for x in (1.0, 0.3, 0.042, 20.0, 999.0)] == ["1", "0.3", "0.04", "20", "1e3"]
+    assert [short_number(x) for x in (7e-6, 2.4e-4, 5.6e7, 0.0)] == ["7e-6", "2e-4", "6e7", "0"]
+    assert [short_number(x) for x in (math.inf, math.nan)] == ["inf", "nan"]
