@@ -59,6 +59,13 @@ def on_screen(widget: QWidget) -> bool:
     return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
+def finished_text(epochs_done: int) -> str:
+    """The full epoch bar's words once no epoch is left to run."""
+    if epochs_done == 0:
+        return "no epochs to train: Epochs is 0"
+    return "1 epoch done" if epochs_done == 1 else f"all {epochs_done} epochs done"
+
+
 def remembered_config(settings: QSettings) -> Config | None:
     """The settings of the last session, or None if there are none (or they no longer fit)."""
     text = settings.value("config")
@@ -548,7 +555,7 @@ class MainWindow(QMainWindow):
             self.position_label.setText(f"epochs done {epoch}/{s.config.train.epochs} · step {step}")
             if epoch >= s.config.train.epochs:  # a full bar, not "epoch 10: 0%" of an epoch that will not run
                 self.epoch_progress.setValue(1000)
-                self.epoch_progress.setFormat(f"all {epoch} epochs done")
+                self.epoch_progress.setFormat(finished_text(epoch))
             else:
                 self.epoch_progress.setValue(round(fraction * 1000))
                 self.epoch_progress.setFormat(f"epoch {epoch + 1}: {fraction:.0%}")

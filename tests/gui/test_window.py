@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QFileDialog, QLineEdit, QMessageBox, QScrollArea, QTabBar, QWidget
 
 from engine.config import Config
-from gui.main_window import remembered_config
+from gui.main_window import finished_text, remembered_config
 from tests.gui.conftest import WAIT_MS, digits_config, press_shortcut, wait_for
 
 
@@ -379,3 +379,12 @@ def test_a_first_launch_is_no_wider_than_the_screen_or_the_docks_need(make_windo
     window = make_window()  # private settings: a first launch, sized to the screen
     screen = window.screen().availableGeometry().width()
     assert window.width() <= max(screen, window.minimumSizeHint().width())
+
+
+def test_a_run_of_zero_epochs_says_there_is_nothing_to_train(qtbot, make_window):
+    window = make_window(digits_config(epochs=0))
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: window.session.mode == "finished")
+    window.redraw()
+    assert window.epoch_progress.text() == "no epochs to train: Epochs is 0" and window.session.step == 0
+    assert [finished_text(n) for n in (1, 3)] == ["1 epoch done", "all 3 epochs done"]
