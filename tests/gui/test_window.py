@@ -363,11 +363,14 @@ def test_on_a_small_screen_no_panel_cuts_its_content(qtbot, make_window):
     assert graphics.ci.geometry().width() <= graphics.viewport().width(), "the network graph within its view"
 
 
-def test_every_dock_tab_reads_in_full_on_a_laptop_screen(qtbot, make_window):
+def test_the_default_layout_on_a_laptop_screen_has_a_first_launchs_widths_and_whole_tab_names(qtbot, make_window):
+    """Restore default layout once squeezed the network to 123 pixels: it put the docks back
+    without a first launch's sizes."""
     window = make_window()
     window.resize(1366, 740)
     window.restore_default_layout()
     qtbot.wait(50)  # the layout settles
+    assert [window.docks[key].width() for key in ("controls", "network")] == [360, 430], "a first launch's widths"
     bars = [bar for bar in window.findChildren(QTabBar) if bar.isVisible()]
     assert bars, "some docks share a place as tabs"
     for bar in bars:
