@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.demos import activation_and_derivative
 from engine.stats import Snapshot
-from gui.plotting import cache_axes
+from gui.plotting import add_legend, cache_axes
 
 X = np.linspace(-8, 8, 401)
 
@@ -24,7 +24,7 @@ class ActivationPanel(QWidget):
         self.plot = pg.PlotWidget()
         item = self.plot.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.2)
-        item.addLegend(offset=(5, 5), labelTextSize="8pt")
+        add_legend(item, offset=(5, 5))
         item.setXRange(-8, 8, padding=0.01)
         cache_axes(item)
         self.histogram = item.plot(stepMode="center", fillLevel=0, pen=pg.mkPen("#bbb"), brush=pg.mkBrush(180, 180, 180, 110), name="pre-activations")

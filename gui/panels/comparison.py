@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.errors import EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Outcome, Variant, VariantEpoch, compare
-from gui.plotting import cache_axes, steady_plot
+from gui.plotting import add_legend, cache_axes, steady_plot
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
@@ -60,7 +60,7 @@ class ComparisonPanel(QWidget):
         self.loss_plot.setLabel("bottom", "epoch")
         # Before any run: 0.01 to 10, not pyqtgraph's 1 to 10 with a label on every minor tick.
         self.loss_plot.vb.setRange(yRange=(-2, 1), padding=0, disableAutoRange=False)
-        self.legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 210))
+        self.legend = add_legend(self.loss_plot, offset=(-5, 5))
         self.outcome_plot = self.graphics.addPlot(row=0, col=1, title="what each learned")
         cache_axes(self.outcome_plot)
         layout = QVBoxLayout(self)

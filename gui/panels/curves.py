@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.config import Config, describe_differences
 from engine.stats import History
-from gui.plotting import steady_plot
+from gui.plotting import add_legend, steady_plot
 
 MAX_DRAWN_POINTS = 1500
 MIN_STEPS_SHOWN = 100
@@ -81,8 +81,7 @@ class CurvesPanel(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "step")
         # One legend serves both plots (same colours); loss falls away from the top right.
-        self.legend = self.loss_plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
-        self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
+        self.legend = add_legend(self.loss_plot, offset=(-5, 5))
         self.baselines: list[Baseline] = []
         self.acc_plot.setYRange(0, 1)
         faint = pg.mkPen(TRAIN_COLOUR, width=1)
