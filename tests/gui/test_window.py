@@ -385,7 +385,9 @@ def test_a_first_launch_is_no_wider_than_the_screen_or_the_docks_need(make_windo
 
 
 def test_a_run_of_zero_epochs_says_there_is_nothing_to_train(qtbot, make_window):
-    window = make_window(digits_config(epochs=0))
+    window = make_window()
+    window.controls.epochs.setValue(0)  # a live setting
+    wait_for(qtbot, lambda: window.session.config.train.epochs == 0)
     window.start_action.trigger()
     wait_for(qtbot, lambda: window.session.mode == "finished")
     window.redraw()
