@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QSettings
 
@@ -61,3 +62,13 @@ def press_shortcut(qtbot, window: MainWindow, key: str) -> None:
 
 def wait_for(qtbot, condition, timeout: int = WAIT_MS) -> None:
     qtbot.waitUntil(condition, timeout=timeout)
+
+
+def drawn_labels(axis: pg.AxisItem) -> list[tuple[pg.QtCore.QRectF, str]]:
+    """The tick labels `axis` draws, with their rectangles."""
+    image = pg.QtGui.QImage(8, 8, pg.QtGui.QImage.Format.Format_ARGB32)
+    painter = pg.QtGui.QPainter(image)
+    try:
+        return [(rect, text) for rect, _, text in axis.generateDrawSpecs(painter)[2]]
+    finally:
+        painter.end()

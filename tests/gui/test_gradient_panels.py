@@ -9,7 +9,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from gui.panels.gradient_flow import GradientFlowPanel
-from tests.gui.conftest import WAIT_MS, digits_config, wait_for
+from tests.gui.conftest import WAIT_MS, digits_config, drawn_labels, wait_for
 
 
 def open_tab(window, key: str) -> None:
@@ -133,13 +133,3 @@ def test_a_deep_nets_layer_labels_do_not_overlap_on_a_short_heatmap(qtbot, make_
         assert {"L1", "L9"} <= set(texts) and (len(texts) == 9) == all_fit, (axis.height(), texts)
         rects = sorted((rect for rect, _ in labels), key=lambda r: r.top())
         assert all(a.bottom() <= b.top() for a, b in zip(rects, rects[1:])), f"labels overlap at {height} px"
-
-
-def drawn_labels(axis: pg.AxisItem) -> list[tuple[pg.QtCore.QRectF, str]]:
-    """The tick labels `axis` draws, with their rectangles."""
-    image = pg.QtGui.QImage(8, 8, pg.QtGui.QImage.Format.Format_ARGB32)
-    painter = pg.QtGui.QPainter(image)
-    try:
-        return [(rect, text) for rect, _, text in axis.generateDrawSpecs(painter)[2]]
-    finally:
-        painter.end()

@@ -19,6 +19,7 @@ from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, steady_plot, steady_range
+from tests.gui.conftest import drawn_labels
 
 
 def test_the_view_stays_while_the_data_fit():
@@ -243,8 +244,8 @@ def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, top):
 def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in_view(qtbot):
     """On a 1024-pixel screen the docks leave the centre panels about 460 pixels: the
     histograms' long titles held their grid 526 pixels wide (its third column cut off; the
-    gradient flow's second column likewise), and the
-    curves' legend ran out of the loss plot on the left."""
+    gradient flow's second column likewise), and the curves' legend ran out of the loss plot
+    on the left."""
     make_application()
     histograms, curves, gradients = HistogramsPanel(), CurvesPanel(), GradientFlowPanel()
     for panel in (histograms, curves, gradients):
@@ -340,11 +341,7 @@ def test_a_label_wider_than_the_room_widens_its_axis_and_shows(qtbot):
     plot.setYRange(2.30283, 2.30297, padding=0)
     for _ in range(2):  # a paint measures the labels, the next pass lays the wider axis out
         settle(widget)
-    image = pg.QtGui.QImage(8, 8, pg.QtGui.QImage.Format.Format_ARGB32)
-    painter = pg.QtGui.QPainter(image)
-    painter.setFont(widget.font())
-    shown = [text for _, _, text in axis.generateDrawSpecs(painter)[2]]
-    painter.end()
+    shown = [text for _, text in drawn_labels(axis)]
     assert "2.30290" in shown and axis.width() > room
     plot.setYRange(0.0, 2.0)
     settle(widget)
