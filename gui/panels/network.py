@@ -56,6 +56,18 @@ def short_number(x: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def largest_magnitude(values: np.ndarray) -> float:
+    """The largest finite |value|, or 1 where there is none (all zero, or none finite)."""
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+
+
+def scaled_to_unit(picture: np.ndarray, bound: float) -> np.ndarray:
+    """`picture / bound` in float64, to draw with levels (-1, 1). Levels of (-bound, bound)
+    overflowed pyqtgraph's float32 scaling for weights decayed to 1e-40 or grown to 1e38."""
+    return picture.astype(np.float64) / bound
+
+
 def segment_distances(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Distance from one point to each segment a[i]-b[i]."""
     ab = b - a
@@ -243,14 +255,14 @@ class NetworkPanel(QWidget):
         side = math.isqrt(g.sizes[0])
         for node, (column, unit) in enumerate(zip(g.node_column, g.node_unit)):
             if maps is not None and column > 0:
-                picture = maps.maps[column - 1][unit]
                 is_output = column == len(g.shown) - 1
-                bound = 1.0 if is_output else float(np.abs(maps.maps[column - 1]).max()) or 1.0
-                levels = (0.0, 1.0) if is_output else (-bound, bound)
+                picture = maps.maps[column - 1][unit]
+                if not is_output:  # a hidden layer's maps share one scale, so its neurons compare
+                    picture = scaled_to_unit(picture, largest_magnitude(maps.maps[column - 1]))
+                levels = (0.0, 1.0) if is_output else (-1.0, 1.0)
             elif maps is None and column == 1 and side * side == g.sizes[0] and side >= 8 and len(g.shown) > 1:
-                picture = snapshot.weights[0][unit].reshape(side, side)[::-1]  # row 0 on top
-                bound = float(np.abs(picture).max()) or 1.0
-                levels = (-bound, bound)
+                weights = snapshot.weights[0][unit].reshape(side, side)[::-1]  # row 0 on top
+                picture, levels = scaled_to_unit(weights, largest_magnitude(weights)), (-1.0, 1.0)
             else:
                 continue
             item = self._image(used)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -123,7 +124,37 @@ def test_image_net_shows_first_layer_weights_as_pictures(qtbot, make_window):
     pictures = [item for item in panel._images if item.isVisible()]
     assert len(pictures) == len(panel.layout_.shown[1]) > 0
     unit = panel.layout_.shown[1][0]
-    np.testing.assert_allclose(pictures[0].image, window.session.snapshot.weights[0][unit].reshape(8, 8)[::-1])
+    weights = window.session.snapshot.weights[0][unit].reshape(8, 8)[::-1]
+    np.testing.assert_allclose(pictures[0].image, weights / np.abs(weights).max())
+    assert pictures[0].levels.tolist() == [-1.0, 1.0]
+
+
+def test_weight_pictures_near_float32s_limits_draw_as_at_a_plain_scale(qtbot, make_window):
+    """Weights decayed to 1e-40 or grown to 1e38: drawn with levels (-bound, bound),
+    pyqtgraph's float32 scaling overflowed (warnings, and pictures of inf and NaN)."""
+    window = make_window()
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    snapshot = window.session.snapshot
+    panel = NetworkPanel()
+    qtbot.addWidget(panel)
+    panel.resize(300, 500)
+    panel.show()
+
+    def drawn_pictures(scale: float) -> list[np.ndarray]:
+        weights = ((snapshot.weights[0].astype(np.float64) * scale).astype(np.float32), *snapshot.weights[1:])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            panel.refresh(dataclasses.replace(snapshot, weights=weights), window.session.layer_names, force=True)
+            panel.graphics.grab()  # renders the images: where pyqtgraph scales them
+        return [item.image for item in panel._images if item.isVisible()]
+
+    plain = drawn_pictures(1.0)
+    assert plain
+    largest = float(np.abs(snapshot.weights[0]).max())
+    for scale in (1e-40 / largest, 3e38 / largest):
+        for picture, expected in zip(drawn_pictures(scale), plain, strict=True):
+            np.testing.assert_allclose(picture, expected, rtol=1e-3, atol=1e-3)  # denormals keep ~3 digits
 
 
 def test_the_boundary_plot_is_laid_out_for_2d_sets_only(qtbot):
