@@ -23,6 +23,7 @@ from engine.errors import CheckpointError, ConfigError, DataError
 from engine.stats import History
 
 if TYPE_CHECKING:
+    from engine.data import Dataset, ProgressCallback
     from engine.trainer import Trainer, TrainingState
 
 FORMAT = "mlp-lab"
@@ -95,20 +96,31 @@ def read_checkpoint(path: str | os.PathLike) -> Any:
         ) from None
 
 
-def load_checkpoint(path: str | os.PathLike, current: TrainingState) -> tuple[TrainingState, str]:
-    """Build a new TrainingState from the file; `current` is read, never changed."""
+@dataclasses.dataclass(frozen=True)
+class LoadContext:
+    """What opening a file takes from the session it opens in: the machine's device and data
+    folder, the data already loaded (reused where the file's is the same), a download's progress
+    report, and for d2l's files, which hold only weights, the rest of the configuration."""
+
+    config: Config
+    data: Dataset | None = None
+    progress: ProgressCallback | None = None
+
+
+def load_checkpoint(path: str | os.PathLike, context: LoadContext) -> tuple[TrainingState, str]:
+    """Build a new TrainingState from the file, and say which kind of file it was."""
     obj = read_checkpoint(path)
     if isinstance(obj, dict) and obj.get("format") == FORMAT:
-        return _load_ours(obj, current), "mlp-lab"
+        return _load_ours(obj, context), "mlp-lab"
     if isinstance(obj, dict) and "model_state_dict" in obj:
-        return _load_plain(obj["model_state_dict"], obj, current), "d2l-checkpoint"
+        return _load_plain(obj["model_state_dict"], obj, context), "d2l-checkpoint"
     if isinstance(obj, dict) and obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
-        return _load_plain(obj, {}, current), "state_dict"
+        return _load_plain(obj, {}, context), "state_dict"
     found = f"a dict with keys {sorted(map(str, obj))[:5]}" if isinstance(obj, dict) else f"a {type(obj).__name__}"
     raise CheckpointError(f"{Path(path).name} is not an MLP checkpoint: found {found}")
 
 
-def _load_ours(obj: dict, current: TrainingState) -> TrainingState:
+def _load_ours(obj: dict, context: LoadContext) -> TrainingState:
     from engine.trainer import EpochProgress
 
     version = obj.get("version")
@@ -117,12 +129,10 @@ def _load_ours(obj: dict, current: TrainingState) -> TrainingState:
             f"this checkpoint has format version {version}, written by a newer MLP Lab; this one reads up to version {VERSION}"
         )
     try:
-        config = Config.from_dict(obj["config"])
-        # The device is the machine's business, not the file's.
-        config = config.with_changes(train={"device": current.config.train.device})
+        config = _on_this_machine(Config.from_dict(obj["config"]), context.config)
     except (ConfigError, KeyError, TypeError) as exc:
         raise CheckpointError(f"the checkpoint's configuration is invalid: {exc}") from None
-    state = _build_for(config, current)
+    state = _build_for(config, context)
     try:
         _check_fits(_linear_shapes(obj["model_state_dict"]), state)
         state.model.load_state_dict(obj["model_state_dict"], strict=True)
@@ -147,7 +157,7 @@ def _load_ours(obj: dict, current: TrainingState) -> TrainingState:
     return state
 
 
-def _load_plain(state_dict: Any, extra: dict, current: TrainingState) -> TrainingState:
+def _load_plain(state_dict: Any, extra: dict, context: LoadContext) -> TrainingState:
     """d2l-style weights: the architecture is read off the tensor shapes, the rest of the
     configuration (activation, data) is the session's own."""
     if not isinstance(state_dict, dict):
@@ -159,10 +169,10 @@ def _load_plain(state_dict: Any, extra: dict, current: TrainingState) -> Trainin
     if lr is not None:
         train_changes["lr"] = lr
     try:
-        config = current.config.with_changes(model={"hidden": hidden, "batch_norm": False}, train=train_changes).validate()
+        config = context.config.with_changes(model={"hidden": hidden, "batch_norm": False}, train=train_changes).validate()
     except ConfigError as exc:
         raise CheckpointError(f"the checkpoint's settings are out of range: {exc}") from None
-    state = _build_for(config, current)
+    state = _build_for(config, context)
     _check_fits([tuple(w.shape) for w, _ in layers], state)
     with torch.no_grad():
         for linear, (w, b) in zip(state.model.layers, layers):
@@ -173,11 +183,19 @@ def _load_plain(state_dict: Any, extra: dict, current: TrainingState) -> Trainin
     return state
 
 
-def _build_for(config: Config, current: TrainingState) -> TrainingState:
+def _on_this_machine(config: Config, session: Config) -> Config:
+    """The file's configuration with the session's device, and the session's data folder unless
+    the file names a folder that exists here (a file from another computer names one of that one)."""
+    data_dir = config.data.data_dir
+    here = data_dir if data_dir is not None and Path(data_dir).is_dir() else session.data.data_dir
+    return config.with_changes(data={"data_dir": here}, train={"device": session.train.device})
+
+
+def _build_for(config: Config, context: LoadContext) -> TrainingState:
     from engine.trainer import build_state
 
     try:
-        return build_state(config, current.data)
+        return build_state(config, context.data, context.progress)
     except DataError as exc:
         raise CheckpointError(f"the checkpoint trains on {config.data.name}, which cannot be loaded: {exc}") from None
     except ConfigError as exc:

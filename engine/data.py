@@ -7,6 +7,7 @@ pipeline is the slow baseline this design beats.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import math
@@ -37,6 +38,7 @@ class Dataset:
     task: str  # "classification" or "regression"
     class_names: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None  # for drawing first-layer weights as images
+    origin: tuple = ()  # what it was loaded from (see data_origin): a session reuses it only for the same
 
     @property
     def n_features(self) -> int:
@@ -51,15 +53,12 @@ class Dataset:
         return self.task == "classification"
 
     def to(self, device: torch.device) -> Dataset:
-        return Dataset(
-            self.name,
-            self.x_train.to(device),
-            self.y_train.to(device),
-            self.x_test.to(device),
-            self.y_test.to(device),
-            self.task,
-            self.class_names,
-            self.image_shape,
+        return dataclasses.replace(
+            self,
+            x_train=self.x_train.to(device),
+            y_train=self.y_train.to(device),
+            x_test=self.x_test.to(device),
+            y_test=self.y_test.to(device),
         )
 
 
@@ -74,7 +73,14 @@ def load_dataset(cfg: DataConfig, seed: int = 0, progress: ProgressCallback | No
     loader = _LOADERS.get(cfg.name)
     if loader is None:
         raise DataError(f"unknown dataset {cfg.name!r}; choose one of {', '.join(_LOADERS)}")
-    return loader(cfg, seed, progress)
+    return dataclasses.replace(loader(cfg, seed, progress), origin=data_origin(cfg, seed))
+
+
+def data_origin(cfg: DataConfig, seed: int) -> tuple:
+    """What a loaded set depends on: its settings, and the run's seed where its points are drawn
+    from it (the toy sets; not the image sets or digits, whose files and split are fixed). Two
+    sessions with the same origin have the same data."""
+    return cfg, seed if _LOADERS.get(cfg.name) in _SEEDED_LOADERS else None
 
 
 # --------------------------------------------------------------------------- IDX image sets
@@ -345,3 +351,4 @@ _LOADERS: dict[str, Callable[[DataConfig, int, ProgressCallback | None], Dataset
     "line": _load_line,
     "highdim": _load_highdim,
 }
+_SEEDED_LOADERS = (_load_toy, _load_polynomial, _load_line, _load_highdim)  # they draw points from the run's seed

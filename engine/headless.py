@@ -46,10 +46,11 @@ def _download_progress(err: TextIO) -> Any:
 def run(config: Config, load: str | None = None, save: str | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Returns the exit status: 0 done (diverged runs included: the last line says so), 1 bad data or checkpoint."""
     try:
-        trainer = Trainer(config, progress=_download_progress(err))
+        # A checkpoint brings its own data: the command line's dataset is not loaded first (offline,
+        # its default Fashion-MNIST would stop a digits checkpoint from opening).
+        trainer = Trainer(config, progress=_download_progress(err), checkpoint=load)
         first = trainer.history.epochs[0]
         if load:
-            trainer.load(load)
             trainer.apply_live(SetEpochs(trainer.state.epoch + config.train.epochs))
             first = trainer.evaluation_report(epoch=0)
         _emit(out, first.to_json_dict())

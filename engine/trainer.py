@@ -23,9 +23,10 @@ import torch
 import torch.nn.functional as F
 
 from engine import commands as cmd
+from engine.checkpoint import LoadContext, load_checkpoint, save_checkpoint
 from engine.config import Config
 from engine.cuda_graph import GraphedGradients, buffers_kept
-from engine.data import Dataset, ProgressCallback, load_dataset
+from engine.data import Dataset, ProgressCallback, data_origin, load_dataset
 from engine.errors import ConfigError, EngineError
 from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
 from engine.predictions import Predictions, summarize
@@ -134,10 +135,11 @@ def make_optimizer(model: MLP, cfg: Config) -> torch.optim.Optimizer:
 
 
 def build_state(config: Config, data: Dataset | None = None, progress: ProgressCallback | None = None) -> TrainingState:
-    """A fresh model on `config`'s data, deterministic for the config's seed."""
+    """A fresh model on `config`'s data, deterministic for the config's seed. `data` is used
+    where it was loaded for the same data settings (and seed, for a generated set)."""
     config.validate()
     device = resolve_device(config.train.device)
-    if data is None or data.name != config.data.name:
+    if data is None or data.origin != data_origin(config.data, config.train.seed):
         data = load_dataset(config.data, config.train.seed, progress)
     data = data.to(device)
     seed = config.train.seed
@@ -162,7 +164,10 @@ class Trainer:
         data: Dataset | None = None,
         progress: ProgressCallback | None = None,
         commands: queue.SimpleQueue[cmd.Command] | None = None,
+        checkpoint: str | None = None,
     ) -> None:
+        """A fresh model on `config`, or the model of the `checkpoint` file (raises CheckpointError)
+        on its own data and settings: `config` then serves only a d2l file, which holds weights alone."""
         # The window hands in its own queue, so commands can be sent before the data has loaded.
         self.commands: queue.SimpleQueue[cmd.Command] = commands if commands is not None else queue.SimpleQueue()
         self.progress = progress  # download progress, for the first load and for resets to a new dataset
@@ -170,8 +175,12 @@ class Trainer:
         self.report_predictions = False  # the predictions panel wants test-set predictions per epoch
         self.cuda_graphs = True  # on a GPU, replay the step's kernels from a CUDA graph (off: launch each from Python)
         self.prober = Prober(config.probes.bins)
-        self.state = build_state(config, data, progress)
-        self.state.history.epochs.append(self.evaluation_report())
+        if checkpoint is None:
+            self.state = build_state(config, data, progress)
+        else:
+            self.state, _ = load_checkpoint(checkpoint, LoadContext(config, data, progress))
+        if not self.state.history.epochs:  # fresh, or a d2l file: the curves start where the model stands
+            self.state.history.epochs.append(self.evaluation_report(epoch=self.state.epoch))
         self.mode = "paused"  # running | paused | finished | diverged
         self._pending_steps = 0
 
@@ -440,8 +449,8 @@ class Trainer:
         return new
 
     def reset(self, config: Config) -> None:
-        """A fresh model on `config` (the data reloads only if the dataset changed)."""
-        state = build_state(config, self._reusable_data(config), self.progress)
+        """A fresh model on `config` (the data reloads only if its settings or seed changed)."""
+        state = build_state(config, self.state.data, self.progress)
         previous, self.state = self.state, state
         try:
             self.prober.reset()
@@ -452,21 +461,13 @@ class Trainer:
         self.mode = "paused"
         self._pending_steps = 0
 
-    def _reusable_data(self, config: Config) -> Dataset | None:
-        """The loaded data, unless `config` asks for different data (another set, noise, size...)."""
-        return self.state.data if config.data == self.config.data else None
-
     def save(self, path: str) -> None:
-        from engine.checkpoint import save_checkpoint
-
         save_checkpoint(self, path)
 
     def load(self, path: str) -> str:
         """Replace the session with a checkpoint's; returns its kind. Raises CheckpointError
         (or DataError) and leaves everything as it was if the file is refused."""
-        from engine.checkpoint import load_checkpoint
-
-        state, kind = load_checkpoint(path, self.state)
+        state, kind = load_checkpoint(path, LoadContext(self.config, self.data, self.progress))
         previous, self.state = self.state, state
         self.prober.reset()
         if not state.history.epochs:  # d2l files carry no curves: start them where the model stands

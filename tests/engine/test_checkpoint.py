@@ -13,6 +13,7 @@ from engine.config import Config
 from engine.errors import CheckpointError
 from engine.stats import CommandFailed, EpochReport, Loaded, StepReport
 from engine.trainer import Trainer
+from tests.idx_files import write_idx_set
 
 
 def digits(**sections) -> Config:
@@ -37,6 +38,33 @@ def test_loaded_checkpoint_reproduces_predictions_exactly(tmp_path):
     assert torch.equal(fresh.predict(fresh.data.x_test), expected)
     assert fresh.model.sizes == [64, 32, 10] and fresh.state.step == 30
     assert fresh.config == t.config
+
+
+def test_a_checkpoint_brings_its_own_data_into_a_session_on_the_same_set(tmp_path):
+    """A circle checkpoint (noise 0.05, seed 0) opened in a circle session of other noise and
+    seed: the session's points were kept (same set name), and the predictions differed."""
+    saved = trained(Config().with_changes(data={"name": "circle", "noise": 0.05}, model={"hidden": (8,)}, train={"batch_size": 10}))
+    path = tmp_path / "circle.pt"
+    saved.save(str(path))
+    other = Trainer(Config().with_changes(data={"name": "circle", "noise": 0.4}, model={"hidden": (8,)}, train={"seed": 3}))
+    other.load(str(path))
+    assert other.config == saved.config
+    assert torch.equal(other.data.x_train, saved.data.x_train) and torch.equal(other.data.x_test, saved.data.x_test)
+    assert torch.equal(other.predict(other.data.x_test), saved.predict(saved.data.x_test))
+
+
+def test_a_data_folder_of_another_machine_gives_way_to_the_sessions(tmp_path):
+    """A file names the folder its data came from; where that folder does not exist here, the
+    session's folder serves (it was looked for, and downloaded to, on the other machine's path)."""
+    there, here = tmp_path / "there", tmp_path / "here"
+    write_idx_set(there, n_train=64, n_test=32)
+    fashion = Config().with_changes(model={"hidden": (8,)}, train={"batch_size": 32, "epochs": 1})
+    saved = trained(fashion.with_changes(data={"data_dir": str(there)}), steps=2)
+    saved.save(str(tmp_path / "fashion.pt"))
+    there.rename(here)
+    opened = Trainer(fashion.with_changes(data={"data_dir": str(here)}), checkpoint=str(tmp_path / "fashion.pt"))
+    assert opened.config.data.data_dir == str(here)
+    assert torch.equal(opened.predict(opened.data.x_test), saved.predict(saved.data.x_test))
 
 
 def test_checkpoint_is_plain_weights_only_dict(tmp_path):

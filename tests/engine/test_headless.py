@@ -1,5 +1,6 @@
 """The headless command line is a contract: these tests run main.py as a user would."""
 
+import io
 import json
 import os
 import subprocess
@@ -8,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from engine import data as data_module
+from engine import headless
+from engine.config import Config
+from engine.trainer import Trainer
 from tests.idx_files import write_idx_set
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,12 +93,29 @@ def test_save_then_load_continues(tmp_path):
     ckpt = tmp_path / "run.pt"
     first = lines(run_cli("--dataset", "digits", "--hidden", "32", "--epochs", "2", "--save", str(ckpt)))
     assert ckpt.is_file()
-    evaluated = lines(run_cli("--dataset", "digits", "--load", str(ckpt), "--epochs", "0"))
+    # No --dataset: the checkpoint brings its own (the default, Fashion-MNIST, is not in this empty cache).
+    evaluated = lines(run_cli("--load", str(ckpt), "--epochs", "0", cache=tmp_path / "cache"))
     assert evaluated[0]["epoch"] == 0
     assert evaluated[0]["test_loss"] == pytest.approx(first[-1]["test_loss"], rel=1e-6)
     assert evaluated[0]["test_acc"] == first[-1]["test_acc"]
-    continued = lines(run_cli("--dataset", "digits", "--load", str(ckpt), "--epochs", "2"))
+    continued = lines(run_cli("--load", str(ckpt), "--epochs", "2", cache=tmp_path / "cache"))
     assert [r["epoch"] for r in continued] == [0, 3, 4]
+
+
+def test_a_checkpoint_opens_without_loading_the_command_lines_dataset(tmp_path, monkeypatch):
+    """Offline, the default Fashion-MNIST cannot be had: it was loaded (and downloaded) before
+    the checkpoint was read, so a digits checkpoint could not be opened from the command line."""
+    ckpt = tmp_path / "digits.pt"
+    Trainer(Config().with_changes(data={"name": "digits"}, model={"hidden": (16,)}, train={"epochs": 1})).save(str(ckpt))
+
+    def no_download(name, *_):
+        raise AssertionError(f"{name} was downloaded, though the checkpoint trains on digits")
+
+    monkeypatch.setattr(data_module, "download_idx_set", no_download)
+    out, err = io.StringIO(), io.StringIO()
+    fashion = Config().with_changes(data={"data_dir": str(tmp_path / "empty")}, train={"epochs": 1})
+    assert headless.run(fashion, load=str(ckpt), out=out, err=err) == 0, err.getvalue()
+    assert [json.loads(line)["epoch"] for line in out.getvalue().splitlines()] == [0, 1]
 
 
 def test_bad_checkpoint_is_one_error_line(tmp_path):

@@ -188,6 +188,25 @@ def test_reset_rebuilds_from_the_new_config():
     assert len(t.history.epochs) == 1 and t.history.epochs[0].epoch == 0
 
 
+def test_reset_keeps_the_data_unless_its_settings_or_seed_change():
+    """The toy sets draw their points from the run's seed: a new seed is new points (as a fresh
+    start on that seed has), the same settings the very same tensors; digits' split is fixed."""
+    circle = Config().with_changes(data={"name": "circle"}, model={"hidden": (4,)}, train={"epochs": 1})
+    t = Trainer(circle)
+    first = t.data
+    t.reset(circle.with_changes(model={"hidden": (8,)}))
+    assert t.data.x_train is first.x_train
+    t.reset(circle.with_changes(train={"seed": 5}))
+    assert not torch.equal(t.data.x_train, first.x_train)
+    assert torch.equal(t.data.x_train, Trainer(circle.with_changes(train={"seed": 5})).data.x_train)
+    t.reset(circle.with_changes(data={"noise": 0.3}, train={"seed": 5}))
+    assert torch.equal(t.data.x_train, Trainer(circle.with_changes(data={"noise": 0.3}, train={"seed": 5})).data.x_train)
+    d = Trainer(digits())
+    before = d.data
+    d.reset(digits(train={"seed": 9}))
+    assert d.data.x_train is before.x_train
+
+
 def test_regression_has_no_accuracy():
     t = Trainer(Config().with_changes(data={"name": "polynomial", "poly_degree": 4}, model={"hidden": ()}, train={"batch_size": 10, "epochs": 2, "lr": 0.01}))
     reports = [e for e in t.run() if isinstance(e, EpochReport)]
