@@ -58,11 +58,7 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
     mid-write leaves the previous file whole."""
     path = Path(path)
     payload = checkpoint_payload(trainer)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}") from None
+    fd, tmp = _temporary_file_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
@@ -74,6 +70,26 @@ def save_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
         if isinstance(exc, OSError):
             raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}") from None
         raise
+
+
+def check_can_save(path: str | os.PathLike) -> None:
+    """Raise CheckpointError now if a save to `path` would fail (no such folder can be made, no
+    right to write there): a long headless run learns it before training, not after."""
+    fd, tmp = _temporary_file_beside(Path(path))
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _temporary_file_beside(path: Path) -> tuple[int, str]:
+    """An open temporary file in `path`'s folder (made if missing): a save writes there first."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        nearest = next((folder for folder in path.parents if folder.exists()), None)
+        in_the_way = nearest is not None and not nearest.is_dir()  # mkdir's own words: "File exists"
+        reason = f"{nearest} is a file, not a folder" if in_the_way else exc.strerror or exc
+        raise CheckpointError(f"cannot save to {path}: {reason}") from None
 
 
 def read_checkpoint(path: str | os.PathLike) -> Any:

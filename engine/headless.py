@@ -11,6 +11,7 @@ import math
 import sys
 from typing import Any, TextIO
 
+from engine.checkpoint import check_can_save
 from engine.commands import SetEpochs
 from engine.config import Config
 from engine.errors import EngineError
@@ -46,6 +47,8 @@ def _download_progress(err: TextIO) -> Any:
 def run(config: Config, load: str | None = None, save: str | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     """Returns the exit status: 0 done (diverged runs included: the last line says so), 1 bad data or checkpoint."""
     try:
+        if save:
+            check_can_save(save)
         # A checkpoint brings its own data: the command line's dataset is not loaded first (offline,
         # its default Fashion-MNIST would stop a digits checkpoint from opening).
         trainer = Trainer(config, progress=_download_progress(err), checkpoint=load)

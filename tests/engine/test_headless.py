@@ -118,6 +118,17 @@ def test_a_checkpoint_opens_without_loading_the_command_lines_dataset(tmp_path, 
     assert [json.loads(line)["epoch"] for line in out.getvalue().splitlines()] == [0, 1]
 
 
+def test_a_place_that_cannot_be_saved_to_is_refused_before_training(tmp_path):
+    """Not after an hour of training: the error comes first, and nothing trains."""
+    (tmp_path / "a-file").write_text("not a folder")
+    result = run_cli("--dataset", "digits", "--epochs", "50", "--save", str(tmp_path / "a-file" / "run.pt"))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("error: cannot save to") and f"{tmp_path / 'a-file'} is a file, not a folder" in result.stderr
+    fine = run_cli("--dataset", "digits", "--epochs", "0", "--save", str(tmp_path / "new" / "run.pt"))
+    assert fine.returncode == 0 and (tmp_path / "new" / "run.pt").is_file()
+    assert os.listdir(tmp_path / "new") == ["run.pt"], "the check leaves no file behind"
+
+
 def test_bad_checkpoint_is_one_error_line(tmp_path):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint at all")
