@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QFileDialog, QLineEdit, QMessageBox, QScrollArea, QTabBar, QWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QFileDialog, QLabel, QLineEdit, QMessageBox, QScrollArea, QTabBar, QWidget
 
 from engine.config import Config
 from gui.main_window import finished_text, remembered_config
@@ -345,6 +345,22 @@ def test_first_launch_falls_back_to_digits_when_fashion_mnist_is_missing():
     assert (digits.train.batch_size, digits.train.epochs) == (32, 20), "enough steps per epoch to watch"
     given, _ = initial_config(build_parser().parse_args(["--lr", "0.5"]), Config().with_changes(data={"name": "xor"}))
     assert given.data.name == "xor" and given.train.lr == 0.5, "options apply over the remembered settings"
+
+
+def test_the_first_launchs_note_reads_whole_on_a_small_screen(qtbot, make_window):
+    """At 1024 pixels the status bar's labels cut the note at "...press Rese": the way to
+    download Fashion-MNIST was lost."""
+    from engine.cli import build_parser
+    from gui.app import initial_config
+
+    _, note = initial_config(build_parser().parse_args([]), None)
+    window = make_window()
+    window.resize(1024, 700)
+    qtbot.wait(100)
+    bar = window.statusBar()
+    bar.showMessage(note)
+    labels = [label for label in bar.findChildren(QLabel) if label.isVisible() and label.text()]
+    assert note and bar.fontMetrics().horizontalAdvance(note) < min(label.x() for label in labels) - 8
 
 
 def test_on_a_small_screen_no_panel_cuts_its_content(qtbot, make_window):
