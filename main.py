@@ -6,13 +6,13 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from engine.cli import parse_config
+    from engine.cli import given_options, parse_config
 
     args, config = parse_config(argv)
     if args.headless:
         from engine.headless import run
 
-        return run(config, load=args.load, save=args.save)
+        return run(config, load=args.load, save=args.save, given=given_options(args))
     from gui.splash import show_splash  # Qt is imported only when a window is wanted
 
     splash = show_splash()  # before gui.app, whose modules import torch (seconds)

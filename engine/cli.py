@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEFAULT_INIT_SCALE, DEVICES, INIT_SCHEMES, OPTIMIZERS, Config
 from engine.errors import ConfigError
@@ -93,16 +94,27 @@ _FIELDS = {
 }  # fmt: skip
 
 
-def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Config:
-    """`base` with every option the user gave applied. Raises ConfigError."""
-    base = base or Config()
+def given_options(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """The settings the user gave, by config section, for `Config.with_changes` (options left
+    out are absent)."""
     changes = {
         section: {field: getattr(args, arg) for arg, field in fields.items() if getattr(args, arg, None) is not None}
         for section, fields in _FIELDS.items()
     }
     if args.init is not None and args.init_scale is None:
         changes["model"]["init_scale"] = DEFAULT_INIT_SCALE[args.init]
-    return base.with_changes(**changes).validate()
+    return changes
+
+
+def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Config:
+    """`base` with every option the user gave applied. Raises ConfigError."""
+    return (base or Config()).with_changes(**given_options(args)).validate()
+
+
+def option_name(section: str, field: str) -> str:
+    """The command-line option that sets a config field: ("data", "name") -> "--dataset"."""
+    arg = next(arg for arg, name in _FIELDS[section].items() if name == field)
+    return "--" + arg.replace("_", "-")
 
 
 def parse_config(argv: list[str] | None, base: Config | None = None) -> tuple[argparse.Namespace, Config]:

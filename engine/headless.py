@@ -12,9 +12,10 @@ import sys
 from typing import Any, TextIO
 
 from engine.checkpoint import check_can_save
-from engine.commands import SetEpochs
-from engine.config import Config
-from engine.errors import EngineError
+from engine.cli import option_name
+from engine.commands import LIVE_FIELDS, SetEpochs, live_changes
+from engine.config import Config, changed_fields
+from engine.errors import ConfigError, EngineError
 from engine.stats import Diverged, EpochReport
 from engine.trainer import Trainer
 
@@ -44,8 +45,17 @@ def _download_progress(err: TextIO) -> Any:
     return report
 
 
-def run(config: Config, load: str | None = None, save: str | None = None, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Returns the exit status: 0 done (diverged runs included: the last line says so), 1 bad data or checkpoint."""
+def run(
+    config: Config,
+    load: str | None = None,
+    save: str | None = None,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    given: dict[str, dict[str, Any]] | None = None,
+) -> int:
+    """Returns the exit status: 0 done (diverged runs included: the last line says so), 1 bad data
+    or checkpoint. `given`: the settings the command line named (cli.given_options), which apply
+    over a loaded checkpoint's own."""
     try:
         if save:
             check_can_save(save)
@@ -54,6 +64,7 @@ def run(config: Config, load: str | None = None, save: str | None = None, out: T
         trainer = Trainer(config, progress=_download_progress(err), checkpoint=load)
         first = trainer.history.epochs[0]
         if load:
+            _apply_to_loaded(trainer, given or {})
             trainer.apply_live(SetEpochs(trainer.state.epoch + config.train.epochs))
             first = trainer.evaluation_report(epoch=0)
         _emit(out, first.to_json_dict())
@@ -74,6 +85,28 @@ def run(config: Config, load: str | None = None, save: str | None = None, out: T
     except EngineError as exc:
         err.write(f"error: {exc}\n")
         return 1
+
+
+# How this run goes, not what it trains: taken from the command line when a checkpoint opens
+# (engine.checkpoint), or, for the epochs, counted on from the checkpoint's.
+RUN_FIELDS = {("data", "data_dir"), ("train", "device"), ("train", "epochs"), ("probes", "every")}
+
+
+def _apply_to_loaded(trainer: Trainer, given: dict[str, dict[str, Any]]) -> None:
+    """The settings named on the command line, over a loaded checkpoint's: those that apply live
+    (learning rate, L2, dropout...) do; one that needs another model or other data is refused
+    rather than silently left out."""
+    wanted = trainer.config.with_changes(**given).validate()
+    needing_reset = [field for field in changed_fields(trainer.config, wanted) if field not in LIVE_FIELDS | RUN_FIELDS]
+    if needing_reset:
+        names = ", ".join(option_name(*field) for field in needing_reset)
+        raise ConfigError(
+            f"with --load the checkpoint's model and data are kept, so {names} cannot apply "
+            "(these can: --lr, --weight-decay, --l1, --clip-grad, --dropout, --activation, --epochs)"
+        )
+    for change in live_changes(trainer.config, wanted):
+        if not isinstance(change, SetEpochs):  # counted on from the checkpoint's, by the caller
+            trainer.apply_live(change)
 
 
 def _diverged_line(trainer: Trainer, event: Diverged) -> dict[str, Any]:

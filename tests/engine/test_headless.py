@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from engine import data as data_module
 from engine import headless
@@ -100,6 +101,20 @@ def test_save_then_load_continues(tmp_path):
     assert evaluated[0]["test_acc"] == first[-1]["test_acc"]
     continued = lines(run_cli("--load", str(ckpt), "--epochs", "2", cache=tmp_path / "cache"))
     assert [r["epoch"] for r in continued] == [0, 3, 4]
+
+
+def test_options_given_with_a_checkpoint_apply_or_are_refused(tmp_path):
+    """`--load run.pt --lr 0.25` trained on at the checkpoint's own rate: the option was
+    silently left out. Live settings now apply; one that needs a new model is an error."""
+    ckpt, after = tmp_path / "run.pt", tmp_path / "after.pt"
+    assert run_cli("--dataset", "digits", "--hidden", "16", "--epochs", "1", "--save", str(ckpt)).returncode == 0
+    tuned = run_cli("--load", str(ckpt), "--lr", "0.25", "--dropout", "0.2", "--probe-every", "5", "--epochs", "0", "--save", str(after), cache=tmp_path / "cache")
+    assert tuned.returncode == 0, tuned.stderr
+    saved = torch.load(after, weights_only=True)["config"]
+    assert (saved["train"]["lr"], saved["model"]["dropout"], saved["probes"]["every"], saved["model"]["hidden"]) == (0.25, 0.2, 5, [16])
+    refused = run_cli("--load", str(ckpt), "--hidden", "64", "--batch-size", "8", cache=tmp_path / "cache")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.startswith("error: with --load") and "--hidden, --batch-size cannot apply" in refused.stderr
 
 
 def test_a_checkpoint_opens_without_loading_the_command_lines_dataset(tmp_path, monkeypatch):
