@@ -49,6 +49,7 @@ class Save:
 @dataclass(frozen=True)
 class Load:
     path: str
+    live: tuple[LiveChange, ...] = ()  # settings to apply over the file's own before it is shown
 
 
 class LiveChange:
@@ -120,6 +121,16 @@ def live_changes(old: Config, new: Config) -> list[LiveChange]:
         change(getattr(getattr(new, change.section), change.field))
         for change in LIVE_CHANGES
         if getattr(getattr(old, change.section), change.field) != getattr(getattr(new, change.section), change.field)
+    ]
+
+
+def named_live_changes(given: dict[str, dict[str, Any]]) -> list[LiveChange]:
+    """The live commands for the settings named in `given` (by section, as cli.given_options
+    gives them), the epochs left out: over an opened checkpoint they count on from its own."""
+    return [
+        change(given[change.section][change.field])
+        for change in LIVE_CHANGES
+        if change is not SetEpochs and change.field in given.get(change.section, {})
     ]
 
 

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from engine.checkpoint import check_can_save
 from engine.cli import option_name
-from engine.commands import LIVE_FIELDS, SetEpochs, live_changes
+from engine.commands import LIVE_FIELDS, SetEpochs, named_live_changes
 from engine.config import Config, changed_fields
 from engine.errors import ConfigError, EngineError
 from engine.stats import Diverged, EpochReport
@@ -104,9 +104,8 @@ def _apply_to_loaded(trainer: Trainer, given: dict[str, dict[str, Any]]) -> None
             f"with --load the checkpoint's model and data are kept, so {names} cannot apply "
             "(these can: --lr, --weight-decay, --l1, --clip-grad, --dropout, --activation, --epochs)"
         )
-    for change in live_changes(trainer.config, wanted):
-        if not isinstance(change, SetEpochs):  # counted on from the checkpoint's, by the caller
-            trainer.apply_live(change)
+    for change in named_live_changes(given):
+        trainer.apply_live(change)
 
 
 def _diverged_line(trainer: Trainer, event: Diverged) -> dict[str, Any]:

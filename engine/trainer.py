@@ -548,6 +548,8 @@ class Trainer:
                 yield Saved(command.path)
             elif isinstance(command, cmd.Load):
                 kind = self.load(command.path)
+                for change in command.live:
+                    self.apply_live(change)  # values the command line validated: they apply to any model
                 yield Loaded(command.path, kind, copy.deepcopy(self.history))
                 yield from self._started_events()
                 yield StateChanged(self.mode, f"opened {command.path}", self.config)

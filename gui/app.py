@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from engine import commands as cmd
-from engine.cli import config_from_args
+from engine.cli import config_from_args, given_options
 from engine.config import Config
 from engine.data import is_cached
 from engine.errors import ConfigError
@@ -53,6 +53,14 @@ def initial_config(args: argparse.Namespace, remembered: Config | None) -> tuple
         return config_from_args(args, Config()), note
 
 
+def start_session(session: Session, config: Config, args: argparse.Namespace) -> None:
+    """The first model; with --load, the file, then the live settings the command line named
+    over its own (as in a headless run: `--load run.pt --lr 0.01` trains on at 0.01)."""
+    session.open(config, start=args.start)
+    if args.load:
+        session.send(cmd.Load(args.load, tuple(cmd.named_live_changes(given_options(args)))))
+
+
 def make_application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MLP Lab")
@@ -74,9 +82,7 @@ def run(args: argparse.Namespace, argv: list[str] | None = None, splash: QSplash
     window.show()
     if splash is not None:
         splash.finish(window)
-    session.open(config, start=args.start)
-    if args.load:
-        session.send(cmd.Load(args.load))
+    start_session(session, config, args)
     # Ctrl+C in the terminal closes the window properly: Python sees signals only between
     # Qt events, so a timer gives it a chance now and then.
     signal.signal(signal.SIGINT, lambda *_: window.close())

@@ -347,6 +347,30 @@ def test_first_launch_falls_back_to_digits_when_fashion_mnist_is_missing():
     assert given.data.name == "xor" and given.train.lr == 0.5, "options apply over the remembered settings"
 
 
+def test_load_on_the_command_line_opens_the_file_with_the_live_settings_given(qtbot, settings, tmp_path):
+    """`main.py --load run.pt --lr 0.25`: the file's rate replaced the one given, as the headless
+    run did; the live settings named now apply over the file's, as they do there."""
+    from engine.cli import build_parser
+    from engine.trainer import Trainer
+    from gui.app import initial_config, make_application, start_session
+    from gui.main_window import MainWindow
+    from gui.session import Session
+
+    path = tmp_path / "run.pt"
+    Trainer(digits_config().with_changes(model={"hidden": (16,)}, train={"lr": 0.05})).save(str(path))
+    args = build_parser().parse_args(["--load", str(path), "--lr", "0.25", "--dropout", "0.2", "--hidden", "64"])
+    config, _ = initial_config(args, digits_config())
+    make_application()
+    session = Session()
+    window = MainWindow(session, settings, config)
+    qtbot.addWidget(window)
+    start_session(session, config, args)
+    wait_for(qtbot, lambda: session.config is not None and session.config.train.lr == 0.25 and session.config.model.dropout == 0.2)
+    assert session.config.model.hidden == (16,), "the file's model: --hidden needs a new one"
+    assert window.controls.lr.value() == 0.25
+    window.close()
+
+
 def test_the_first_launchs_note_reads_whole_on_a_small_screen(qtbot, make_window):
     """At 1024 pixels the status bar's labels cut the note at "...press Rese": the way to
     download Fashion-MNIST was lost."""
