@@ -199,14 +199,14 @@ def _load_plain(state_dict: Any, extra: dict, context: LoadContext) -> TrainingS
     return state
 
 
-def _on_this_machine(config: Config, session: Config) -> Config:
+def _on_this_machine(config: Config, session_config: Config) -> Config:
     """The file's configuration with the session's device and probe interval (how this run goes,
     not what it trains), and the session's data folder unless the file names a folder that exists
     here (a file from another computer names one of that one)."""
     data_dir = config.data.data_dir
-    here = data_dir if data_dir is not None and Path(data_dir).is_dir() else session.data.data_dir
+    here = data_dir if data_dir is not None and Path(data_dir).is_dir() else session_config.data.data_dir
     return dataclasses.replace(
-        config.with_changes(data={"data_dir": here}, train={"device": session.train.device}), probes=session.probes
+        config.with_changes(data={"data_dir": here}, train={"device": session_config.train.device}), probes=session_config.probes
     )
 
 
