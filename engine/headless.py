@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from engine.checkpoint import check_can_save
 from engine.cli import option_name
-from engine.commands import LIVE_FIELDS, SetEpochs, named_live_changes
+from engine.commands import LIVE_CHANGES, LIVE_FIELDS, SetEpochs, named_live_changes
 from engine.config import Config, changed_fields
 from engine.errors import ConfigError, EngineError
 from engine.stats import Diverged, EpochReport
@@ -100,10 +100,8 @@ def _apply_to_loaded(trainer: Trainer, given: dict[str, dict[str, Any]]) -> None
     needing_reset = [field for field in changed_fields(trainer.config, wanted) if field not in LIVE_FIELDS | RUN_FIELDS]
     if needing_reset:
         names = ", ".join(option_name(*field) for field in needing_reset)
-        raise ConfigError(
-            f"with --load the checkpoint's model and data are kept, so {names} cannot apply "
-            "(these can: --lr, --weight-decay, --l1, --clip-grad, --dropout, --activation, --epochs)"
-        )
+        live = ", ".join(option_name(change.section, change.field) for change in LIVE_CHANGES)
+        raise ConfigError(f"with --load the checkpoint's model and data are kept, so {names} cannot apply (these can: {live})")
     for change in named_live_changes(given):
         trainer.apply_live(change)
 
