@@ -179,8 +179,7 @@ class Trainer:
             self.state = build_state(config, data, progress)
         else:
             self.state, _ = load_checkpoint(checkpoint, LoadContext(config, data, progress))
-        if not self.state.history.epochs:  # fresh, or a d2l file: the curves start where the model stands
-            self.state.history.epochs.append(self.evaluation_report(epoch=self.state.epoch))
+        self._start_curves()
         self.mode = "paused"  # running | paused | finished | diverged
         self._pending_steps = 0
 
@@ -450,16 +449,26 @@ class Trainer:
 
     def reset(self, config: Config) -> None:
         """A fresh model on `config` (the data reloads only if its settings or seed changed)."""
-        state = build_state(config, self.state.data, self.progress)
+        self._swap_in(build_state(config, self.state.data, self.progress))
+        self.mode = "paused"
+        self._pending_steps = 0
+
+    def _swap_in(self, state: TrainingState) -> None:
+        """Make `state` the session's, with its first curve point; if that fails (the evaluation
+        runs out of memory...), the previous state stays."""
         previous, self.state = self.state, state
         try:
             self.prober.reset()
-            state.history.epochs.append(self.evaluation_report())
+            self._start_curves()
         except Exception:
             self.state = previous
             raise
-        self.mode = "paused"
-        self._pending_steps = 0
+
+    def _start_curves(self) -> None:
+        """A model with no history (fresh, or from a d2l file, which carries none) gets its first
+        curve point where it stands."""
+        if not self.state.history.epochs:
+            self.state.history.epochs.append(self.evaluation_report(epoch=self.state.epoch))
 
     def save(self, path: str) -> None:
         save_checkpoint(self, path)
@@ -468,14 +477,7 @@ class Trainer:
         """Replace the session with a checkpoint's; returns its kind. Raises CheckpointError
         (or DataError) and leaves everything as it was if the file is refused."""
         state, kind = load_checkpoint(path, LoadContext(self.config, self.data, self.progress))
-        previous, self.state = self.state, state
-        self.prober.reset()
-        if not state.history.epochs:  # d2l files carry no curves: start them where the model stands
-            try:
-                state.history.epochs.append(self.evaluation_report(epoch=state.epoch))
-            except Exception:
-                self.state = previous
-                raise
+        self._swap_in(state)
         self.mode = "finished" if state.epoch >= state.config.train.epochs else "paused"
         self._pending_steps = 0
         return kind
