@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
 from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, give_overhanging_title, set_title, steady_plot, steady_range
@@ -69,6 +69,9 @@ class HistogramsPanel(QWidget):
         self.layer = QComboBox()
         self.layer.setToolTip("The Linear layer whose values are shown")
         self.layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Its names are short and all of them count ("L1 64→2" for 64→256 misleads): on a narrow
+        # screen the "over time" list, sized for its longest entry, gives way instead.
+        self.layer.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.log_counts = QCheckBox("log counts")
         self.heatmap_kind = QComboBox()
         for kind in HISTOGRAM_KINDS:

@@ -8,7 +8,19 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QFileDialog, QLabel, QLineEdit, QMessageBox, QScrollArea, QTabBar, QWidget
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QScrollArea,
+    QStyle,
+    QStyleOptionComboBox,
+    QTabBar,
+    QWidget,
+)
 
 from engine.config import Config
 from gui.main_window import finished_text, remembered_config
@@ -391,6 +403,7 @@ def test_on_a_small_screen_no_panel_cuts_its_content(qtbot, make_window):
     """1024 x 700: the docks share the width, and none clips what it holds."""
     window = make_window(digits_config().with_changes(model={"hidden": (256,)}))
     window.resize(1024, 700)
+    window.restore_default_layout()  # a first launch's widths
     qtbot.wait(300)
     window.redraw()
     qtbot.wait(100)
@@ -401,6 +414,16 @@ def test_on_a_small_screen_no_panel_cuts_its_content(qtbot, make_window):
     assert fields and all(w.mapTo(viewport, w.rect().topRight()).x() < viewport.width() for w in fields), "every field whole"
     graphics = window.network.graphics
     assert graphics.ci.geometry().width() <= graphics.viewport().width(), "the network graph within its view"
+    combos = [combo for combo in window.findChildren(QComboBox) if combo.isVisible()]
+    assert window.histograms.layer in combos
+    assert [combo.currentText() for combo in combos if not shows_its_whole_text(combo)] == [], "the Histograms' layer read 'L1 64→2'"
+
+
+def shows_its_whole_text(combo: QComboBox) -> bool:
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option, QStyle.SubControl.SC_ComboBoxEditField, combo)
+    return field.width() >= combo.fontMetrics().horizontalAdvance(combo.currentText())
 
 
 def test_the_default_layout_on_a_laptop_screen_has_a_first_launchs_widths_and_whole_tab_names(qtbot, make_window):
