@@ -6,10 +6,13 @@ so no tensor is ever touched by two threads at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from engine.cli import option_name
 from engine.config import Config, changed_fields
+from engine.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,9 @@ class Save:
 @dataclass(frozen=True)
 class Load:
     path: str
-    live: tuple[LiveChange, ...] = ()  # settings to apply over the file's own before it is shown
+    # Settings the command line named (cli.given_options), put over the file's own before it is
+    # shown (changes_over_checkpoint); a file opened from the menu has none.
+    given: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 class LiveChange:
@@ -124,14 +129,30 @@ def live_changes(old: Config, new: Config) -> list[LiveChange]:
     ]
 
 
-def named_live_changes(given: dict[str, dict[str, Any]]) -> list[LiveChange]:
-    """The live commands for the settings named in `given` (by section, as cli.given_options
-    gives them), the epochs left out: over an opened checkpoint they count on from its own."""
-    return [
+# How a run goes, not what it trains: a session's own, whatever checkpoint it opens (engine.checkpoint
+# takes the device, data folder and probe interval from the session; the epochs count on).
+RUN_FIELDS = frozenset({("data", "data_dir"), ("train", "device"), ("train", "epochs"), ("probes", "every")})
+
+
+def changes_over_checkpoint(loaded: Config, epoch: int, given: Mapping[str, Mapping[str, Any]]) -> list[LiveChange]:
+    """The live commands that put the settings named on the command line over an opened
+    checkpoint's (`--load run.pt --lr 0.01` trains on at 0.01); the epochs count on from the
+    file's (`--epochs 5`: five more). One that needs another model or other data raises
+    ConfigError, before anything changed: refused rather than silently left out."""
+    wanted = loaded.with_changes(**given).validate()
+    needing_reset = [name for name in changed_fields(loaded, wanted) if name not in LIVE_FIELDS | RUN_FIELDS]
+    if needing_reset:
+        names = ", ".join(option_name(*name) for name in needing_reset)
+        live = ", ".join(option_name(change.section, change.field) for change in LIVE_CHANGES)
+        raise ConfigError(f"with --load the checkpoint's model and data are kept, so {names} cannot apply (these can: {live})")
+    changes: list[LiveChange] = [
         change(given[change.section][change.field])
         for change in LIVE_CHANGES
         if change is not SetEpochs and change.field in given.get(change.section, {})
     ]
+    if "epochs" in given.get("train", {}):
+        changes.append(SetEpochs(epoch + given["train"]["epochs"]))
+    return changes
 
 
 def fields_needing_reset(old: Config, new: Config) -> list[str]:

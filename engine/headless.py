@@ -12,10 +12,9 @@ import sys
 from typing import Any, TextIO
 
 from engine.checkpoint import check_can_save
-from engine.cli import option_name
-from engine.commands import LIVE_CHANGES, LIVE_FIELDS, SetEpochs, named_live_changes
-from engine.config import Config, changed_fields
-from engine.errors import ConfigError, EngineError
+from engine.commands import changes_over_checkpoint
+from engine.config import Config
+from engine.errors import EngineError
 from engine.stats import Diverged, EpochReport
 from engine.trainer import Trainer
 
@@ -64,8 +63,10 @@ def run(
         trainer = Trainer(config, progress=_download_progress(err), checkpoint=load)
         first = trainer.history.epochs[0]
         if load:
-            _apply_to_loaded(trainer, given or {})
-            trainer.apply_live(SetEpochs(trainer.state.epoch + config.train.epochs))
+            # It trains --epochs more than the file holds, given or not (the default 10).
+            over = {**(given or {}), "train": {**(given or {}).get("train", {}), "epochs": config.train.epochs}}
+            for change in changes_over_checkpoint(trainer.config, trainer.state.epoch, over):
+                trainer.apply_live(change)
             first = trainer.evaluation_report(epoch=0)
         _emit(out, first.to_json_dict())
         target = trainer.config.train.epochs
@@ -85,25 +86,6 @@ def run(
     except EngineError as exc:
         err.write(f"error: {exc}\n")
         return 1
-
-
-# How this run goes, not what it trains: taken from the command line when a checkpoint opens
-# (engine.checkpoint), or, for the epochs, counted on from the checkpoint's.
-RUN_FIELDS = {("data", "data_dir"), ("train", "device"), ("train", "epochs"), ("probes", "every")}
-
-
-def _apply_to_loaded(trainer: Trainer, given: dict[str, dict[str, Any]]) -> None:
-    """The settings named on the command line, over a loaded checkpoint's: those that apply live
-    (learning rate, L2, dropout...) do; one that needs another model or other data is refused
-    rather than silently left out."""
-    wanted = trainer.config.with_changes(**given).validate()
-    needing_reset = [field for field in changed_fields(trainer.config, wanted) if field not in LIVE_FIELDS | RUN_FIELDS]
-    if needing_reset:
-        names = ", ".join(option_name(*field) for field in needing_reset)
-        live = ", ".join(option_name(change.section, change.field) for change in LIVE_CHANGES)
-        raise ConfigError(f"with --load the checkpoint's model and data are kept, so {names} cannot apply (these can: {live})")
-    for change in named_live_changes(given):
-        trainer.apply_live(change)
 
 
 def _diverged_line(trainer: Trainer, event: Diverged) -> dict[str, Any]:

@@ -15,8 +15,9 @@ import math
 import os
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -473,12 +474,16 @@ class Trainer:
     def save(self, path: str) -> None:
         save_checkpoint(self, path)
 
-    def load(self, path: str) -> str:
-        """Replace the session with a checkpoint's; returns its kind. Raises CheckpointError
-        (or DataError) and leaves everything as it was if the file is refused."""
+    def load(self, path: str, given: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+        """Replace the session with a checkpoint's, with the settings the command line `given` put
+        over its own (cmd.changes_over_checkpoint); returns its kind. Raises CheckpointError,
+        DataError or ConfigError and leaves everything as it was if the file or a setting is refused."""
         state, kind = load_checkpoint(path, LoadContext(self.config, self.data, self.progress))
+        changes = cmd.changes_over_checkpoint(state.config, state.epoch, given or {})
         self._swap_in(state)
-        self.mode = "finished" if state.epoch >= state.config.train.epochs else "paused"
+        for change in changes:
+            self.apply_live(change)
+        self.mode = "finished" if state.epoch >= self.config.train.epochs else "paused"
         self._pending_steps = 0
         return kind
 
@@ -549,9 +554,7 @@ class Trainer:
                 self.save(command.path)
                 yield Saved(command.path)
             elif isinstance(command, cmd.Load):
-                kind = self.load(command.path)
-                for change in command.live:
-                    self.apply_live(change)  # values the command line validated: they apply to any model
+                kind = self.load(command.path, command.given)
                 yield Loaded(command.path, kind, copy.deepcopy(self.history))
                 yield from self._started_events()
                 yield StateChanged(self.mode, f"opened {command.path}", self.config)

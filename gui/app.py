@@ -54,11 +54,11 @@ def initial_config(args: argparse.Namespace, remembered: Config | None) -> tuple
 
 
 def start_session(session: Session, config: Config, args: argparse.Namespace) -> None:
-    """The first model; with --load, the file, then the live settings the command line named
-    over its own (as in a headless run: `--load run.pt --lr 0.01` trains on at 0.01)."""
+    """The first model; with --load, the file, with the settings the command line named over its
+    own, as in a headless run (`--load run.pt --lr 0.01` trains on at 0.01; `--hidden` is refused)."""
     session.open(config, start=args.start)
     if args.load:
-        session.send(cmd.Load(args.load, tuple(cmd.named_live_changes(given_options(args)))))
+        session.send(cmd.Load(args.load, given_options(args)))
 
 
 def make_application() -> QApplication:

@@ -10,7 +10,7 @@ from engine import checkpoint as checkpoint_module
 from engine import commands as cmd
 from engine.checkpoint import VERSION, read_checkpoint
 from engine.config import Config
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, ConfigError
 from engine.stats import CommandFailed, EpochReport, Loaded, StepReport
 from engine.trainer import Trainer
 from tests.idx_files import write_idx_set
@@ -160,11 +160,11 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path):
     assert marker.exists()
 
 
-def _refuse(t: Trainer, path) -> str:
+def _refuse(t: Trainer, path, given: dict | None = None, error: type[Exception] = CheckpointError) -> str:
     before = {k: v.clone() for k, v in t.model.state_dict().items()}
     config, step = t.config, t.state.step
-    with pytest.raises(CheckpointError) as err:
-        t.load(str(path))
+    with pytest.raises(error) as err:
+        t.load(str(path), given)
     assert t.config == config and t.state.step == step
     assert all(torch.equal(v, t.model.state_dict()[k]) for k, v in before.items())
     message = str(err.value)
@@ -193,6 +193,18 @@ def test_bad_files_are_refused_and_the_session_is_untouched(tmp_path):
     torch.save({"x": _Payload(tmp_path / "marker")}, evil)
     assert "could run code" in _refuse(t, evil)
     assert not (tmp_path / "marker").exists()
+
+
+def test_settings_given_over_a_checkpoint_apply_live_or_are_refused_before_it_opens(tmp_path):
+    """The command line's settings over a file's: live ones apply, the epochs count on, and one
+    that needs another model leaves the session as it was, the file unopened."""
+    path = tmp_path / "run.pt"
+    trained(digits(train={"lr": 0.05}), steps=5).save(str(path))
+    session = Trainer(digits(model={"hidden": (8,)}))
+    assert "--hidden cannot apply" in _refuse(session, path, {"model": {"hidden": (64,)}, "train": {"lr": 0.3}}, ConfigError)
+    session.load(str(path), {"model": {"hidden": (32,)}, "train": {"lr": 0.3, "epochs": 4}})  # the file's own width: nothing to refuse
+    assert session.config.train.lr == 0.3 and session.optimizer.param_groups[0]["lr"] == 0.3
+    assert session.config.train.epochs == 4 and session.state.step == 5, "four more than the file's none"
 
 
 def test_newer_format_is_refused(tmp_path):

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import Config
-from gui.main_window import finished_text, remembered_config
+from gui.main_window import MainWindow, finished_text, remembered_config
 from tests.gui.conftest import WAIT_MS, digits_config, press_shortcut, wait_for
 
 
@@ -359,27 +359,53 @@ def test_first_launch_falls_back_to_digits_when_fashion_mnist_is_missing():
     assert given.data.name == "xor" and given.train.lr == 0.5, "options apply over the remembered settings"
 
 
-def test_load_on_the_command_line_opens_the_file_with_the_live_settings_given(qtbot, settings, tmp_path):
-    """`main.py --load run.pt --lr 0.25`: the file's rate replaced the one given, as the headless
-    run did; the live settings named now apply over the file's, as they do there."""
+def open_from_the_command_line(qtbot, settings, argv: list[str]) -> MainWindow:
+    """The window as `main.py ARGV` opens it."""
     from engine.cli import build_parser
-    from engine.trainer import Trainer
     from gui.app import initial_config, make_application, start_session
-    from gui.main_window import MainWindow
     from gui.session import Session
 
-    path = tmp_path / "run.pt"
-    Trainer(digits_config().with_changes(model={"hidden": (16,)}, train={"lr": 0.05})).save(str(path))
-    args = build_parser().parse_args(["--load", str(path), "--lr", "0.25", "--dropout", "0.2", "--hidden", "64"])
+    args = build_parser().parse_args(argv)
     config, _ = initial_config(args, digits_config())
     make_application()
     session = Session()
     window = MainWindow(session, settings, config)
     qtbot.addWidget(window)
     start_session(session, config, args)
+    return window
+
+
+def test_load_on_the_command_line_opens_the_file_with_the_live_settings_given(qtbot, settings, tmp_path):
+    """`main.py --load run.pt --lr 0.25`: the file's rate replaced the one given, as the headless
+    run did; the live settings named now apply over the file's, as they do there, and `--epochs`
+    counts on from the file's epochs."""
+    from engine.trainer import Trainer
+
+    path = tmp_path / "run.pt"
+    trained = Trainer(digits_config().with_changes(model={"hidden": (16,)}, train={"lr": 0.05, "epochs": 1}))
+    list(trained.run(start=True, stop_when_finished=True))
+    trained.save(str(path))
+    window = open_from_the_command_line(qtbot, settings, ["--load", str(path), "--lr", "0.25", "--dropout", "0.2", "--epochs", "2"])
+    session = window.session
     wait_for(qtbot, lambda: session.config is not None and session.config.train.lr == 0.25 and session.config.model.dropout == 0.2)
-    assert session.config.model.hidden == (16,), "the file's model: --hidden needs a new one"
+    assert session.config.model.hidden == (16,), "the file's model"
+    assert session.config.train.epochs == 3 and session.mode == "paused", "two more than the file's one, to train"
     assert window.controls.lr.value() == 0.25
+    window.close()
+
+
+def test_load_on_the_command_line_refuses_a_setting_that_needs_another_model(qtbot, settings, tmp_path, warnings):
+    """`main.py --load run.pt --hidden 64` showed the file's 16 units and left --hidden out without
+    a word; the headless run refuses it. The window now says so, and stays on a model of its own."""
+    from engine.trainer import Trainer
+
+    path = tmp_path / "run.pt"
+    Trainer(digits_config().with_changes(model={"hidden": (16,)})).save(str(path))
+    window = open_from_the_command_line(qtbot, settings, ["--load", str(path), "--hidden", "64"])
+    wait_for(qtbot, lambda: bool(warnings))
+    [(title, text)] = warnings
+    assert title == "Could not open the checkpoint" and "--hidden cannot apply" in text and "--lr" in text
+    assert window.session.config.model.hidden == (64,), "the command line's model, not the file's"
     window.close()
 
 
