@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
             "Train the run's settings and the controls' pending ones together, from scratch",
         )
         experiments_menu.addAction(self.side_by_side_action)
+        self.comparison.offer([action for action in experiments_menu.actions() if not action.isSeparator()])
         presets_menu = self.menuBar().addMenu("&Presets")
         for name in PRESETS:
             presets_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.apply_preset(n)))

@@ -11,7 +11,8 @@ import threading
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from engine.errors import EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Outcome, Variant, VariantEpoch, compare
@@ -49,11 +50,21 @@ class ComparisonWorker(QObject):
             self.finished.emit()
 
 
+CHOOSE = (
+    "Each experiment trains its variants side by side, from scratch and in the background: "
+    "your run keeps its model. Choose one here or in the Experiments menu."
+)
+
+
 class ComparisonPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary = QLabel("Choose an experiment in the Experiments menu.")
+        self.summary = QLabel(CHOOSE)
         self.summary.setWordWrap(True)
+        # Until the first run the plots would be empty: the experiments are offered in their place.
+        self.choices = QWidget()
+        self._choice_list = QVBoxLayout(self.choices)
+        self._choice_list.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.graphics = pg.GraphicsLayoutWidget()
         self.loss_plot = steady_plot(self.graphics, row=0, col=0, title="loss (solid: test, dashed: train)")
         self.loss_plot.setLogMode(y=True)
@@ -63,16 +74,27 @@ class ComparisonPanel(QWidget):
         self.legend = add_legend(self.loss_plot, offset=(-5, 5))
         self.outcome_plot = self.graphics.addPlot(row=0, col=1, title="what each learned")
         cache_axes(self.outcome_plot)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.choices)
+        self.pages.addWidget(self.graphics)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.summary)
-        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.pages, 1)
         self.name = ""
         self.curves: dict[tuple[int, str], pg.PlotDataItem] = {}
         self.points: dict[tuple[int, str], list[tuple[int, float]]] = {}
         self.results: list[Outcome] = []
         self._thread: QThread | None = None
         self._worker: ComparisonWorker | None = None
+
+    def offer(self, actions: list[QAction]) -> None:
+        """A button for each of the Experiments menu's actions (its text, tip and state), shown until the first run."""
+        for action in actions:
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self._choice_list.addWidget(button)
 
     # ------------------------------------------------------------------ running
     @property
@@ -81,6 +103,7 @@ class ComparisonPanel(QWidget):
 
     def start(self, name: str, variants: list[Variant]) -> None:
         self.stop()
+        self.pages.setCurrentWidget(self.graphics)
         self.name, self.results = name, []
         self.loss_plot.clear()
         self.legend.clear()

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QToolButton
 
 from tests.gui.conftest import WAIT_MS, wait_for
 
 
-def test_an_experiment_runs_from_the_menu_beside_the_main_run(qtbot, make_window):
+def test_an_experiment_runs_from_the_panel_or_the_menu_beside_the_main_run(qtbot, make_window):
+    """Before any run the panel offers the menu's experiments (its plots were empty axes)."""
     window = make_window()
     menu = next(a for a in window.menuBar().actions() if a.text() == "E&xperiments").menu()
-    action = next(a for a in menu.actions() if a.text().startswith("Weight decay"))
     steps_before = window.session.step
     panel = window.comparison
+    assert panel.pages.currentWidget() is panel.choices
+    buttons = panel.choices.findChildren(QToolButton)
+    assert [b.text() for b in buttons] == [a.text() for a in menu.actions() if not a.isSeparator()]
     low, high = panel.loss_plot.vb.viewRange()[1]
     assert (low, high) == (-2, 1), "before any run: losses of 0.01 to 10 (log axis)"
-    action.trigger()
+    qtbot.mouseClick(next(b for b in buttons if b.text().startswith("Weight decay")), Qt.MouseButton.LeftButton)
+    assert panel.pages.currentWidget() is panel.graphics
     wait_for(qtbot, lambda: len(panel.results) == 2, timeout=60000)
     none, decay = panel.results
     assert decay.test_loss < none.test_loss
