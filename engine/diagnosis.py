@@ -51,10 +51,18 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
         ("dead", "dead_fraction", "they output 0 and pass no gradient. Lower the learning rate, use leaky ReLU or He init"),
         ("saturated", "saturated_fraction", "their derivative is almost 0. Use ReLU, or a smaller init scale"),
     ):
-        for layer in snapshot.layers:
-            share = getattr(layer, attr)
-            if share is not None and share > UNHEALTHY_FRACTION:
-                return name, f"{share:.0%} of layer {layer.name}'s units are {name}: {advice}."
+        shares = [(getattr(layer, attr), layer.name) for layer in snapshot.layers if getattr(layer, attr) is not None]
+        if not shares:
+            continue
+        # The worst layer: the first one over the line may be a lesser matter than a later one.
+        share, layer = max(shares, key=lambda pair: pair[0])
+        if name == "dead" and share == 1.0:
+            return name, (
+                f"Every unit of layer {layer} is dead: no gradient passes it, so the layers before it "
+                "have stopped learning. Reset with a lower learning rate, leaky ReLU or He init."
+            )
+        if share > UNHEALTHY_FRACTION:
+            return name, f"{share:.0%} of layer {layer}'s units are {name}: {advice}."
     if min(norms) <= 0:
         return "healthy", "Healthy, though some layer has no gradient yet."
     spread = max(norms) / min(norms)

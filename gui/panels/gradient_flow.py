@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.diagnosis import diagnose
 from engine.stats import Snapshot
-from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, give_overhanging_title, steady_plot
+from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, give_overhanging_title, set_title, steady_plot
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
@@ -30,6 +30,20 @@ WIDE_PX = 900  # at least this wide: the four plots in a row, else two by two
 
 def log_norms(snapshot: Snapshot) -> np.ndarray:
     return np.log10(np.maximum([layer.grad_norm for layer in snapshot.layers], TINY))
+
+
+def layer_colour(index: int, count: int) -> str:
+    """The update/weight curve's colour for layer `index` of `count`: hues around the wheel, dark
+    enough to read on white (at full value, yellow, green and cyan names were hard to make out)."""
+    return pg.intColor(index, hues=max(count, 2), maxValue=190).name()
+
+
+def ratio_title(count: int) -> str:
+    """The update/weight plot's title, with its key: each layer's name in its curve's colour (the
+    first and last only past four, where the names would run past the plot)."""
+    shown = range(count) if count <= 4 else (0, count - 1)
+    key = (" " if count <= 4 else " … ").join(f"<span style='color:{layer_colour(i, count)}'><b>L{i + 1}</b></span>" for i in shown)
+    return f"update / weight {key} (dashed: 1e-3)" if count else "update / weight (dashed: 1e-3)"
 
 
 def layer_ticks(count: int) -> list[list[tuple[int, str]]]:
@@ -59,7 +73,7 @@ class GradientFlowPanel(QWidget):
         self.history_plot.setLabel("bottom", "step")
         self.history_plot.getAxis("left").setTicks(layer_ticks(0))  # layers, none yet (not 0 to 1 in a smudge)
         self.ratio_plot = steady_plot(self.graphics, slides=(True, False), row=0, col=2, axisItems={"left": SparseAxis("left")})
-        give_overhanging_title(self.ratio_plot, "update / weight (dashed: 1e-3)", size=SMALL_TITLE)
+        give_overhanging_title(self.ratio_plot, ratio_title(0), size=SMALL_TITLE)
         self.ratio_plot.setLogMode(y=True)
         self.ratio_plot.setLabel("bottom", "step")
         # The rule as a dashed segment under the curves' steps, which the view fits with them (an
@@ -150,12 +164,13 @@ class GradientFlowPanel(QWidget):
         steps = np.array([s.step for s in same_shape], dtype=float)
         span = [steps[0], steps[-1]] if same_shape else []
         self.ratio_rule.setData(span, [UPDATE_RATIO_RULE] * len(span))
+        set_title(self.ratio_plot, ratio_title(count))
         for i, curve in enumerate(self.ratio_curves):
             if i >= count or not same_shape:
                 curve.setData([], [])
                 continue
             ratios = np.array([max(s.layers[i].update_ratio, TINY) for s in same_shape])
-            curve.setData(steps, ratios, pen=pg.mkPen(pg.intColor(i, hues=max(count, 2)), width=1.5))
+            curve.setData(steps, ratios, pen=pg.mkPen(layer_colour(i, count), width=1.5))
 
     def _draw_health(self, snapshot: Snapshot) -> None:
         shares = [layer.dead_fraction if layer.dead_fraction is not None else layer.saturated_fraction for layer in snapshot.layers]

@@ -16,8 +16,10 @@ from engine.trainer import Trainer
 
 
 def snapshot(norms, dead=None, saturated=None, step=1) -> Snapshot:
+    """Layers with these gradient norms; `dead` and `saturated` are a share for every layer, or a list of one per layer."""
+    per_layer = [share if isinstance(share, list) else [share] * len(norms) for share in (dead, saturated)]
     layers = tuple(
-        LayerProbe(f"L{i + 1}", 1.0, n, 1e-3, dead, saturated, 0.0, 1.0, {}) for i, n in enumerate(norms)
+        LayerProbe(f"L{i + 1}", 1.0, n, 1e-3, per_layer[0][i], per_layer[1][i], 0.0, 1.0, {}) for i, n in enumerate(norms)
     )
     return Snapshot(step, 0, 1.0, layers)
 
@@ -39,6 +41,15 @@ def test_dead_and_saturated_units_and_nan():
     verdict, text = diagnose(snapshot([1.0, 1.0], saturated=0.7), "tanh")
     assert verdict == "saturated" and "70%" in text
     assert diagnose(snapshot([math.nan, 1.0]), "relu")[0] == "diverged"
+
+
+def test_the_worst_layer_is_named_and_a_wholly_dead_one_stops_the_layers_before_it():
+    """Five ReLU layers of 64 on digits at lr 0.1: layer 5 died whole and every gradient became 0,
+    yet the line named layer 4's 61 %, the first layer over half."""
+    verdict, text = diagnose(snapshot([0.0] * 6, dead=[0.05, 0.1, 0.1, 0.61, 1.0, None]), "relu")
+    assert verdict == "dead" and text.startswith("Every unit of layer L5 is dead") and "stopped learning" in text
+    verdict, text = diagnose(snapshot([1.0] * 3, saturated=[0.6, 0.9, None]), "tanh")
+    assert verdict == "saturated" and text.startswith("90% of layer L2's")
 
 
 def test_healthy_gives_the_spread():

@@ -113,6 +113,21 @@ def test_the_update_ratio_plot_fits_the_rule_with_the_ratios(qtbot, make_window)
     assert low <= min(ratios.min(), -3) and max(ratios.max(), -3) <= high
 
 
+def test_the_update_ratio_plots_title_keys_each_curve_to_its_layer(qtbot, make_window):
+    """Its curves, one per layer, had no key: which was the first layer's could not be told."""
+    window = make_window(digits_config().with_changes(model={"hidden": (16, 16)}))
+    open_tab(window, "gradient_flow")
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    window.redraw()
+    panel = window.gradient_flow
+    title = panel.ratio_plot.titleLabel.text
+    for i, curve in enumerate(panel.ratio_curves):
+        colour = curve.opts["pen"].color().name()
+        assert f"<span style='color:{colour}'><b>L{i + 1}</b></span>" in title
+    assert len({curve.opts["pen"].color().name() for curve in panel.ratio_curves}) == 3
+
+
 def test_a_deep_nets_layer_labels_do_not_overlap_on_a_short_heatmap(qtbot, make_window):
     """Nine layers on the heatmap's 35-pixel-high axis (a 768-pixel screen) ran L1 to L9
     into one smudge: the first and last layer are always labelled, the others where they fit."""
