@@ -58,8 +58,9 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
         share, layer = max(shares, key=lambda pair: pair[0])
         if name == "dead" and share == 1.0:
             return name, (
-                f"Every unit of layer {layer} is dead: no gradient passes it, so the layers before it "
-                "have stopped learning. Reset with a lower learning rate, leaky ReLU or He init."
+                f"Every unit of layer {layer} is dead: it outputs 0 whatever the input, so the predictions "
+                "no longer depend on the input and no gradient reaches its weights or those before it. "
+                "Reset with a lower learning rate, leaky ReLU or He init."
             )
         if share > UNHEALTHY_FRACTION:
             return name, f"{share:.0%} of layer {layer}'s units are {name}: {advice}."

@@ -43,11 +43,11 @@ def test_dead_and_saturated_units_and_nan():
     assert diagnose(snapshot([math.nan, 1.0]), "relu")[0] == "diverged"
 
 
-def test_the_worst_layer_is_named_and_a_wholly_dead_one_stops_the_layers_before_it():
+def test_the_worst_layer_is_named_and_a_wholly_dead_one_cuts_the_input_off():
     """Five ReLU layers of 64 on digits at lr 0.1: layer 5 died whole and every gradient became 0,
     yet the line named layer 4's 61 %, the first layer over half."""
     verdict, text = diagnose(snapshot([0.0] * 6, dead=[0.05, 0.1, 0.1, 0.61, 1.0, None]), "relu")
-    assert verdict == "dead" and text.startswith("Every unit of layer L5 is dead") and "stopped learning" in text
+    assert verdict == "dead" and text.startswith("Every unit of layer L5 is dead") and "no longer depend on the input" in text
     verdict, text = diagnose(snapshot([1.0] * 3, saturated=[0.6, 0.9, None]), "tanh")
     assert verdict == "saturated" and text.startswith("90% of layer L2's")
 
