@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyqtgraph.exporters
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QTabBar,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -562,6 +563,15 @@ class MainWindow(QMainWindow):
                 self.epoch_progress.setFormat(f"epoch {epoch + 1}: {fraction:.0%}")
             self.device_label.setText(f"device {s.device_name}")
         self.speed_label.setText(f"{s.samples_per_s:,.0f} samples/s" if s.samples_per_s else "")
+
+    def event(self, event: QEvent) -> bool:
+        """The docks' tab bars keep their names whole and scroll when short of room: Qt makes
+        them (as docks are tabbed, or a saved layout returns) eliding, and on a 1024-pixel screen
+        the network column's three read "N...", "Ac...", "Products of r..."."""
+        if event.type() == QEvent.Type.ChildPolished and isinstance(event.child(), QTabBar):
+            event.child().setElideMode(Qt.TextElideMode.ElideNone)
+            event.child().setUsesScrollButtons(True)
+        return super().event(event)
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:

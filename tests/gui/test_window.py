@@ -443,6 +443,7 @@ def test_on_a_small_screen_no_panel_cuts_its_content(qtbot, make_window):
     combos = [combo for combo in window.findChildren(QComboBox) if combo.isVisible()]
     assert window.histograms.layer in combos
     assert [combo.currentText() for combo in combos if not shows_its_whole_text(combo)] == [], "the Histograms' layer read 'L1 64→2'"
+    assert cut_tab_names(window) == [], "the network's column read 'N...', 'Ac...': its tabs scroll instead"
 
 
 def shows_its_whole_text(combo: QComboBox) -> bool:
@@ -460,11 +461,14 @@ def test_the_default_layout_on_a_laptop_screen_has_a_first_launchs_widths_and_wh
     window.restore_default_layout()
     qtbot.wait(50)  # the layout settles
     assert [window.docks[key].width() for key in ("controls", "network")] == [360, 430], "a first launch's widths"
+    assert cut_tab_names(window) == []
+
+
+def cut_tab_names(window) -> list[str]:
+    """The names of the docks' tabs that are not shown whole."""
     bars = [bar for bar in window.findChildren(QTabBar) if bar.isVisible()]
     assert bars, "some docks share a place as tabs"
-    for bar in bars:
-        for i in range(bar.count()):
-            assert bar.tabRect(i).width() >= bar.tabSizeHint(i).width(), f"tab {bar.tabText(i)!r} is cut short"
+    return [bar.tabText(i) for bar in bars for i in range(bar.count()) if bar.tabRect(i).width() < bar.tabSizeHint(i).width()]
 
 
 def test_a_first_launch_is_no_wider_than_the_screen_or_the_docks_need(make_window):
