@@ -135,8 +135,8 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         self._restore_settings()
         self._connect()
-        if note:
-            self.statusBar().showMessage(note, 15000)
+        if note:  # once shown, when the status bar's labels have their places
+            QTimer.singleShot(0, lambda: self.say(note, 15000))
         self._update_transport()
 
     # ------------------------------------------------------------------ building
@@ -244,6 +244,14 @@ class MainWindow(QMainWindow):
             bar.addPermanentWidget(label)
         bar.addPermanentWidget(self.download_bar)
 
+    def say(self, message: str, ms: int) -> None:
+        """A message in the status bar, left of its labels: where it would run under them it is
+        cut in the middle, so that a path keeps its file name (a cut at the end lost it)."""
+        bar = self.statusBar()
+        labels = [label for label in (self.state_label, self.position_label, self.speed_label, self.device_label) if label.isVisible()]
+        room = min((label.x() for label in labels), default=bar.width()) - 2 * bar.fontMetrics().averageCharWidth()
+        bar.showMessage(bar.fontMetrics().elidedText(message, Qt.TextElideMode.ElideMiddle, max(room, 1)), ms)
+
     def _connect(self) -> None:
         s = self.session
         s.started.connect(self._on_started)
@@ -252,8 +260,8 @@ class MainWindow(QMainWindow):
         s.diverged.connect(self._on_diverged)
         s.command_failed.connect(self._on_command_failed)
         s.failed.connect(self._on_failed)
-        s.saved.connect(lambda path: self.statusBar().showMessage(f"Saved {path}", 8000))
-        s.loaded.connect(lambda path, kind: self.statusBar().showMessage(f"Opened {path} ({kind})", 8000))
+        s.saved.connect(lambda path: self.say(f"Saved {path}", 8000))
+        s.loaded.connect(lambda path, kind: self.say(f"Opened {path} ({kind})", 8000))
         s.download.connect(self._on_download)
         self.controls.edited.connect(self._on_edited)
         self.histograms.layer.currentIndexChanged.connect(lambda _: self.redraw())
@@ -333,7 +341,7 @@ class MainWindow(QMainWindow):
         if active is None:
             return
         if not changed_fields(active, shown):
-            self.statusBar().showMessage("Change a setting in the controls first: it trains against the settings in force.", 8000)
+            self.say("Change a setting in the controls first: it trains against the settings in force.", 8000)
             return
         try:
             shown.validate()
@@ -347,7 +355,7 @@ class MainWindow(QMainWindow):
         """Show the preset's settings and start a fresh model on them (paused)."""
         self.controls.set_config(PRESETS[name](self.controls.config()))
         self.reset()
-        self.statusBar().showMessage(f"Preset: {name}", 8000)
+        self.say(f"Preset: {name}", 8000)
 
     def _lower_learning_rate(self) -> None:
         self._edit_live(train={"lr": float(f"{self.controls.lr.value() * 0.1:.3g}")})
@@ -428,7 +436,7 @@ class MainWindow(QMainWindow):
         if error:
             QMessageBox.warning(self, "Export failed", error)
         else:
-            self.statusBar().showMessage(description, 8000)
+            self.say(description, 8000)
 
     # ------------------------------------------------------------------ session events
     def _on_started(self) -> None:
@@ -452,7 +460,7 @@ class MainWindow(QMainWindow):
             self.controls.set_active(self.session.config)
             self.curves.label_baselines(self.session.config)
         if mode == "finished":
-            self.statusBar().showMessage(reason, 10000)
+            self.say(reason, 10000)
         # While the worker loads the data and builds the model (seconds at first: torch and
         # scikit-learn import in it), the bar moves to say so; the epoch's progress comes back after.
         self.epoch_progress.setRange(0, 0 if mode == "loading" else 1000)

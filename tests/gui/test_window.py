@@ -419,10 +419,22 @@ def test_the_first_launchs_note_reads_whole_on_a_small_screen(qtbot, make_window
     window = make_window()
     window.resize(1024, 700)
     qtbot.wait(100)
+    window.say(note, 1000)
+    assert note and window.statusBar().currentMessage() == note
+
+
+def test_a_long_path_in_the_status_bar_keeps_its_file_name_on_a_small_screen(qtbot, make_window):
+    """Cut at the end by the bar's labels, "Saved /home/.../runs/2026-11-2" lost the file's name."""
+    window = make_window()
+    window.resize(1024, 700)
+    qtbot.wait(100)
+    path = "/home/someone/experiments/mlp-lab/runs/2026-11-23/a-rather-long-folder-name/fashion-relu-dropout.pt"
+    window.say(f"Saved {path}", 1000)
     bar = window.statusBar()
-    bar.showMessage(note)
+    shown = bar.currentMessage()
+    assert shown.startswith("Saved /home/") and shown.endswith("/fashion-relu-dropout.pt") and "…" in shown
     labels = [label for label in bar.findChildren(QLabel) if label.isVisible() and label.text()]
-    assert note and bar.fontMetrics().horizontalAdvance(note) < min(label.x() for label in labels) - 8
+    assert bar.fontMetrics().horizontalAdvance(shown) < min(label.x() for label in labels)
 
 
 def test_on_a_small_screen_no_panel_cuts_its_content(qtbot, make_window):
