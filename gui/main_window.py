@@ -48,6 +48,10 @@ from gui.session import Session
 
 STAGGER_MS = 5  # from the end of one refresh's paint to the next refresh: room for input and timers
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
+# The default arrangement of the docks: raised when it changes, so that a layout saved before
+# gives way to the new one (version 1: the d2l demonstrations moved beside the network).
+LAYOUT_VERSION = 1
+
 FAILURE_TITLES = {
     "Load": "Could not open the checkpoint",
     "Save": "Could not save the checkpoint",
@@ -275,17 +279,18 @@ class MainWindow(QMainWindow):
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
-        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry) and isinstance(state, QByteArray):
-            self.restoreState(state)
-        else:
+        placed = isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
+        if not placed:
             screen = self.screen().availableGeometry()
             self.resize(min(screen.width(), 1680), min(screen.height(), 1050))
+        # A layout saved under another arrangement of the docks gives way to this one's default.
+        if not (placed and isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION)):
             self._default_dock_sizes()
         self.curves.log_scale.setChecked(self.settings.value("curves/log", False, type=bool))
 
     def _save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.setValue("config", json.dumps(self.controls.config().to_dict()))
         self.settings.setValue("curves/log", self.curves.log_scale.isChecked())
         self.settings.sync()

@@ -483,6 +483,21 @@ def cut_tab_names(window) -> list[str]:
     return [bar.tabText(i) for bar in bars for i in range(bar.count()) if bar.tabRect(i).width() < bar.tabSizeHint(i).width()]
 
 
+def test_a_layout_saved_under_an_older_arrangement_gives_way_to_the_default(qtbot, settings, make_window):
+    """Layouts saved before the d2l demonstrations moved beside the network kept them under the
+    curves until View > Restore default layout; a layout of the current arrangement stays."""
+    from PySide6.QtCore import Qt
+
+    window = make_window()
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, window.docks["activation"])
+    window.close()  # saves the layout: the user's own, of this arrangement
+    again = make_window()
+    assert again.dockWidgetArea(again.docks["activation"]) == Qt.DockWidgetArea.BottomDockWidgetArea, "the user's layout"
+    settings.setValue("window/state", again.saveState())  # as a version without LAYOUT_VERSION saved it
+    older = make_window()
+    assert older.dockWidgetArea(older.docks["activation"]) == Qt.DockWidgetArea.RightDockWidgetArea
+
+
 def test_a_first_launch_is_no_wider_than_the_screen_or_the_docks_need(make_window):
     window = make_window()  # private settings: a first launch, sized to the screen
     screen = window.screen().availableGeometry().width()
