@@ -31,6 +31,19 @@ DATASET_NAMES = (
     "highdim",
 )
 REGRESSION_SETS = ("polynomial", "line", "highdim")  # the rest are classification sets
+# The batch size, epochs and learning rate that suit each dataset: d2l's for the image sets, and
+# enough steps to watch on the small ones (d2l's batch of 256 is one step an epoch of a toy set's
+# 250 training points); d2l 3.6's and 3.7's for the polynomial and the 200-d set.
+_TOY_TRAINING = {"batch_size": 10, "epochs": 100, "lr": 0.1}
+SUITED_TRAINING: dict[str, dict[str, Any]] = {
+    "fashion-mnist": {"batch_size": 256, "epochs": 10, "lr": 0.1},
+    "mnist": {"batch_size": 256, "epochs": 10, "lr": 0.1},
+    "digits": {"batch_size": 32, "epochs": 20, "lr": 0.1},
+    **dict.fromkeys(("circle", "xor", "gauss", "spiral"), _TOY_TRAINING),
+    "polynomial": {"batch_size": 10, "epochs": 400, "lr": 0.01},
+    "line": {"batch_size": 5, "epochs": 200, "lr": 0.1},
+    "highdim": {"batch_size": 5, "epochs": 100, "lr": 0.003},
+}
 # d2l draws weights from N(0, 0.01^2); Xavier and He already carry their own scale.
 DEFAULT_INIT_SCALE = {"normal": 0.01, "xavier": 1.0, "he": 1.0}
 
@@ -150,6 +163,16 @@ def changed_fields(old: Config, new: Config) -> list[tuple[str, str]]:
         a, b = getattr(old, section), getattr(new, section)
         changed += [(section, f.name) for f in dataclasses.fields(a) if getattr(a, f.name) != getattr(b, f.name)]
     return changed
+
+
+def suited_to_its_dataset(shown: Config, before: Config) -> Config:
+    """`shown`, which moves from `before`'s dataset to another, with the training that suits the new
+    one (SUITED_TRAINING), except for the settings changed by hand from `before`'s: those stay."""
+    if shown.data.name == before.data.name:
+        return shown
+    suited = SUITED_TRAINING[shown.data.name]
+    untouched = {name: value for name, value in suited.items() if getattr(shown.train, name) == getattr(before.train, name)}
+    return shown.with_changes(train=untouched)
 
 
 def describe_differences(baseline: Config, current: Config) -> str:

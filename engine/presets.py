@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.config import Config
+from engine.config import SUITED_TRAINING, Config
 
 DEEP = (128,) * 8
 
 
 def _on_digits(config: Config) -> Config:
     """Digits trains in seconds and ships offline: the right stage for a deep-net lesson."""
-    return config.with_changes(data={"name": "digits"}, train={"batch_size": 32, "epochs": 20, "lr": 0.1, "clip_grad": 0.0})
+    return config.with_changes(data={"name": "digits"}, train={**SUITED_TRAINING["digits"], "clip_grad": 0.0})
 
 
 PRESETS: dict[str, Callable[[Config], Config]] = {

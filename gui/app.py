@@ -13,15 +13,13 @@ from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from engine import commands as cmd
 from engine.cli import config_from_args, given_options
-from engine.config import Config
+from engine.config import Config, suited_to_its_dataset
 from engine.data import is_cached
 from engine.errors import ConfigError
 from gui.main_window import MainWindow, remembered_config
 from gui.session import Session
 
 IMAGE_SETS = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
-# d2l's batch of 256 gives digits (1,347 training images) 6 steps an epoch: too few to watch.
-DIGITS_TRAINING = {"batch_size": 32, "epochs": 20}
 # The worker thread's Python holds the GIL up to the switch interval (5 ms by default) before
 # the GUI thread gets it, and drawing a plot takes the GIL many times: 1 ms cut the window's
 # worst stall by a third and sped training up in the window (benchmarks/results.md).
@@ -29,10 +27,9 @@ GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def on_dataset(base: Config, name: str) -> Config:
-    """`base` moved to another dataset, with training settings that suit it."""
-    if name == base.data.name:
-        return base
-    return base.with_changes(data={"name": name}, train=DIGITS_TRAINING if name == "digits" else {})
+    """`base` moved to another dataset, with the training that suits it (d2l's batch of 256 gives
+    digits' 1,347 training images 6 steps an epoch: too few to watch)."""
+    return suited_to_its_dataset(base.with_changes(data={"name": name}), base)
 
 
 def initial_config(args: argparse.Namespace, remembered: Config | None) -> tuple[Config, str]:

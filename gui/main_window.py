@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import commands as cmd
-from engine.config import REGRESSION_SETS, Config, changed_fields, describe_differences
+from engine.config import REGRESSION_SETS, Config, changed_fields, describe_differences, suited_to_its_dataset
 from engine.errors import ConfigError
 from engine.experiments import EXPERIMENTS, Variant
 from engine.export import write_pytorch_script
@@ -324,8 +324,16 @@ class MainWindow(QMainWindow):
         self.session.send(cmd.Step())
 
     def reset(self) -> None:
+        """A fresh model on the settings shown; on another dataset, with the training that suits it
+        where the user left the batch size, epochs or rate as they were (the status bar says so)."""
         self.banner.hide()
-        self.session.reset(self.controls.config())
+        shown, before = self.controls.config(), self.session.config
+        config = suited_to_its_dataset(shown, before) if before is not None else shown
+        if config != shown:
+            self.controls.set_config(config)
+            suited = ", ".join(f"{name.replace('_', ' ')} {getattr(config.train, name):g}" for _, name in changed_fields(shown, config))
+            self.say(f"{suited}: the training that suits {config.data.name} (set yours and Reset again)", 10000)
+        self.session.reset(config)
 
     def pin_baseline(self) -> None:
         if self.session.config is not None and self.session.history.epochs:

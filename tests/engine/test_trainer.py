@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from engine import commands as cmd
-from engine.config import Config
+from engine.config import Config, suited_to_its_dataset
 from engine.errors import ConfigError
 from engine.stats import CommandFailed, Diverged, EpochReport, Snapshot, StateChanged, StepReport
 from engine.trainer import Started, Trainer
@@ -31,6 +31,26 @@ def test_digits_reaches_ninety_percent():
     assert [r.epoch for r in reports] == list(range(1, 21))
     assert reports[-1].test_acc >= 0.90
     assert reports[-1].train_loss < reports[0].train_loss
+
+
+def test_a_new_dataset_gets_the_training_that_suits_it_but_keeps_what_was_set_by_hand():
+    """d2l's batch of 256 is one step an epoch of the circle's 250 training points: ten steps
+    learn nothing. Its suited batch and epochs learn it; a batch size set by hand stays."""
+    fashion = Config()
+    circle = fashion.with_changes(data={"name": "circle"})
+    suited = suited_to_its_dataset(circle, fashion)
+    assert (suited.train.batch_size, suited.train.epochs, suited.train.lr) == (10, 100, 0.1)
+    by_hand = suited_to_its_dataset(circle.with_changes(train={"batch_size": 50}), fashion)
+    assert (by_hand.train.batch_size, by_hand.train.epochs) == (50, 100)
+    assert suited_to_its_dataset(fashion.with_changes(train={"lr": 0.5}), fashion).train.lr == 0.5, "same dataset: nothing moves"
+
+    def final_accuracy(config: Config) -> float:
+        trainer = Trainer(config)
+        list(trainer.run(start=True, stop_when_finished=True))
+        return trainer.history.epochs[-1].test_acc
+
+    assert final_accuracy(circle) < 0.7, "ten steps"
+    assert final_accuracy(suited) > 0.95
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():

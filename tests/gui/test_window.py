@@ -210,6 +210,27 @@ def test_reset_fields_wait_for_reset_and_say_so(qtbot, make_window):
     assert "Settings in force" in window.controls.hint.text()
 
 
+def test_reset_to_another_dataset_brings_its_training_and_says_so(qtbot, make_window):
+    """Circle chosen in the controls trained at digits' batch of 32 for 20 epochs (or d2l's 256:
+    one step an epoch): its own suited training now comes with it, bar what the user set."""
+    window = make_window()
+    window.resize(1366, 740)
+    controls = window.controls
+    controls.dataset.setCurrentIndex(controls.dataset.findData("circle"))
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    train = window.session.config.train
+    assert (window.session.config.data.name, train.batch_size, train.epochs) == ("circle", 10, 100)
+    assert (controls.batch_size.value(), controls.epochs.value()) == (10, 100), "the controls show it"
+    assert window.statusBar().currentMessage() == "batch size 10, epochs 100: the training that suits circle (set yours and Reset again)"
+    controls.dataset.setCurrentIndex(controls.dataset.findData("digits"))
+    controls.batch_size.setValue(64)  # by hand: it stays
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    train = window.session.config.train
+    assert (window.session.config.data.name, train.batch_size, train.epochs) == ("digits", 64, 20)
+
+
 def test_pause_step_and_reset(qtbot, make_window):
     window = make_window(start=True)
     wait_for(qtbot, lambda: window.session.step > 20)
