@@ -7,6 +7,8 @@ which classes it mixes up. Both redraw once per epoch, from plain numpy.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -55,6 +57,17 @@ class Tile(QWidget):
 def short(name: str) -> str:
     """Fashion-MNIST's 'T-shirt/top' reads 'T-shirt' under a tile."""
     return name.split("/")[0]
+
+
+def matrix_ticks(class_names: Sequence[str]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The confusion matrix's (true, predicted) axis labels: the class names on both axes, except
+    where many long names would run into each other side by side (Fashion-MNIST's ten): there the
+    predicted axis numbers the classes and the true axis gives each name its number."""
+    names = [short(name) for name in class_names]
+    numbered = len(names) > 3 and any(len(name) > 2 for name in names)
+    left = [(i, f"{i} {name}" if numbered else name) for i, name in enumerate(names)]
+    bottom = [(i, str(i) if numbered else name) for i, name in enumerate(names)]
+    return left, bottom
 
 
 class PredictionsPanel(QWidget):
@@ -166,7 +179,7 @@ class PredictionsPanel(QWidget):
             text.setText(str(counts[r, c]) if counts[r, c] else "", color="w" if per_row[r, c] > 0.5 else "k")
             text.setPos(c, r)
             text.show()
-        names = [(i, f"{short(name)}") for i, name in enumerate(p.class_names)]
-        self.matrix_plot.getAxis("left").setTicks([names])
-        self.matrix_plot.getAxis("bottom").setTicks([[(i, str(i)) for i in range(classes)]])
+        left, bottom = matrix_ticks(p.class_names)
+        self.matrix_plot.getAxis("left").setTicks([left])
+        self.matrix_plot.getAxis("bottom").setTicks([bottom])
         self.matrix_plot.setRange(xRange=(-0.5, classes - 0.5), yRange=(-0.5, classes - 0.5), padding=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.config import Config
-from tests.gui.conftest import wait_for
+from tests.gui.conftest import drawn_labels, wait_for
 
 
 def show_predictions(qtbot, window) -> None:
@@ -36,3 +36,23 @@ def test_regression_says_why_there_are_no_predictions(qtbot, make_window):
     show_predictions(qtbot, window)
     assert window.session.predictions is None
     assert "Regression" in window.predictions.summary.text() and window.predictions.body.isHidden()
+
+
+def test_the_confusion_matrix_names_the_classes_on_both_axes_where_they_fit(qtbot, make_window):
+    """A toy set's matrix read blue/orange down the side but 0/1 along the bottom; Fashion-MNIST's
+    ten names side by side would overlap: its columns are numbered and its rows say each number."""
+    from engine.data import FASHION_CLASSES
+    from gui.panels.predictions import matrix_ticks
+
+    config = Config().with_changes(data={"name": "circle"}, model={"hidden": (8,)}, train={"batch_size": 25, "epochs": 1})
+    window = make_window(config)
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: window.session.predictions is not None)
+    show_predictions(qtbot, window)
+    names = list(window.session.predictions.class_names)
+    assert len(names) == 2
+    for side in ("left", "bottom"):
+        assert sorted(text for _, text in drawn_labels(window.predictions.matrix_plot.getAxis(side))) == sorted(names)
+    left, bottom = matrix_ticks(FASHION_CLASSES)
+    assert left[0] == (0, "0 T-shirt") and left[9] == (9, "9 Ankle boot") and bottom[9] == (9, "9")
+    assert matrix_ticks([str(i) for i in range(10)])[1][3] == (3, "3"), "digits: the names are the numbers"
