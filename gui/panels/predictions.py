@@ -12,13 +12,15 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
+from PySide6.QtGui import QFontMetrics, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from engine.predictions import Predictions
+from gui.plotting import give_overhanging_title, set_title
 
 TILE_PX = 56  # each test image, scaled up without smoothing
 TILE_WIDTH = 96  # image plus its caption
+CELL_POINTS = (8.0, 7.0)  # the confusion matrix's numbers: the first size that fits a cell
 WRONG, RIGHT = "#d62728", "#2ca02c"
 
 
@@ -59,6 +61,11 @@ def short(name: str) -> str:
     return name.split("/")[0]
 
 
+def row_shares(confusion: np.ndarray) -> np.ndarray:
+    """Each cell's share of its row: of the examples of a true class, how many went where."""
+    return confusion / np.maximum(confusion.sum(1, keepdims=True), 1)
+
+
 def matrix_ticks(class_names: Sequence[str]) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     """The confusion matrix's (true, predicted) axis labels: the class names on both axes, except
     where many long names would run into each other side by side (Fashion-MNIST's ten): there the
@@ -87,9 +94,13 @@ class PredictionsPanel(QWidget):
         self.gallery.setWidgetResizable(True)
         self.gallery.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.graphics = pg.GraphicsLayoutWidget()
-        self.matrix_plot = self.graphics.addPlot(title="confusion matrix")
+        self.matrix_plot = self.graphics.addPlot()
+        # Its title changes with what the cells show: it must not set the plot's least width.
+        give_overhanging_title(self.matrix_plot, "confusion matrix")
         self.matrix_plot.setLabel("left", "true")
         self.matrix_plot.setLabel("bottom", "predicted")
+        for side in ("left", "bottom"):  # ticks outside the matrix: inside they crossed the last row's numbers
+            self.matrix_plot.getAxis(side).setStyle(tickLength=5)
         self.matrix_plot.invertY(True)
         self.matrix_plot.setMouseEnabled(False, False)
         self.matrix_plot.hideButtons()
@@ -97,10 +108,14 @@ class PredictionsPanel(QWidget):
         self.matrix_image.setColorMap(pg.colormap.get("CET-L12"))  # white to blue
         self.matrix_plot.addItem(self.matrix_image)
         self.cell_texts: list[pg.TextItem] = []
+        self._confusion = np.zeros((0, 0), dtype=np.int64)
+        self.matrix_plot.vb.sigResized.connect(lambda *_: self._label_cells())
         self.body = QSplitter()
         self.body.addWidget(self.gallery)
         self.body.addWidget(self.graphics)
-        self.body.setSizes([1000, 1000])  # shares of the width: half each
+        # Shares of the width: two columns of tiles in a 1366-pixel window, and the rest to the
+        # matrix, whose ten columns of Fashion-MNIST then hold a share in percent each.
+        self.body.setSizes([800, 1200])
         self.body.splitterMoved.connect(lambda *_: self._arrange())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -161,24 +176,54 @@ class PredictionsPanel(QWidget):
         super().resizeEvent(event)
         self._arrange()
 
+    def _label_cells(self) -> None:
+        """Each cell's count where every count fits its cell (at 8 points, else 7), else its share
+        of the row (the true class) in percent, else nothing but the shading: Fashion-MNIST's counts, cut to
+        a cell's width, read "04" for 1040."""
+        counts = self._confusion
+        if not counts.size:
+            return
+        cell_px = self.matrix_plot.vb.width() / len(counts)
+        per_row = row_shares(counts)
+        shares = np.rint(100 * per_row).astype(int)
+        choices = (
+            ("confusion matrix", [str(n) if n else "" for n in counts.ravel()]),
+            ("confusion matrix (% of row)", [str(share) if n else "" for n, share in zip(counts.ravel(), shares.ravel())]),
+        )
+        fonts = [self.font() for _ in CELL_POINTS]
+        for font, points in zip(fonts, CELL_POINTS):
+            font.setPointSizeF(points)
+        title, texts, font = next(
+            (
+                (title, texts, font)
+                for title, texts in choices
+                for font in fonts
+                if max(QFontMetrics(font).horizontalAdvance(t) for t in set(texts)) + 2 <= cell_px
+            ),
+            ("confusion matrix", [""] * counts.size, fonts[0]),
+        )
+        set_title(self.matrix_plot, title)
+        for i, text in enumerate(self.cell_texts):
+            if i >= counts.size:
+                text.hide()
+                continue
+            r, c = divmod(i, len(counts))
+            text.setFont(font)
+            text.setText(texts[i], color="w" if per_row[r, c] > 0.5 else "k")
+            text.setPos(c, r)
+            text.show()
+
     def _draw_matrix(self, p: Predictions) -> None:
         counts = p.confusion
         classes = len(counts)
-        per_row = counts / np.maximum(counts.sum(1, keepdims=True), 1)  # colour: share of each true class
-        self.matrix_image.setImage(per_row, autoLevels=False, levels=(0.0, 1.0))
+        self.matrix_image.setImage(row_shares(counts), autoLevels=False, levels=(0.0, 1.0))  # shaded by share of each true class
         self.matrix_image.setRect(-0.5, -0.5, classes, classes)
         while len(self.cell_texts) < classes * classes:
             text = pg.TextItem(anchor=(0.5, 0.5))
             self.matrix_plot.addItem(text)
             self.cell_texts.append(text)
-        for i, text in enumerate(self.cell_texts):
-            if i >= classes * classes:
-                text.hide()
-                continue
-            r, c = divmod(i, classes)
-            text.setText(str(counts[r, c]) if counts[r, c] else "", color="w" if per_row[r, c] > 0.5 else "k")
-            text.setPos(c, r)
-            text.show()
+        self._confusion = counts
+        self._label_cells()
         left, bottom = matrix_ticks(p.class_names)
         self.matrix_plot.getAxis("left").setTicks([left])
         self.matrix_plot.getAxis("bottom").setTicks([bottom])

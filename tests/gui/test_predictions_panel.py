@@ -56,3 +56,33 @@ def test_the_confusion_matrix_names_the_classes_on_both_axes_where_they_fit(qtbo
     left, bottom = matrix_ticks(FASHION_CLASSES)
     assert left[0] == (0, "0 T-shirt") and left[9] == (9, "9 Ankle boot") and bottom[9] == (9, "9")
     assert matrix_ticks([str(i) for i in range(10)])[1][3] == (3, "3"), "digits: the names are the numbers"
+
+
+def test_the_confusion_matrixs_cells_show_counts_or_shares_that_fit_never_cut_ones(qtbot):
+    """Fashion-MNIST's counts in a 15-pixel cell were cut to "04" for 1040: a cell shows its count
+    where the largest fits, else its share of the true class in percent, else the shading alone."""
+    import numpy as np
+
+    from engine.data import FASHION_CLASSES
+    from engine.predictions import Predictions
+    from gui.panels.predictions import PredictionsPanel
+
+    confusion = np.full((10, 10), 7) + np.diag(np.full(10, 1033))  # rows of 1,040 + 9 x 7 = 1,103
+    empty = np.zeros((0,), dtype=np.int64)
+    p = Predictions(10, 2350, FASHION_CLASSES, confusion, empty, np.zeros((0,)), empty, empty, np.zeros((0,)))
+    panel = PredictionsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+
+    def cells() -> list[str]:
+        return [text.textItem.toPlainText() for text in panel.cell_texts[:100]]
+
+    panel.resize(1400, 500)
+    panel.refresh(p, regression=False)
+    wait_for(qtbot, lambda: cells()[:2] == ["1040", "7"])
+    assert panel.matrix_plot.titleLabel.text == "confusion matrix"
+    panel.resize(300, 500)  # the cells follow the plot's size
+    wait_for(qtbot, lambda: cells()[:2] == ["94", "1"])  # shares of 1,103: 94.3 % and 0.6 %
+    assert panel.matrix_plot.titleLabel.text == "confusion matrix (% of row)"
+    panel.resize(120, 500)
+    wait_for(qtbot, lambda: set(cells()) == {""})  # no room even for a share
