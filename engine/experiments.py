@@ -8,14 +8,15 @@ its weights, and for 1-D inputs its fit over the input range.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from engine.config import Config
-from engine.data import POLY_TRUE_WEIGHTS
+from engine.config import Config, DataConfig
+from engine.data import POLY_TRUE_WEIGHTS, ProgressCallback
 from engine.stats import Diverged, EpochReport, History
 from engine.trainer import Trainer
 
@@ -104,10 +105,13 @@ EXPERIMENTS: dict[str, Callable[[], list[Variant]]] = {
 TRUE_POLYNOMIAL = np.array(POLY_TRUE_WEIGHTS)
 
 
-def compare(variants: list[Variant], should_stop: Callable[[], bool] = lambda: False) -> Iterator[VariantEpoch | list[Outcome]]:
+def compare(
+    variants: list[Variant], should_stop: Callable[[], bool] = lambda: False, progress: ProgressCallback | None = None
+) -> Iterator[VariantEpoch | list[Outcome]]:
     """Train every variant, an epoch of each in turn; yield each finished epoch, then the
-    outcomes (last). A variant that diverges stops there and says so in its outcome."""
-    trainers = [Trainer(v.config) for v in variants]
+    outcomes (last). A variant that diverges stops there and says so in its outcome. `progress`
+    hears of a dataset's download (Fashion-MNIST's, the first time)."""
+    trainers = [Trainer(v.config, progress=progress) for v in variants]
     diverged = [""] * len(variants)
     epochs = max(v.config.train.epochs for v in variants)
     for _ in range(epochs):
@@ -148,6 +152,15 @@ def _outcome(variant: Variant, trainer: Trainer, diverged: str) -> Outcome:
         variant.label, trainer.history, weights[0].numpy().copy(), bias, train_loss, test_loss, norm,
         fit_x, fit_y, train_x, train_y, diverged,
     )
+
+
+def on_data_folder(variants: list[Variant], data: DataConfig) -> list[Variant]:
+    """The variants, those on `data`'s image set reading it from its folder (a folder given with
+    --data-dir, not only the cache). Only for the same set: MNIST's files bear Fashion-MNIST's names."""
+    return [
+        dataclasses.replace(v, config=v.config.with_changes(data={"data_dir": data.data_dir})) if v.config.data.name == data.name else v
+        for v in variants
+    ]
 
 
 def run(variants: list[Variant]) -> list[Outcome]:

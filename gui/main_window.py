@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from engine import commands as cmd
 from engine.config import REGRESSION_SETS, Config, changed_fields, describe_differences, suited_to_its_dataset
 from engine.errors import ConfigError
-from engine.experiments import EXPERIMENTS, Variant
+from engine.experiments import EXPERIMENTS, Variant, on_data_folder
 from engine.export import write_pytorch_script
 from engine.presets import PRESETS
 from engine.stats import Diverged
@@ -346,7 +346,11 @@ class MainWindow(QMainWindow):
         self.docks["comparison"].raise_()
         # Two plots side by side need room: give the bottom docks half the height.
         self.resizeDocks([self.docks["comparison"]], [max(320, self.height() // 2)], Qt.Orientation.Vertical)
-        self.comparison.start(name, variants if variants is not None else EXPERIMENTS[name]())
+        if variants is None:
+            variants = EXPERIMENTS[name]()
+            if self.session.config is not None:  # an image set from the session's own folder, not downloaded again
+                variants = on_data_folder(variants, self.session.config.data)
+        self.comparison.start(name, variants)
 
     def run_side_by_side(self) -> None:
         """The settings in force against the settings shown, trained together from scratch."""

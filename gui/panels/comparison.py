@@ -25,6 +25,7 @@ class ComparisonWorker(QObject):
     epoch = Signal(int, int, float, float)  # variant, epoch, train loss, test loss
     outcomes = Signal(object)  # list[Outcome]
     failed = Signal(str)
+    download = Signal(str, int, int)  # file, bytes done, bytes total (0: unknown)
     finished = Signal()
 
     def __init__(self, variants: list[Variant]) -> None:
@@ -38,7 +39,7 @@ class ComparisonWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            for item in compare(self.variants, self._stop.is_set):
+            for item in compare(self.variants, self._stop.is_set, self.download.emit):
                 if isinstance(item, VariantEpoch):
                     r = item.report
                     self.epoch.emit(item.index, r.epoch, r.train_loss, r.test_loss)
@@ -82,6 +83,7 @@ class ComparisonPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.pages, 1)
         self.name = ""
+        self._training_text = ""
         self.curves: dict[tuple[int, str], pg.PlotDataItem] = {}
         self.points: dict[tuple[int, str], list[tuple[int, float]]] = {}
         self.results: list[Outcome] = []
@@ -114,13 +116,15 @@ class ComparisonPanel(QWidget):
             colour = COLOURS[i % len(COLOURS)]
             self.curves[(i, "test")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=2), name=variant.label)
             self.curves[(i, "train")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
-        self.summary.setText(f"<b>{name}</b>: training {len(variants)} variants side by side…")
+        self._training_text = f"<b>{name}</b>: training {len(variants)} variants side by side…"
+        self.summary.setText(self._training_text)
         thread, worker = QThread(), ComparisonWorker(variants)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.epoch.connect(self._on_epoch)
         worker.outcomes.connect(self._on_outcomes)
         worker.failed.connect(lambda reason: self.summary.setText(f"<b>{name}</b> could not run: {reason}"))
+        worker.download.connect(self._on_download)
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._on_finished)
         self._thread, self._worker = thread, worker
@@ -136,6 +140,11 @@ class ComparisonPanel(QWidget):
         self._thread = self._worker = None
 
     # ------------------------------------------------------------------ drawing
+    def _on_download(self, file: str, done: int, total: int) -> None:
+        """The variants' dataset downloads before they train (Fashion-MNIST, the first time)."""
+        share = f"{done / total:.0%}" if total else f"{done / 1e6:.1f} MB"
+        self.summary.setText(self._training_text if total and done >= total else f"<b>{self.name}</b>: downloading {file}, {share}…")
+
     def _on_epoch(self, index: int, epoch: int, train: float, test: float) -> None:
         for kind, value in (("train", train), ("test", test)):
             points = self.points.setdefault((index, kind), [])

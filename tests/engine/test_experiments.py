@@ -6,7 +6,16 @@ import numpy as np
 import pytest
 
 from engine.config import Config, describe_differences
-from engine.experiments import EXPERIMENTS, compare, dropout_on_the_line, polynomial_degrees, run, weight_decay_lambdas
+from engine.experiments import (
+    EXPERIMENTS,
+    compare,
+    dropout_on_fashion_mnist,
+    dropout_on_the_line,
+    on_data_folder,
+    polynomial_degrees,
+    run,
+    weight_decay_lambdas,
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +70,12 @@ def test_differences_name_what_changed():
     base = Config()
     assert describe_differences(base, base) == "same settings"
     assert describe_differences(base, base.with_changes(model={"dropout": 0.5})) == "dropout 0 vs 0.5"
+
+
+def test_image_set_variants_read_the_sessions_folder_only_for_the_same_set():
+    """MNIST's files bear Fashion-MNIST's names: a folder of one must not serve the other."""
+    variants = dropout_on_fashion_mnist() + weight_decay_lambdas()
+    fashion = Config().with_changes(data={"data_dir": "/data/fashion"}).data
+    mnist = Config().with_changes(data={"name": "mnist", "data_dir": "/data/mnist"}).data
+    assert [v.config.data.data_dir for v in on_data_folder(variants, fashion)] == ["/data/fashion"] * 3 + [None] * 2
+    assert [v.config.data.data_dir for v in on_data_folder(variants, mnist)] == [None] * 5

@@ -94,3 +94,58 @@ def test_side_by_side_trains_the_settings_in_force_against_those_shown(qtbot, ma
     assert "init scale 1 vs 0.1" in panel.summary.text()
     assert len(panel.curves[(0, "test")].getData()[0]) == len(panel.curves[(1, "test")].getData()[0]) == 2
     assert in_force.weight_norm > 3 * shown.weight_norm, "each variant really trained its own settings"
+
+
+def fashion_experiment(window):
+    menu = next(a for a in window.menuBar().actions() if a.text() == "E&xperiments").menu()
+    return next(a for a in menu.actions() if a.text().startswith("Dropout on Fashion-MNIST"))
+
+
+def test_the_fashion_experiment_reads_the_sessions_data_folder(qtbot, make_window, monkeypatch, tmp_path):
+    """Its variants looked only in the cache: a session on --data-dir's files downloaded them again."""
+    import engine.data
+    from engine.config import Config
+    from engine.errors import DataError
+    from tests.idx_files import write_idx_set
+
+    downloads = []
+
+    def no_download(*args):
+        downloads.append(args)
+        raise DataError("no download in this test")
+
+    monkeypatch.setattr(engine.data, "download_idx_set", no_download)
+    write_idx_set(tmp_path / "fashion", n_train=200, n_test=50)
+    window = make_window(Config().with_changes(data={"name": "fashion-mnist", "data_dir": str(tmp_path / "fashion")}, train={"epochs": 1}))
+    fashion_experiment(window).trigger()
+    panel = window.comparison
+    wait_for(qtbot, lambda: len(panel.results) == 3, timeout=60000)
+    assert downloads == [] and "could not run" not in panel.summary.text()
+
+
+def test_the_fashion_experiment_shows_its_download(qtbot, make_window, monkeypatch):
+    """The first time, its variants downloaded Fashion-MNIST while the panel said "training"."""
+    import engine.data
+    from gui.panels.comparison import ComparisonPanel
+    from tests.idx_files import write_idx_set
+
+    def download(name, folder, progress):
+        for done in (40, 100):
+            progress("train-images-idx3-ubyte.gz", done, 100)
+        write_idx_set(folder / "FashionMNIST" / "raw", n_train=200, n_test=50)
+
+    monkeypatch.setattr(engine.data, "download_idx_set", download)
+    shown = []
+    original = ComparisonPanel._on_download
+
+    def record(panel, *args):
+        original(panel, *args)
+        shown.append(panel.summary.text())
+
+    monkeypatch.setattr(ComparisonPanel, "_on_download", record)
+    window = make_window()  # on digits: Fashion-MNIST is not in the (test's own) cache
+    fashion_experiment(window).trigger()
+    panel = window.comparison
+    wait_for(qtbot, lambda: len(panel.results) == 3, timeout=60000)
+    assert shown[0].endswith("downloading train-images-idx3-ubyte.gz, 40%…")
+    assert shown[1].endswith("training 3 variants side by side…"), "done: back to training"
