@@ -62,6 +62,13 @@ def largest_magnitude(values: np.ndarray) -> float:
     return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
 
 
+def image_side(inputs: int) -> int:
+    """The side of the square images the inputs are (digits' 8, Fashion-MNIST's 28), or 0 where
+    they are no images (2-D points, polynomial features, a line's x)."""
+    side = math.isqrt(inputs)
+    return side if side * side == inputs and side >= 8 else 0
+
+
 def scaled_to_unit(picture: np.ndarray, bound: float) -> np.ndarray:
     """`picture / bound` in float64, to draw with levels (-1, 1). Levels of (-bound, bound)
     overflowed pyqtgraph's float32 scaling for weights decayed to 1e-40 or grown to 1e38."""
@@ -186,7 +193,7 @@ class NetworkPanel(QWidget):
         return brushes
 
     def _draw_graph(self, snapshot: Snapshot, g: GraphLayout) -> None:
-        pictures = snapshot.neuron_maps is not None or (len(g.shown) > 1 and math.isqrt(g.sizes[0]) ** 2 == g.sizes[0])
+        pictures = snapshot.neuron_maps is not None or (len(g.shown) > 1 and image_side(g.sizes[0]) > 0)
         self.graph.setData(
             pos=g.positions,
             size=8 if pictures else 14,
@@ -252,7 +259,7 @@ class NetworkPanel(QWidget):
         """2-D data: every neuron's output map. Images: the first hidden layer's weights."""
         used = 0
         maps = snapshot.neuron_maps
-        side = math.isqrt(g.sizes[0])
+        side = image_side(g.sizes[0])
         for node, (column, unit) in enumerate(zip(g.node_column, g.node_unit)):
             if maps is not None and column > 0:
                 is_output = column == len(g.shown) - 1
@@ -260,7 +267,7 @@ class NetworkPanel(QWidget):
                 if not is_output:  # a hidden layer's maps share one scale, so its neurons compare
                     picture = scaled_to_unit(picture, largest_magnitude(maps.maps[column - 1]))
                 levels = (0.0, 1.0) if is_output else (-1.0, 1.0)
-            elif maps is None and column == 1 and side * side == g.sizes[0] and side >= 8 and len(g.shown) > 1:
+            elif maps is None and column == 1 and side and len(g.shown) > 1:
                 weights = snapshot.weights[0][unit].reshape(side, side)[::-1]  # row 0 on top
                 picture, levels = scaled_to_unit(weights, largest_magnitude(weights)), (-1.0, 1.0)
             else:
@@ -319,7 +326,8 @@ class NetworkPanel(QWidget):
         assert g is not None and snapshot is not None
         column, unit = int(g.node_column[node]), int(g.node_unit[node])
         if column == 0:
-            return f"input {unit}"
+            side = image_side(g.sizes[0])
+            return f"input {unit}: the pixel in row {unit // side}, column {unit % side}" if side else f"input {unit}"
         probe = snapshot.layers[column - 1]
         text = f"{probe.name}, unit {unit}: mean activation {probe.unit_mean[unit]:.3g}, bias {snapshot.biases[column - 1][unit]:+.3g}"
         if probe.unit_dead is not None:

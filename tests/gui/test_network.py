@@ -96,6 +96,7 @@ def test_toy_net_in_the_window_draws_maps_boundary_hover_and_click(qtbot, make_w
     probe = snapshot.layers[0]
     described = panel.describe_at(*g.positions[node])
     assert described.startswith(f"{probe.name}, unit 0: mean activation {probe.unit_mean[0]:.3g}")
+    assert panel.describe_at(*g.positions[0]) == "input 0", "2-D points are no pixels"
     assert ("dead" in described) == bool(probe.unit_dead[0])
 
     with qtbot.waitSignal(panel.layer_selected, timeout=WAIT_MS) as clicked:
@@ -127,6 +128,10 @@ def test_image_net_shows_first_layer_weights_as_pictures(qtbot, make_window):
     weights = window.session.snapshot.weights[0][unit].reshape(8, 8)[::-1]
     np.testing.assert_allclose(pictures[0].image, weights / np.abs(weights).max())
     assert pictures[0].levels.tolist() == [-1.0, 1.0]
+    g = panel.layout_
+    pixel = int(np.flatnonzero(g.node_column == 0)[-1])
+    unit = int(g.node_unit[pixel])
+    assert panel.describe_at(*g.positions[pixel]) == f"input {unit}: the pixel in row {unit // 8}, column {unit % 8}"
 
 
 def test_weight_pictures_near_float32s_limits_draw_as_at_a_plain_scale(qtbot, make_window):
