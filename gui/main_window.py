@@ -4,6 +4,7 @@ it turns user actions into commands for the session and session ticks into redra
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import os
 from collections.abc import Callable
@@ -202,8 +203,9 @@ class MainWindow(QMainWindow):
         train_menu.addAction(self.pin_action)
         train_menu.addAction(self._action("Clear baselines", None, self.curves.clear_baselines))
         experiments_menu = self.menuBar().addMenu("E&xperiments")
-        for name in EXPERIMENTS:
-            experiments_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.run_experiment(n)))
+        for name, build in EXPERIMENTS.items():  # each experiment's docstring says what it shows
+            about = " ".join((inspect.getdoc(build) or "").split())  # one paragraph, not the docstring's lines
+            experiments_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.run_experiment(n), about))
         experiments_menu.addSeparator()
         self.side_by_side_action = self._action(
             "Side by side: settings in force vs settings shown",

@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QStackedWidget, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from engine.errors import EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Outcome, Variant, VariantEpoch, compare
@@ -65,7 +65,7 @@ class ComparisonPanel(QWidget):
         # Until the first run the plots would be empty: the experiments are offered in their place.
         self.choices = QWidget()
         self._choice_list = QVBoxLayout(self.choices)
-        self._choice_list.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._choice_list.addStretch(1)  # the choices at the top
         self.graphics = pg.GraphicsLayoutWidget()
         self.loss_plot = steady_plot(self.graphics, row=0, col=0, title="loss (solid: test, dashed: train)")
         self.loss_plot.setLogMode(y=True)
@@ -75,8 +75,12 @@ class ComparisonPanel(QWidget):
         self.legend = add_legend(self.loss_plot, offset=(-5, 5))
         self.outcome_plot = self.graphics.addPlot(row=0, col=1, title="what each learned")
         cache_axes(self.outcome_plot)
+        choices_page = QScrollArea()  # the list outgrows a short dock
+        choices_page.setWidget(self.choices)
+        choices_page.setWidgetResizable(True)
+        choices_page.setFrameShape(QFrame.Shape.NoFrame)
         self.pages = QStackedWidget()
-        self.pages.addWidget(self.choices)
+        self.pages.addWidget(choices_page)
         self.pages.addWidget(self.graphics)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -91,12 +95,18 @@ class ComparisonPanel(QWidget):
         self._worker: ComparisonWorker | None = None
 
     def offer(self, actions: list[QAction]) -> None:
-        """A button for each of the Experiments menu's actions (its text, tip and state), shown until the first run."""
+        """A button for each of the Experiments menu's actions (its text, tip and state) over what
+        it shows, until the first run."""
         for action in actions:
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            self._choice_list.addWidget(button)
+            about = QLabel(action.toolTip())
+            about.setWordWrap(True)
+            about.setStyleSheet("color:#555; margin-left:12px; margin-bottom:6px")
+            at = self._choice_list.count() - 1  # above the stretch
+            self._choice_list.insertWidget(at, button, 0, Qt.AlignmentFlag.AlignLeft)
+            self._choice_list.insertWidget(at + 1, about)
 
     # ------------------------------------------------------------------ running
     @property

@@ -15,7 +15,7 @@ def test_an_experiment_runs_from_the_panel_or_the_menu_beside_the_main_run(qtbot
     menu = next(a for a in window.menuBar().actions() if a.text() == "E&xperiments").menu()
     steps_before = window.session.step
     panel = window.comparison
-    assert panel.pages.currentWidget() is panel.choices
+    assert panel.pages.currentWidget().widget() is panel.choices
     buttons = panel.choices.findChildren(QToolButton)
     assert [b.text() for b in buttons] == [a.text() for a in menu.actions() if not a.isSeparator()]
     low, high = panel.loss_plot.vb.viewRange()[1]
