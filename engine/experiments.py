@@ -109,8 +109,9 @@ def compare(
     variants: list[Variant], should_stop: Callable[[], bool] = lambda: False, progress: ProgressCallback | None = None
 ) -> Iterator[VariantEpoch | list[Outcome]]:
     """Train every variant, an epoch of each in turn; yield each finished epoch, then the
-    outcomes (last). A variant that diverges stops there and says so in its outcome. `progress`
-    hears of a dataset's download (Fashion-MNIST's, the first time)."""
+    outcomes (last); return early, between two steps, once `should_stop`. A variant that diverges
+    stops there and says so in its outcome. `progress` hears of a dataset's download
+    (Fashion-MNIST's, the first time), and may raise DataError to abandon it."""
     trainers = [Trainer(v.config, progress=progress) for v in variants]
     diverged = [""] * len(variants)
     epochs = max(v.config.train.epochs for v in variants)
@@ -118,7 +119,9 @@ def compare(
         for index, trainer in enumerate(trainers):
             if diverged[index] or trainer.state.epoch >= trainer.config.train.epochs:
                 continue
-            report = _one_epoch(trainer)
+            report = _one_epoch(trainer, should_stop)
+            if report is None:
+                return
             if isinstance(report, Diverged):
                 diverged[index] = report.message
                 continue
@@ -128,11 +131,14 @@ def compare(
     yield [_outcome(v, t, d) for v, t, d in zip(variants, trainers, diverged)]
 
 
-def _one_epoch(trainer: Trainer) -> EpochReport | Diverged:
-    while True:
+def _one_epoch(trainer: Trainer, should_stop: Callable[[], bool]) -> EpochReport | Diverged | None:
+    """The rest of an epoch, or None if told to stop first: an epoch of Fashion-MNIST takes
+    seconds, and a window closing waits for no more than a step."""
+    while not should_stop():
         for event in trainer.train_step():
             if isinstance(event, (EpochReport, Diverged)):
                 return event
+    return None
 
 
 def _outcome(variant: Variant, trainer: Trainer, diverged: str) -> Outcome:

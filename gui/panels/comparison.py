@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
-from engine.errors import EngineError
+from engine.errors import DataError, EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Outcome, Variant, VariantEpoch, compare
 from gui.plotting import add_legend, cache_axes, steady_plot
 
@@ -34,12 +34,18 @@ class ComparisonWorker(QObject):
         self._stop = threading.Event()
 
     def stop(self) -> None:
+        """Thread-safe: end the run between two steps, or abandon its download."""
         self._stop.set()
+
+    def _report_download(self, file: str, done: int, total: int) -> None:
+        if self._stop.is_set():
+            raise DataError("the download was cancelled")
+        self.download.emit(file, done, total)
 
     @Slot()
     def run(self) -> None:
         try:
-            for item in compare(self.variants, self._stop.is_set, self.download.emit):
+            for item in compare(self.variants, self._stop.is_set, self._report_download):
                 if isinstance(item, VariantEpoch):
                     r = item.report
                     self.epoch.emit(item.index, r.epoch, r.train_loss, r.test_loss)
@@ -93,6 +99,7 @@ class ComparisonPanel(QWidget):
         self.results: list[Outcome] = []
         self._thread: QThread | None = None
         self._worker: ComparisonWorker | None = None
+        self._stragglers: list[tuple[QThread, ComparisonWorker]] = []
 
     def offer(self, actions: list[QAction]) -> None:
         """A button for each of the Experiments menu's actions (its text, tip and state) over what
@@ -141,13 +148,22 @@ class ComparisonPanel(QWidget):
         thread.start()
 
     def stop(self, wait_ms: int = 1500) -> None:
-        if self._thread is not None and self._worker is not None:
-            self._worker.stop()
-            self._thread.wait(wait_ms)
-            self._thread = self._worker = None
+        """End the run in progress (between two steps) and wait for its thread, bounded: one still
+        busy (loading its data) is heard no more and stays referenced, since a QThread destroyed
+        while running aborts the program."""
+        thread, worker = self._thread, self._worker
+        if thread is None or worker is None:
+            return
+        worker.stop()
+        for signal in (worker.epoch, worker.outcomes, worker.failed, worker.download):
+            signal.disconnect()
+        if not thread.wait(wait_ms):
+            self._stragglers.append((thread, worker))
+        self._thread = self._worker = None
 
     def _on_finished(self) -> None:
-        self._thread = self._worker = None
+        if self.sender() is self._thread:  # not a stopped run's, ending after a new one began
+            self._thread = self._worker = None
 
     # ------------------------------------------------------------------ drawing
     def _on_download(self, file: str, done: int, total: int) -> None:

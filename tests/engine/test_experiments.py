@@ -8,6 +8,7 @@ import pytest
 from engine.config import Config, describe_differences
 from engine.experiments import (
     EXPERIMENTS,
+    Variant,
     compare,
     dropout_on_fashion_mnist,
     dropout_on_the_line,
@@ -79,3 +80,17 @@ def test_image_set_variants_read_the_sessions_folder_only_for_the_same_set():
     mnist = Config().with_changes(data={"name": "mnist", "data_dir": "/data/mnist"}).data
     assert [v.config.data.data_dir for v in on_data_folder(variants, fashion)] == ["/data/fashion"] * 3 + [None] * 2
     assert [v.config.data.data_dir for v in on_data_folder(variants, mnist)] == [None] * 5
+
+
+def test_a_comparison_stops_between_two_steps_not_at_the_end_of_an_epoch():
+    """A window closing mid-experiment waited for an epoch of each variant: seconds on
+    Fashion-MNIST, longer than it waits for a thread before quitting."""
+    asked = []
+
+    def stop_at_the_fifth_question() -> bool:
+        asked.append(True)
+        return len(asked) >= 5
+
+    variants = [Variant("digits", Config().with_changes(data={"name": "digits"}, train={"batch_size": 32, "epochs": 3}))]
+    assert list(compare(variants, stop_at_the_fifth_question)) == [], "no epoch finished: 4 of its 42 steps ran"
+    assert len(asked) == 5

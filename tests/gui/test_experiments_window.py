@@ -33,6 +33,7 @@ def test_an_experiment_runs_from_the_panel_or_the_menu_beside_the_main_run(qtbot
     assert 0 <= x0 < 5 and 100 <= x1 < 110, "the finished runs fit the view"
     assert "lambda 3" in panel.summary.text()
     assert window.session.step == steps_before and window.session.alive, "the main run is left alone"
+    wait_for(qtbot, lambda: not panel.running)  # its thread ended
 
 
 def test_pinned_baseline_is_labelled_by_what_differs(qtbot, make_window):
