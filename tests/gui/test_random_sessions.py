@@ -22,6 +22,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.config import ACTIVATION_NAMES
+from engine.experiments import EXPERIMENTS
 from engine.presets import PRESETS
 from gui.app import make_application
 from gui.main_window import MainWindow
@@ -31,6 +32,7 @@ from tests.gui.conftest import digits_config
 EXAMPLES = int(os.environ.get("MLP_LAB_STATEFUL_EXAMPLES", "12"))
 MODES = {"loading", "running", "paused", "finished", "diverged", "stopped"}
 FAST_PRESETS = [name for name in PRESETS if not name.startswith("d2l")]  # d2l's would download Fashion-MNIST
+FAST_EXPERIMENTS = [name for name in EXPERIMENTS if "Fashion-MNIST" not in name]
 
 
 def pump_until(condition, timeout: float = 15.0) -> bool:
@@ -117,6 +119,20 @@ class WindowSessions(RuleBasedStateMachine):
         c.flush()
         self.settle()
 
+    @rule(name=st.sampled_from(["digits", "circle", "spiral", "polynomial", "line"]))
+    def dataset(self, name: str) -> None:
+        """Another dataset, with the training that suits it (100 to 400 epochs of a small set)."""
+        self.window.controls.dataset.setCurrentIndex(self.window.controls.dataset.findData(name))
+        self.window.controls.flush()
+        self.window.reset_action.trigger()
+        self.settle()
+
+    @rule(name=st.sampled_from(FAST_EXPERIMENTS))
+    def experiment(self, name: str) -> None:
+        """Experiments beside the run: a new one stops the one before, between two steps."""
+        self.window.run_experiment(name)
+        self.settle()
+
     @rule(name=st.sampled_from(FAST_PRESETS))
     def preset(self, name: str) -> None:
         self.window.apply_preset(name)
@@ -166,6 +182,7 @@ class WindowSessions(RuleBasedStateMachine):
         window.close()
         assert time.monotonic() - began < 2.0, "closing must stop the worker within two seconds"
         assert not self.session.alive
+        assert window.comparison._stragglers == [], "an experiment stops in time too"
         WARNINGS.clear()
 
 
