@@ -64,7 +64,8 @@ def run(
         first = trainer.history.epochs[0]
         if load:
             # It trains --epochs more than the file holds, given or not (the default 10).
-            over = {**(given or {}), "train": {**(given or {}).get("train", {}), "epochs": config.train.epochs}}
+            given = given or {}
+            over = {**given, "train": {**given.get("train", {}), "epochs": config.train.epochs}}
             for change in changes_over_checkpoint(trainer.config, trainer.state.epoch, over):
                 trainer.apply_live(change)
             first = trainer.evaluation_report(epoch=0)
