@@ -410,6 +410,10 @@ class MainWindow(QMainWindow):
             return None
         if not Path(path).suffix:
             path += Path(default_name).suffix
+            # The dialog asked about the name typed, not this one.
+            replace = f"{Path(path).name} already exists. Replace it?"
+            if Path(path).exists() and QMessageBox.question(self, title, replace) != QMessageBox.StandardButton.Yes:
+                return None
         self._remember_dir(path)
         return path
 

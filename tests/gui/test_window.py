@@ -261,6 +261,20 @@ def test_the_plots_of_a_finished_run_fit_their_data(qtbot, make_window):
         assert -0.05 * last <= x0 < 0.1 * last and last <= x1 < 1.1 * last, f"{plot.titleLabel.text}: steps {x0:.0f} to {x1:.0f}, last {last}"
 
 
+def test_a_name_typed_without_its_suffix_does_not_replace_a_file_unasked(make_window, monkeypatch, tmp_path):
+    """"run" became "run.pt" after the dialog's overwrite question, which was about "run"."""
+    window = make_window()
+    kept = tmp_path / "run.pt"
+    kept.touch()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "run"), ""))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: asked.append(text) or QMessageBox.StandardButton.No)
+    assert window._ask_save_path("Save checkpoint", "mlp-lab.pt", "") is None, "nothing to save to"
+    assert asked == ["run.pt already exists. Replace it?"]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    assert window._ask_save_path("Save checkpoint", "mlp-lab.pt", "") == str(kept), "replaced when the user says so"
+
+
 def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, tmp_path):
     config = digits_config().with_changes(model={"hidden": (24, 12), "activation": "tanh"}, train={"lr": 0.05})
     window = make_window(config, start=True)
