@@ -140,8 +140,8 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState()
         self._restore_settings()
         self._connect()
-        if note:  # once shown, when the status bar's labels have their places
-            QTimer.singleShot(0, lambda: self.say(note, 15000))
+        if note:  # once shown, when the status bar's labels have their places; it stays until another message
+            QTimer.singleShot(0, lambda: self.say(note, 0))
         self._update_transport()
 
     # ------------------------------------------------------------------ building
