@@ -13,8 +13,10 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.config import Config, describe_differences
 from engine.stats import History
-from gui.plotting import add_legend, steady_plot
+from gui.plotting import add_legend, set_title, steady_plot
 
+HOVER_HINT = "Hover a curve to read it."
+WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
 MAX_DRAWN_POINTS = 1500
 MIN_STEPS_SHOWN = 100
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
@@ -95,14 +97,9 @@ class CurvesPanel(QWidget):
             "train_acc": self.acc_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR),
             "test_acc": self.acc_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR),
         }
-        self.no_accuracy = pg.TextItem("regression: no accuracy", color="#888", anchor=(0.5, 0.5))
-        self.acc_plot.addItem(self.no_accuracy)
-        self.no_accuracy.setPos(0, 0.5)
-        self.no_accuracy.hide()
-
         self.log_scale = QCheckBox("log-scale loss")
-        self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
-        self.readout = QLabel("Hover a curve to read it.")
+        self.log_scale.toggled.connect(self._set_log)
+        self.readout = QLabel(HOVER_HINT)
         self.readout.setMinimumWidth(200)
         bar = QHBoxLayout()
         bar.addWidget(self.log_scale)
@@ -112,6 +109,7 @@ class CurvesPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.graphics, 1)
         self._history = History()
+        self._hovered = False
         self._drawn: dict[str, tuple] = {"steps": (), "epochs": ()}  # what the plots show, to skip redrawing it
         self._behind: dict[str, set[str]] = {}  # plot (loss, accuracy) -> parts it does not show yet, longest behind first
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
@@ -143,6 +141,8 @@ class CurvesPanel(QWidget):
         """Redraw from `history`, reusing the plot items; parts that did not change are skipped.
         one_plot: redraw one plot and say whether the other is still behind (the window
         spreads its panels over passes of the event loop, to keep each paint short)."""
+        if history is not self._history:  # a new run: its readout starts idle
+            self._hovered = False
         self._history = history
         keys = {"steps": (id(history), len(history.step_index), history.stride), "epochs": (id(history), len(history.epochs))}
         for part, key in keys.items():
@@ -181,22 +181,45 @@ class CurvesPanel(QWidget):
         if plot == "loss":
             self.items["train_loss"].setData(epochs["step"], epochs["train_loss"])
             self.items["test_loss"].setData(epochs["step"], epochs["test_loss"])
+            self._offer_log_scale()
             return
         regression = bool(len(epochs["test_acc"]) > 0 and np.isnan(epochs["test_acc"]).all())
-        self.no_accuracy.setVisible(regression)
+        set_title(self.acc_plot, "No accuracy: a regression" if regression else "Accuracy")
         for name in ("train_acc", "test_acc"):
             if regression:
                 self.items[name].setData([], [])
             else:
                 self.items[name].setData(epochs["step"], epochs[name])
 
+    def _set_log(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self._offer_log_scale()
+
+    def idle_text(self) -> str:
+        """The readout before a hover: where the epoch losses span two decades or more on a linear
+        axis (a regression's MSE falls from 45 to 0.01, a diverging run spikes), the log scale."""
+        epochs = epoch_arrays(self._history)
+        losses = np.concatenate([epochs["train_loss"], epochs["test_loss"]])
+        losses = losses[np.isfinite(losses) & (losses > 0)]
+        span = float(losses.max() / losses.min()) if losses.size else 1.0
+        if span >= WIDE_SPAN and not self.log_scale.isChecked():
+            return f"The losses span {span:.0e} times: log-scale loss shows them all."
+        return HOVER_HINT
+
+    def _offer_log_scale(self) -> None:
+        if not self._hovered:  # a hover's numbers stay until the next hover
+            self.readout.setText(self.idle_text())
+
     def _on_mouse(self, event: tuple[QPointF]) -> None:
         position = event[0]
         for plot in (self.loss_plot, self.acc_plot):
             if plot.sceneBoundingRect().contains(position):
                 x = plot.vb.mapSceneToView(position).x()
+                self._hovered = True
                 self.readout.setText(self.describe(x))
                 return
+        self._hovered = False  # off the plots: back to the idle text
+        self._offer_log_scale()
 
     def describe(self, step: float) -> str:
         """The hover text: the epoch nearest `step`, and the smoothed batch loss there."""

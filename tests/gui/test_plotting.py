@@ -161,6 +161,24 @@ def shown_curves_panel(qtbot) -> CurvesPanel:
     return panel
 
 
+def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_says_it_has_no_accuracy(qtbot):
+    """A polynomial's MSE falls from 45 to 0.01: on a linear axis every epoch but the first lay
+    flat at the bottom, and "regression: no accuracy" sat half outside the accuracy plot."""
+    panel = shown_curves_panel(qtbot)
+    history = History()
+    for epoch, loss in enumerate((45.0, 2.0, 0.05, 0.01)):
+        history.epochs.append(EpochReport(epoch, 10 * epoch, loss, 1.5 * loss, None, None, 0.0, 0.0, (), ()))
+    panel.refresh(history)
+    assert panel.readout.text() == "The losses span 7e+03 times: log-scale loss shows them all."
+    assert panel.acc_plot.titleLabel.text == "No accuracy: a regression"
+    panel.log_scale.setChecked(True)
+    assert panel.readout.text() == "Hover a curve to read it."
+    panel.log_scale.setChecked(False)
+    close = History(epochs=[EpochReport(e, 10 * e, 2.3 - e, 2.3 - e, 0.1, 0.2, 0.0, 0.0, (), ()) for e in range(2)])
+    panel.refresh(close)
+    assert panel.readout.text() == "Hover a curve to read it." and panel.acc_plot.titleLabel.text == "Accuracy"
+
+
 def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
     """The epoch markers' symbols pad their bounds by ~6 pixels below step 0 and loss 0: that
     must not read as data below zero (it once sent the view to -1,300 steps)."""
