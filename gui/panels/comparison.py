@@ -22,15 +22,19 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
 
 class ComparisonWorker(QObject):
-    epoch = Signal(int, int, float, float)  # variant, epoch, train loss, test loss
-    outcomes = Signal(object)  # list[Outcome]
-    failed = Signal(str)
-    download = Signal(str, int, int)  # file, bytes done, bytes total (0: unknown)
+    """Trains one experiment's variants. Each signal starts with the run's number: one queued
+    before a stop is delivered after it, into the next run's plots, and must be told apart."""
+
+    epoch = Signal(int, int, int, float, float)  # run, variant, epoch, train loss, test loss
+    outcomes = Signal(int, object)  # run, list[Outcome]
+    failed = Signal(int, str)  # run, why
+    download = Signal(int, str, int, int)  # run, file, bytes done, bytes total (0: unknown)
     finished = Signal()
 
-    def __init__(self, variants: list[Variant]) -> None:
+    def __init__(self, variants: list[Variant], run: int) -> None:
         super().__init__()
         self.variants = variants
+        self.run_number = run
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -40,7 +44,7 @@ class ComparisonWorker(QObject):
     def _report_download(self, file: str, done: int, total: int) -> None:
         if self._stop.is_set():
             raise DataError("the download was cancelled")
-        self.download.emit(file, done, total)
+        self.download.emit(self.run_number, file, done, total)
 
     @Slot()
     def run(self) -> None:
@@ -48,11 +52,11 @@ class ComparisonWorker(QObject):
             for item in compare(self.variants, self._stop.is_set, self._report_download):
                 if isinstance(item, VariantEpoch):
                     r = item.report
-                    self.epoch.emit(item.index, r.epoch, r.train_loss, r.test_loss)
+                    self.epoch.emit(self.run_number, item.index, r.epoch, r.train_loss, r.test_loss)
                 else:
-                    self.outcomes.emit(item)
+                    self.outcomes.emit(self.run_number, item)
         except EngineError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(self.run_number, str(exc))
         finally:
             self.finished.emit()
 
@@ -100,6 +104,7 @@ class ComparisonPanel(QWidget):
         self._thread: QThread | None = None
         self._worker: ComparisonWorker | None = None
         self._stragglers: list[tuple[QThread, ComparisonWorker]] = []
+        self._run = 0  # the number of the run shown: signals of earlier ones are ignored
 
     def offer(self, actions: list[QAction]) -> None:
         """A button for each of the Experiments menu's actions (its text, tip and state) over what
@@ -135,15 +140,17 @@ class ComparisonPanel(QWidget):
             self.curves[(i, "train")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
         self._training_text = f"<b>{name}</b>: training {len(variants)} variants side by side…"
         self.summary.setText(self._training_text)
-        thread, worker = QThread(), ComparisonWorker(variants)
+        self._run += 1
+        run = self._run
+        thread, worker = QThread(), ComparisonWorker(variants, run)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.epoch.connect(self._on_epoch)
         worker.outcomes.connect(self._on_outcomes)
-        worker.failed.connect(lambda reason: self.summary.setText(f"<b>{name}</b> could not run: {reason}"))
+        worker.failed.connect(self._on_failed)
         worker.download.connect(self._on_download)
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._on_finished)
+        thread.finished.connect(lambda: self._on_finished(run))
         self._thread, self._worker = thread, worker
         thread.start()
 
@@ -155,30 +162,38 @@ class ComparisonPanel(QWidget):
         if thread is None or worker is None:
             return
         worker.stop()
-        for signal in (worker.epoch, worker.outcomes, worker.failed, worker.download):
-            signal.disconnect()
         if not thread.wait(wait_ms):
             self._stragglers.append((thread, worker))
         self._thread = self._worker = None
 
-    def _on_finished(self) -> None:
-        if self.sender() is self._thread:  # not a stopped run's, ending after a new one began
+    def _on_finished(self, run: int) -> None:
+        if run == self._run:  # not a stopped run's thread, ending after a new one began
             self._thread = self._worker = None
 
     # ------------------------------------------------------------------ drawing
-    def _on_download(self, file: str, done: int, total: int) -> None:
+    def _on_failed(self, run: int, reason: str) -> None:
+        if run == self._run:
+            self.summary.setText(f"<b>{self.name}</b> could not run: {reason}")
+
+    def _on_download(self, run: int, file: str, done: int, total: int) -> None:
         """The variants' dataset downloads before they train (Fashion-MNIST, the first time)."""
+        if run != self._run:
+            return
         share = f"{done / total:.0%}" if total else f"{done / 1e6:.1f} MB"
         self.summary.setText(self._training_text if total and done >= total else f"<b>{self.name}</b>: downloading {file}, {share}…")
 
-    def _on_epoch(self, index: int, epoch: int, train: float, test: float) -> None:
+    def _on_epoch(self, run: int, index: int, epoch: int, train: float, test: float) -> None:
+        if run != self._run:  # a stopped run's last epoch drew into this run's curves, or failed on them
+            return
         for kind, value in (("train", train), ("test", test)):
             points = self.points.setdefault((index, kind), [])
             points.append((epoch, max(value, 1e-12)))
             xs, ys = zip(*points)
             self.curves[(index, kind)].setData(xs, ys)
 
-    def _on_outcomes(self, outcomes: list[Outcome]) -> None:
+    def _on_outcomes(self, run: int, outcomes: list[Outcome]) -> None:
+        if run != self._run:
+            return
         self.results = outcomes
         self.loss_plot.vb.fit()  # the runs are over: no more room to grow
         lines = [f"<b>{self.name}</b>"]

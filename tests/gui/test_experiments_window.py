@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton
 
+from engine.experiments import EXPERIMENTS
 from tests.gui.conftest import WAIT_MS, wait_for
 
 
@@ -152,3 +153,18 @@ def test_the_fashion_experiment_shows_its_download(qtbot, make_window, monkeypat
     wait_for(qtbot, lambda: len(panel.results) == 3, timeout=60000)
     assert shown[0].endswith("downloading train-images-idx3-ubyte.gz, 40%…")
     assert shown[1].endswith("training 3 variants side by side…"), "done: back to training"
+
+
+def test_a_stopped_experiments_late_signals_leave_the_next_one_alone(qtbot, make_window):
+    """An epoch queued by a stopped run arrived after the next one began: variant 2 of three
+    drew into a run of two, a KeyError in the event loop (found by the random sessions)."""
+    window = make_window()
+    panel = window.comparison
+    window.run_experiment(next(n for n in EXPERIMENTS if n.startswith("Model selection")))  # three variants
+    stopped_run = panel._run
+    window.run_experiment(next(n for n in EXPERIMENTS if n.startswith("Weight decay")))  # two variants
+    panel._on_epoch(stopped_run, 2, 1, 0.5, 0.4)  # as delivered late from the stopped worker
+    panel._on_outcomes(stopped_run, [])
+    assert (2, "train") not in panel.points and panel.results == []
+    wait_for(qtbot, lambda: len(panel.results) == 2, timeout=60000)
+    assert panel.name.startswith("Weight decay")
