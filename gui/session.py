@@ -69,6 +69,7 @@ class Session(QObject):
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._stragglers: list[tuple[QThread, TrainingWorker]] = []
+        self._workers_started = 0  # numbers the workers, whose signals carry it
         self._dirty = False
         self._rate_mark: tuple[float, int] | None = None
         self._timer = QTimer(self)
@@ -87,12 +88,13 @@ class Session(QObject):
         self.commands = queue.SimpleQueue()
         self._set_mode("loading", f"loading {config.data.name}")
         thread = QThread()
-        worker = TrainingWorker(config, self.commands, start, self.snapshot_weights)
+        self._workers_started += 1
+        worker = TrainingWorker(config, self.commands, start, self.snapshot_weights, self._workers_started)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.events.connect(self._on_events)
         worker.failed.connect(self._on_failed)
-        worker.download.connect(self.download)
+        worker.download.connect(self._on_download)
         # Direct: quit from the worker's own thread, so it works while the GUI thread waits in shutdown().
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread, self._worker = thread, worker
@@ -106,8 +108,6 @@ class Session(QObject):
         worker.cancel()
         self.commands.put(cmd.Stop())
         stopped = thread.wait(SHUTDOWN_WAIT_MS)
-        worker.events.disconnect(self._on_events)
-        worker.failed.disconnect(self._on_failed)
         if not stopped:  # still busy: keep it referenced, a QThread destroyed while running aborts
             self._stragglers.append((thread, worker))
         self._thread = self._worker = None
@@ -127,7 +127,18 @@ class Session(QObject):
             self.open(config)
 
     # ------------------------------------------------------------------ events
-    def _on_events(self, events: list[object]) -> None:
+    def _from_the_current_worker(self, number: int) -> bool:
+        """False for a stopped worker's signal, queued before it stopped and delivered after: a
+        download cancelled by choosing another dataset failed, and shut the new worker down."""
+        return self._worker is not None and number == self._worker.number
+
+    def _on_download(self, number: int, name: str, done: int, total: int) -> None:
+        if self._from_the_current_worker(number):
+            self.download.emit(name, done, total)
+
+    def _on_events(self, number: int, events: list[object]) -> None:
+        if not self._from_the_current_worker(number):
+            return
         for event in events:
             self._apply(event)
         self._dirty = True
@@ -175,7 +186,9 @@ class Session(QObject):
         elif isinstance(event, Loaded):
             self.loaded.emit(event.path, event.kind)
 
-    def _on_failed(self, reason: str) -> None:
+    def _on_failed(self, number: int, reason: str) -> None:
+        if not self._from_the_current_worker(number):
+            return
         self.shutdown()
         self.failed.emit(reason)
 

@@ -24,13 +24,17 @@ FLUSH_INTERVAL_S = 1 / 30
 
 
 class TrainingWorker(QObject):
-    events = Signal(object)  # list of engine events, oldest first
-    failed = Signal(str)  # the trainer could not be built (bad data, cancelled download): why
-    download = Signal(str, int, int)  # file name, bytes done, bytes total (0 if unknown)
+    """Each signal starts with the worker's number: one queued before the worker was stopped is
+    delivered after it, when another may run, and must be told apart."""
+
+    events = Signal(int, object)  # worker, list of engine events, oldest first
+    failed = Signal(int, str)  # worker, why the trainer could not be built (bad data, cancelled download)
+    download = Signal(int, str, int, int)  # worker, file name, bytes done, bytes total (0 if unknown)
     finished = Signal()
 
-    def __init__(self, config: Config, commands: queue.SimpleQueue[cmd.Command], start: bool, snapshot_weights: bool) -> None:
+    def __init__(self, config: Config, commands: queue.SimpleQueue[cmd.Command], start: bool, snapshot_weights: bool, number: int) -> None:
         super().__init__()
+        self.number = number
         self._config = config
         self._commands = commands
         self._start = start
@@ -44,7 +48,7 @@ class TrainingWorker(QObject):
     def _report_download(self, name: str, done: int, total: int) -> None:
         if self._cancelled.is_set():
             raise DataError("the download was cancelled")
-        self.download.emit(name, done, total)
+        self.download.emit(self.number, name, done, total)
 
     @Slot()
     def run(self) -> None:
@@ -53,14 +57,14 @@ class TrainingWorker(QObject):
             try:
                 trainer = Trainer(self._config, progress=self._report_download, commands=self._commands)
             except EngineError as exc:
-                self.failed.emit(str(exc))
+                self.failed.emit(self.number, str(exc))
                 return
             trainer.snapshot_weights = self._snapshot_weights
             trainer.report_predictions = True
             self._pump(trainer)
         except Exception as exc:  # a bug must reach the user, not end the thread in silence
             traceback.print_exc()
-            self.failed.emit(f"internal error in the training thread: {exc!r}")
+            self.failed.emit(self.number, f"internal error in the training thread: {exc!r}")
         finally:
             self.finished.emit()
 
@@ -75,8 +79,8 @@ class TrainingWorker(QObject):
             # advancing, since the generator may then block on the command queue.
             routine = isinstance(event, (StepReport, Snapshot))
             if not routine or trainer.mode != "running" or now - last_flush >= FLUSH_INTERVAL_S:
-                self.events.emit(pending)
+                self.events.emit(self.number, pending)
                 pending = []
                 last_flush = now
         if pending:
-            self.events.emit(pending)
+            self.events.emit(self.number, pending)

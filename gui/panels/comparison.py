@@ -34,7 +34,7 @@ class ComparisonWorker(QObject):
     def __init__(self, variants: list[Variant], run: int) -> None:
         super().__init__()
         self.variants = variants
-        self.run_number = run
+        self.number = run
         self._stop = threading.Event()
 
     def stop(self) -> None:
@@ -44,7 +44,7 @@ class ComparisonWorker(QObject):
     def _report_download(self, file: str, done: int, total: int) -> None:
         if self._stop.is_set():
             raise DataError("the download was cancelled")
-        self.download.emit(self.run_number, file, done, total)
+        self.download.emit(self.number, file, done, total)
 
     @Slot()
     def run(self) -> None:
@@ -52,11 +52,11 @@ class ComparisonWorker(QObject):
             for item in compare(self.variants, self._stop.is_set, self._report_download):
                 if isinstance(item, VariantEpoch):
                     r = item.report
-                    self.epoch.emit(self.run_number, item.index, r.epoch, r.train_loss, r.test_loss)
+                    self.epoch.emit(self.number, item.index, r.epoch, r.train_loss, r.test_loss)
                 else:
-                    self.outcomes.emit(self.run_number, item)
+                    self.outcomes.emit(self.number, item)
         except EngineError as exc:
-            self.failed.emit(self.run_number, str(exc))
+            self.failed.emit(self.number, str(exc))
         finally:
             self.finished.emit()
 

@@ -231,6 +231,34 @@ def test_reset_to_another_dataset_brings_its_training_and_says_so(qtbot, make_wi
     assert (window.session.config.data.name, train.batch_size, train.epochs) == ("digits", 64, 20)
 
 
+def test_another_dataset_during_a_download_cancels_it_quietly(qtbot, monkeypatch):
+    """Fashion-MNIST downloading, the user picks digits and presses Reset: the cancelled worker's
+    "download was cancelled", queued before it stopped, arrived after and shut the new worker
+    down: no model, and an error box."""
+    import engine.data
+    from gui.app import make_application
+    from gui.session import Session
+
+    def endless_download(name, folder, progress):
+        for done in range(1000, 10**9, 1000):
+            progress("train-images-idx3-ubyte.gz", done, 10**9)
+            time.sleep(0.002)
+
+    monkeypatch.setattr(engine.data, "download_idx_set", endless_download)
+    make_application()
+    session = Session()
+    failures, downloads = [], []
+    session.failed.connect(failures.append)
+    session.download.connect(lambda *progress: downloads.append(progress))
+    session.open(Config())  # Fashion-MNIST, not in the test's cache
+    wait_for(qtbot, lambda: len(downloads) > 3)
+    session.reset(digits_config())
+    wait_for(qtbot, lambda: session.mode == "paused")
+    qtbot.wait(100)
+    assert failures == [] and session.alive and session.config.data.name == "digits"
+    session.shutdown()
+
+
 def test_pause_step_and_reset(qtbot, make_window):
     window = make_window(start=True)
     wait_for(qtbot, lambda: window.session.step > 20)
