@@ -23,39 +23,47 @@ from engine.trainer import Trainer, leave_cores_for_others
 FLUSH_INTERVAL_S = 1 / 30
 
 
-class TrainingWorker(QObject):
-    """Each signal starts with the worker's number: one queued before the worker was stopped is
-    delivered after it, when another may run, and must be told apart."""
+class NumberedWorker(QObject):
+    """A worker for a QThread whose signals start with its number: one queued before the worker
+    was stopped is delivered after it, when another may run, and must be told apart. Cancelling
+    it abandons a download in progress."""
 
-    events = Signal(int, object)  # worker, list of engine events, oldest first
-    failed = Signal(int, str)  # worker, why the trainer could not be built (bad data, cancelled download)
+    failed = Signal(int, str)  # worker, why it could not go on (bad data, cancelled download)
     download = Signal(int, str, int, int)  # worker, file name, bytes done, bytes total (0 if unknown)
     finished = Signal()
 
-    def __init__(self, config: Config, commands: queue.SimpleQueue[cmd.Command], start: bool, snapshot_weights: bool, number: int) -> None:
+    def __init__(self, number: int) -> None:
         super().__init__()
         self.number = number
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Thread-safe: abandon a download in progress (and whatever else the worker checks for)."""
+        self._cancelled.set()
+
+    def report_download(self, name: str, done: int, total: int) -> None:
+        """The progress callback for a dataset's download (engine.data.ProgressCallback)."""
+        if self._cancelled.is_set():
+            raise DataError("the download was cancelled")
+        self.download.emit(self.number, name, done, total)
+
+
+class TrainingWorker(NumberedWorker):
+    events = Signal(int, object)  # worker, list of engine events, oldest first
+
+    def __init__(self, config: Config, commands: queue.SimpleQueue[cmd.Command], start: bool, snapshot_weights: bool, number: int) -> None:
+        super().__init__(number)
         self._config = config
         self._commands = commands
         self._start = start
         self._snapshot_weights = snapshot_weights
-        self._cancelled = threading.Event()
-
-    def cancel(self) -> None:
-        """Thread-safe: abandon a download in progress (the Stop command ends training)."""
-        self._cancelled.set()
-
-    def _report_download(self, name: str, done: int, total: int) -> None:
-        if self._cancelled.is_set():
-            raise DataError("the download was cancelled")
-        self.download.emit(self.number, name, done, total)
 
     @Slot()
     def run(self) -> None:
         try:
             leave_cores_for_others(1)
             try:
-                trainer = Trainer(self._config, progress=self._report_download, commands=self._commands)
+                trainer = Trainer(self._config, progress=self.report_download, commands=self._commands)
             except EngineError as exc:
                 self.failed.emit(self.number, str(exc))
                 return

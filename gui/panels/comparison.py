@@ -6,50 +6,34 @@ worker keeps its model; the panel only receives epoch reports and outcomes.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QThread, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
-from engine.errors import DataError, EngineError
+from engine.errors import EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Outcome, Variant, VariantEpoch, compare
 from gui.plotting import add_legend, cache_axes, steady_plot
+from gui.worker import NumberedWorker
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 
 
-class ComparisonWorker(QObject):
-    """Trains one experiment's variants. Each signal starts with the run's number: one queued
-    before a stop is delivered after it, into the next run's plots, and must be told apart."""
+class ComparisonWorker(NumberedWorker):
+    """Trains one experiment's variants; cancelled, it stops between two steps."""
 
     epoch = Signal(int, int, int, float, float)  # run, variant, epoch, train loss, test loss
     outcomes = Signal(int, object)  # run, list[Outcome]
-    failed = Signal(int, str)  # run, why
-    download = Signal(int, str, int, int)  # run, file, bytes done, bytes total (0: unknown)
-    finished = Signal()
 
-    def __init__(self, variants: list[Variant], run: int) -> None:
-        super().__init__()
+    def __init__(self, variants: list[Variant], number: int) -> None:
+        super().__init__(number)
         self.variants = variants
-        self.number = run
-        self._stop = threading.Event()
-
-    def stop(self) -> None:
-        """Thread-safe: end the run between two steps, or abandon its download."""
-        self._stop.set()
-
-    def _report_download(self, file: str, done: int, total: int) -> None:
-        if self._stop.is_set():
-            raise DataError("the download was cancelled")
-        self.download.emit(self.number, file, done, total)
 
     @Slot()
     def run(self) -> None:
         try:
-            for item in compare(self.variants, self._stop.is_set, self._report_download):
+            for item in compare(self.variants, self._cancelled.is_set, self.report_download):
                 if isinstance(item, VariantEpoch):
                     r = item.report
                     self.epoch.emit(self.number, item.index, r.epoch, r.train_loss, r.test_loss)
@@ -161,7 +145,7 @@ class ComparisonPanel(QWidget):
         thread, worker = self._thread, self._worker
         if thread is None or worker is None:
             return
-        worker.stop()
+        worker.cancel()
         if not thread.wait(wait_ms):
             self._stragglers.append((thread, worker))
         self._thread = self._worker = None
