@@ -110,6 +110,7 @@ class CurvesPanel(QWidget):
         layout.addWidget(self.graphics, 1)
         self._history = History()
         self._hovered = False
+        self._loss_span = 1.0  # largest epoch loss over the smallest, as drawn
         self._drawn: dict[str, tuple] = {"steps": (), "epochs": ()}  # what the plots show, to skip redrawing it
         self._behind: dict[str, set[str]] = {}  # plot (loss, accuracy) -> parts it does not show yet, longest behind first
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
@@ -181,6 +182,9 @@ class CurvesPanel(QWidget):
         if plot == "loss":
             self.items["train_loss"].setData(epochs["step"], epochs["train_loss"])
             self.items["test_loss"].setData(epochs["step"], epochs["test_loss"])
+            losses = np.concatenate([epochs["train_loss"], epochs["test_loss"]])
+            losses = losses[np.isfinite(losses) & (losses > 0)]
+            self._loss_span = float(losses.max() / losses.min()) if losses.size else 1.0
             self._offer_log_scale()
             return
         regression = bool(len(epochs["test_acc"]) > 0 and np.isnan(epochs["test_acc"]).all())
@@ -198,12 +202,8 @@ class CurvesPanel(QWidget):
     def idle_text(self) -> str:
         """The readout before a hover: where the epoch losses span two decades or more on a linear
         axis (a regression's MSE falls from 45 to 0.01, a diverging run spikes), the log scale."""
-        epochs = epoch_arrays(self._history)
-        losses = np.concatenate([epochs["train_loss"], epochs["test_loss"]])
-        losses = losses[np.isfinite(losses) & (losses > 0)]
-        span = float(losses.max() / losses.min()) if losses.size else 1.0
-        if span >= WIDE_SPAN and not self.log_scale.isChecked():
-            return f"The losses span {span:.0e} times: log-scale loss shows them all."
+        if self._loss_span >= WIDE_SPAN and not self.log_scale.isChecked():
+            return f"The losses span {self._loss_span:.0e} times: log-scale loss shows them all."
         return HOVER_HINT
 
     def _offer_log_scale(self) -> None:
