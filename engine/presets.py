@@ -15,7 +15,18 @@ def _on_digits(config: Config) -> Config:
     return config.with_changes(data={"name": "digits"}, train={**SUITED_TRAINING["digits"], "clip_grad": 0.0})
 
 
+def _on_xor(config: Config, hidden: tuple[int, ...]) -> Config:
+    """XOR: the problem a linear model cannot solve (d2l's "limitations of linear models")."""
+    return config.with_changes(
+        data={"name": "xor"},
+        model={"hidden": hidden, "activation": "relu", "init": "he", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0},
+        train={**SUITED_TRAINING["xor"], "optimizer": "sgd", "momentum": 0.0},
+    )
+
+
 PRESETS: dict[str, Callable[[Config], Config]] = {
+    "Linear on XOR: no hidden layer": lambda c: _on_xor(c, ()),
+    "MLP on XOR: one hidden layer of 16": lambda c: _on_xor(c, (16,)),
     "Vanishing: 8 sigmoid layers": lambda c: _on_digits(c).with_changes(
         model={"hidden": DEEP, "activation": "sigmoid", "init": "xavier", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0}
     ),

@@ -35,6 +35,7 @@ from engine.presets import PRESETS
 from engine.stats import Diverged
 from gui.background import BackgroundJobs
 from gui.banner import DivergenceBanner
+from gui.help import ChapterGuide, about_html
 from gui.panels.activation import ActivationPanel
 from gui.panels.comparison import ComparisonPanel
 from gui.panels.controls import ControlsPanel
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.comparison = ComparisonPanel()
         self.predictions = PredictionsPanel()
         self.banner = DivergenceBanner()
+        self.guide: ChapterGuide | None = None
         self._due: list[QWidget] = []  # panels waiting for their turn to refresh
         self._stagger = QTimer(self, singleShot=True, interval=STAGGER_MS)
         self._stagger.timeout.connect(self._refresh_next)
@@ -223,6 +225,9 @@ class MainWindow(QMainWindow):
             self.view_menu.addAction(dock.toggleViewAction())
         self.view_menu.addSeparator()
         self.view_menu.addAction(self._action("Restore default layout", None, self.restore_default_layout))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self._action("The MLP chapter in MLP Lab", "F1", self.show_guide, "Each idea of d2l's chapter, with links that set it up"))
+        help_menu.addAction(self._action("About MLP Lab", None, self.show_about))
 
         toolbar = QToolBar("Transport")
         toolbar.setObjectName("transport")
@@ -375,6 +380,27 @@ class MainWindow(QMainWindow):
         self.controls.set_config(PRESETS[name](self.controls.config()))
         self.reset()
         self.say(f"Preset: {name}", 8000)
+
+    def show_guide(self) -> None:
+        if self.guide is None:  # made once, on first use: it keeps its place and scroll position after
+            self.guide = ChapterGuide({key: dock.windowTitle() for key, dock in self.docks.items()}, self)
+            self.guide.follow.connect(self._follow)
+        self.guide.show()
+        self.guide.raise_()
+        self.guide.activateWindow()
+
+    def _follow(self, kind: str, name: str) -> None:
+        """A link of the guide: a preset, an experiment, or a panel brought forward."""
+        if kind == "preset":
+            self.apply_preset(name)
+        elif kind == "experiment":
+            self.run_experiment(name)
+        else:
+            self.docks[name].show()
+            self.docks[name].raise_()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About MLP Lab", about_html(self.session.device_name or "not chosen yet"))
 
     def _lower_learning_rate(self) -> None:
         self._edit_live(train={"lr": float(f"{self.controls.lr.value() * 0.1:.3g}")})

@@ -11,7 +11,7 @@ from engine.config import Config
 from engine.demos import activation_and_derivative, random_matrix_products
 from engine.diagnosis import diagnose
 from engine.presets import PRESETS
-from engine.stats import LayerProbe, Snapshot
+from engine.stats import EpochReport, LayerProbe, Snapshot
 from engine.trainer import Trainer
 
 
@@ -70,6 +70,19 @@ def test_each_preset_shows_its_lesson_before_training(preset, verdict):
     assert len(config.model.hidden) == 8 and config.data.name == "digits"
     trainer = Trainer(config)
     assert diagnose(trainer.inspect(), config.model.activation)[0] == verdict
+
+
+def test_the_xor_presets_show_what_a_hidden_layer_adds():
+    """d2l's limits of linear models: with no hidden layer the model stays at chance on XOR (its
+    loss at ln 2, the loss of answering 1/2 everywhere); one hidden layer of 16 ReLUs solves it."""
+    start = Config().with_changes(train={"optimizer": "adam", "lr": 0.5})  # what the user had is replaced
+    reports = {}
+    for name in ("Linear on XOR: no hidden layer", "MLP on XOR: one hidden layer of 16"):
+        config = PRESETS[name](start)
+        reports[name] = [e for e in Trainer(config).run() if isinstance(e, EpochReport)][-1]
+    linear, mlp = reports.values()
+    assert linear.test_loss > 0.95 * math.log(2) and linear.test_acc < 0.7
+    assert mlp.test_loss < 0.2 and mlp.test_acc > 0.95
 
 
 def test_d2l_preset_is_the_books_network():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from engine.config import Config
 from gui.app import make_application
@@ -52,7 +52,7 @@ def make_window(qtbot, settings):
         window.close()
 
 
-def press_shortcut(qtbot, window: MainWindow, key: str) -> None:
+def press_shortcut(qtbot, window: MainWindow, key: str | Qt.Key) -> None:
     """Keyboard shortcuts reach the active window only: make sure it is (another test's
     window, deleted a moment ago, can still take activation away from a new one)."""
     window.activateWindow()

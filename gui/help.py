@@ -1,0 +1,160 @@
+"""The Help menu: the chapter's ideas with where the window shows each (links set them up in
+one click), and the About box with the versions a bug report needs."""
+
+from __future__ import annotations
+
+import html
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+
+from PySide6.QtCore import QUrl, Signal, qVersion
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+
+@dataclass(frozen=True)
+class Idea:
+    """One idea of d2l's MLP chapter: what to watch for, and the links that set it up."""
+
+    title: str
+    how: str
+    links: tuple[tuple[str, str], ...] = ()  # (kind, name): ("preset", a PRESETS name), ("experiment", ...), ("panel", a dock's key)
+
+
+IDEAS = (
+    Idea(
+        "Limits of linear models: XOR",
+        "With no hidden layer the model draws one straight boundary: on XOR it stays at chance, its loss at "
+        "ln 2 = 0.69. One hidden layer of ReLUs bends the boundary (drawn under the network) and solves it. "
+        "With the identity activation any depth is still linear: switch it while training.",
+        (("preset", "Linear on XOR: no hidden layer"), ("preset", "MLP on XOR: one hidden layer of 16"), ("panel", "network")),
+    ),
+    Idea(
+        "Activation functions and their derivatives",
+        "ReLU, sigmoid, tanh, leaky ReLU and GELU over [-8, 8] with their derivatives, drawn over the chosen "
+        "layer's pre-activations: see how many units sit in the flat tails, where the gradient is nearly zero.",
+        (("panel", "activation"),),
+    ),
+    Idea(
+        "An MLP from scratch, and concise",
+        "The book's network: 784-256-10 on Fashion-MNIST, SGD lr 0.1, batch 256, 10 epochs (downloaded once). "
+        "Tick From scratch in the controls for its hand-written W, b, ReLU and SGD: the same seed gives the "
+        "same numbers as nn.Sequential.",
+        (("preset", "d2l default: 784-256-10"), ("panel", "controls")),
+    ),
+    Idea(
+        "Forward and backward propagation",
+        "Step (Ctrl+Right) trains one batch, then pauses: the histograms show its pre-activations and "
+        "activations (forward), and their gradients and the weight gradients (backward), layer by layer.",
+        (("panel", "histograms"),),
+    ),
+    Idea(
+        "Numerical stability: vanishing and exploding gradients",
+        "Eight sigmoid layers: the first layer's gradient is orders of magnitude below the last one's. Eight "
+        "ReLU layers with N(0, 1) weights: the gradients explode. He init keeps them level. The gradient "
+        "flow draws each layer's gradient norm on a log scale; the products of random matrices show why.",
+        (
+            ("preset", "Vanishing: 8 sigmoid layers"),
+            ("preset", "Exploding: ReLU depth 8 with init scale 1 (normal)"),
+            ("preset", "Healthy: ReLU + He"),
+            ("panel", "gradient_flow"),
+            ("panel", "random_matrices"),
+        ),
+    ),
+    Idea(
+        "Model selection, underfitting and overfitting",
+        "Polynomial regression trained side by side: degree 3 fits, degree 1 underfits, degree 19 has the "
+        "capacity to overfit. Their train and test losses are overlaid, and their weights beside the true ones.",
+        (("experiment", "Model selection: polynomial degree 3 / 1 / 19"),),
+    ),
+    Idea(
+        "Weight decay",
+        "L2 with lambda 0 and 3 on 200 dimensions learned from 20 points. Or move L2 (weight decay) while "
+        "training: it applies live, and the network's weight norms shrink.",
+        (("experiment", "Weight decay: lambda 0 vs 3 (200-d, 20 points)"), ("panel", "controls")),
+    ),
+    Idea(
+        "Dropout",
+        "Dropout 0 against 0.5 on 20 noisy points, and d2l's Fashion-MNIST network with 0, 0.2 and 0.5. Or "
+        "switch Dropout on while training and watch the gap between the train and test curves.",
+        (
+            ("experiment", "Dropout: 200-200 net on 20 noisy points, 0 vs 0.5"),
+            ("experiment", "Dropout on Fashion-MNIST: 784-256-256-10, 0 / 0.2 / 0.5"),
+        ),
+    ),
+    Idea(
+        "Saving and loading",
+        "File > Save checkpoint (Ctrl+S) writes epoch, model_state_dict, optimizer_state_dict and loss, with "
+        "the settings and the curves; Open checkpoint (Ctrl+O) restores the whole session. File > Export as "
+        "PyTorch code (Ctrl+E) writes the run as a plain nn.Sequential script.",
+    ),
+)
+
+KIND_WORDS = {"preset": "Preset", "experiment": "Experiment", "panel": "Show"}
+
+
+def guide_html(ideas: tuple[Idea, ...], panel_titles: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
+    """The guide as rich text, and the (kind, name) each link stands for: link i is "#i" (names
+    hold colons and slashes, which a URL would have to escape)."""
+    targets: list[tuple[str, str]] = []
+    parts = ["<p>Each idea of d2l's MLP chapter, and where MLP Lab shows it. A link sets it up.</p>"]
+    for idea in ideas:
+        links = []
+        for kind, name in idea.links:
+            shown = panel_titles[name] if kind == "panel" else name
+            links.append(f'{KIND_WORDS[kind]} <a href="#{len(targets)}">{html.escape(shown)}</a>')
+            targets.append((kind, name))
+        parts.append(f"<h3>{html.escape(idea.title)}</h3><p>{html.escape(idea.how)}</p>")
+        if links:
+            parts.append(f"<p>{' &nbsp;·&nbsp; '.join(links)}</p>")
+    return "".join(parts), targets
+
+
+class ChapterGuide(QDialog):
+    """Not modal: it stays open beside the window while the user follows it."""
+
+    follow = Signal(str, str)  # kind, name of the link clicked
+
+    def __init__(self, panel_titles: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("The MLP chapter in MLP Lab")
+        self.resize(560, 640)
+        text, self.targets = guide_html(IDEAS, panel_titles)
+        self.browser = QTextBrowser()
+        self.browser.setOpenLinks(False)  # the links are commands, not pages
+        self.browser.setHtml(text)
+        self.browser.anchorClicked.connect(self._clicked)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        column = QVBoxLayout(self)
+        column.addWidget(self.browser)
+        column.addWidget(buttons)
+
+    def _clicked(self, url: QUrl) -> None:
+        self.follow.emit(*self.targets[int(url.fragment())])
+
+
+def about_html(device: str) -> str:
+    """The program's and its libraries' versions, and the device it trains on."""
+
+    def version(distribution: str) -> str:
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            return "not installed as a package"
+
+    libraries = {
+        "Python": platform.python_version(),
+        "PyTorch": version("torch"),
+        "torchvision": version("torchvision"),
+        "numpy": version("numpy"),
+        "PySide6": f"{version('PySide6-Essentials')} (Qt {qVersion()})",
+        "pyqtgraph": version("pyqtgraph"),
+    }
+    rows = "".join(f"<tr><td>{name}&nbsp;&nbsp;</td><td>{html.escape(value)}</td></tr>" for name, value in libraries.items())
+    return (
+        f"<h3>MLP Lab {html.escape(version('mlp-lab'))}</h3>"
+        "<p>Train a multilayer perceptron and watch it learn: the MLP chapter of "
+        '<a href="https://d2l.ai/chapter_multilayer-perceptrons/index.html">Dive into Deep Learning</a>, live.</p>'
+        f"<p>Training on: {html.escape(device)}</p><table>{rows}</table>"
+    )
