@@ -15,7 +15,7 @@ from typing import Any
 from engine.errors import ConfigError
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "leaky_relu", "gelu", "identity")
-INIT_SCHEMES = ("normal", "xavier", "he")
+INIT_SCHEMES = ("normal", "xavier", "he", "constant")
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
 DATASET_NAMES = (
@@ -44,8 +44,9 @@ SUITED_TRAINING: dict[str, dict[str, Any]] = {
     "line": {"batch_size": 5, "epochs": 200, "lr": 0.1},
     "highdim": {"batch_size": 5, "epochs": 100, "lr": 0.003},
 }
-# d2l draws weights from N(0, 0.01^2); Xavier and He already carry their own scale.
-DEFAULT_INIT_SCALE = {"normal": 0.01, "xavier": 1.0, "he": 1.0}
+# d2l draws weights from N(0, 0.01^2); Xavier and He already carry their own scale; constant
+# sets every weight to the scale itself (d2l's symmetry that training cannot break).
+DEFAULT_INIT_SCALE = {"normal": 0.01, "xavier": 1.0, "he": 1.0, "constant": 0.01}
 
 
 @dataclass(frozen=True)

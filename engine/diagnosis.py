@@ -4,18 +4,21 @@ The thresholds follow the d2l chapter's story: gradients that shrink by orders o
 magnitude from the output back to the input are vanishing (sigmoid saturation,
 small init); gradient norms in the thousands that keep growing are exploding
 (products of large random matrices); dead ReLUs and saturated units pass no
-gradient at all.
+gradient at all; units that all compute the same value stay copies of each other.
 """
 
 from __future__ import annotations
 
 import math
 
-from engine.stats import Snapshot
+import numpy as np
+
+from engine.stats import LayerProbe, Snapshot
 
 VANISHING_RATIO = 1e-3  # first-layer gradient norm / last layer's
 EXPLODING_NORM = 1e3
 UNHEALTHY_FRACTION = 0.5  # dead or saturated share of a layer's units
+SYMMETRY_TOLERANCE = 1e-6  # relative spread of a layer's unit means under which its units are copies
 
 REMEDIES_FOR_VANISHING = {
     "sigmoid": "Sigmoid saturates; try ReLU, Xavier/He init, batch norm",
@@ -30,12 +33,18 @@ def _order(x: float) -> str:
 
 def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = None) -> tuple[str, str]:
     """(verdict, sentence): verdict is one of healthy, vanishing, exploding, dead, saturated,
-    diverged; the sentence gives the numbers and the remedies."""
+    symmetric, diverged; the sentence gives the numbers and the remedies."""
     norms = [layer.grad_norm for layer in snapshot.layers]
     if not norms:
         return "healthy", ""
     if not all(math.isfinite(n) for n in norms):
         return "diverged", "Gradients are NaN or infinite: training diverged. Lower the learning rate or the init scale, or clip gradients."
+    symmetric = next((layer.name for layer in snapshot.layers[:-1] if copies_of_one_unit(layer)), None)
+    if symmetric:  # the root cause: it also makes the first layer's gradient vanish beside the last one's
+        return "symmetric", (
+            f"Every unit of layer {symmetric} computes the same value: their weights started equal, so each gets the same "
+            "gradient and they stay copies, one unit in effect. Reset with a random init; dropout also breaks the symmetry as it trains."
+        )
     first, last = norms[0], norms[-1]
     if len(norms) > 1 and last > 0 and first / last < VANISHING_RATIO:
         remedy = REMEDIES_FOR_VANISHING.get(activation, "try ReLU with He init, or batch norm")
@@ -68,3 +77,12 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
         return "healthy", "Healthy, though some layer has no gradient yet."
     spread = max(norms) / min(norms)
     return "healthy", f"Healthy: layer gradient norms stay within a factor of {spread:.3g} of each other (first/last {first / last:.2g})."
+
+
+def copies_of_one_unit(layer: LayerProbe) -> bool:
+    """A hidden layer whose units all average the same value over the batch. Not when they are
+    alike for want of any signal: all zero (a dead layer) or mostly saturated (sigmoids at 1)."""
+    means = layer.unit_mean
+    peak = np.abs(means).max(initial=0.0)
+    saturated = layer.saturated_fraction is not None and layer.saturated_fraction > UNHEALTHY_FRACTION
+    return means.size > 1 and peak > 0 and not saturated and np.ptp(means) <= SYMMETRY_TOLERANCE * peak

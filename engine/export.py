@@ -22,6 +22,7 @@ INIT_LINES = {
     "xavier": "nn.init.xavier_normal_(layer.weight, gain=INIT_SCALE, generator=init_generator)",
     "he": 'nn.init.kaiming_normal_(layer.weight, nonlinearity="relu", generator=init_generator)\n'
     "                layer.weight.mul_(INIT_SCALE)",
+    "constant": "nn.init.constant_(layer.weight, INIT_SCALE)",
 }
 
 
@@ -147,7 +148,7 @@ def build_model(n_inputs, n_outputs):
             layers.append(nn.Dropout(DROPOUT))
     layers.append(nn.Linear(sizes[-1], n_outputs))
     net = nn.Sequential(*layers)
-    # Initial weights: {m.init} scheme times INIT_SCALE, biases zero, drawn in layer order.
+    # Initial weights: the {m.init} scheme at scale INIT_SCALE, biases zero, drawn in layer order.
     init_generator = torch.Generator().manual_seed(SEED)
     with torch.no_grad():
         for layer in net:

@@ -99,6 +99,8 @@ def initialize(model: MLP, scheme: str, scale: float, generator: torch.Generator
     """Weights by `scheme` times `scale`; biases zero (as d2l).
 
     normal: N(0, scale^2) -- d2l's 0.01. xavier: Glorot normal. he: Kaiming normal for ReLU.
+    constant: every weight equal to `scale`, so every unit of a layer starts as a copy of the others
+    (d2l's "breaking the symmetry": gradient descent alone keeps them copies; dropout breaks it).
     """
     for linear in model.layers:
         w = linear.weight
@@ -109,6 +111,8 @@ def initialize(model: MLP, scheme: str, scale: float, generator: torch.Generator
         elif scheme == "he":
             nn.init.kaiming_normal_(w, nonlinearity="relu", generator=generator)
             w.mul_(scale)
+        elif scheme == "constant":
+            nn.init.constant_(w, scale)
         else:
             raise ValueError(f"unknown init scheme {scheme!r}")
         nn.init.zeros_(linear.bias)

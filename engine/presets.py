@@ -36,5 +36,8 @@ PRESETS: dict[str, Callable[[Config], Config]] = {
     "Healthy: ReLU + He": lambda c: _on_digits(c).with_changes(
         model={"hidden": DEEP, "activation": "relu", "init": "he", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0}
     ),
+    "Symmetry: every weight 0.01 (constant init)": lambda c: _on_digits(c).with_changes(
+        model={"hidden": (64,), "activation": "relu", "init": "constant", "init_scale": 0.01, "batch_norm": False, "dropout": 0.0}
+    ),
     "d2l default: 784-256-10": lambda c: Config().with_changes(data={"data_dir": c.data.data_dir}),
 }

@@ -62,6 +62,13 @@ IDEAS = (
         ),
     ),
     Idea(
+        "Breaking the symmetry",
+        "Every weight 0.01: the 64 hidden units start equal, get equal gradients and stay copies, one unit in "
+        "effect (the first layer's pictures in the network are all alike, and the gradient flow says so). "
+        "Switch Dropout on while it trains: its random masks set the units apart.",
+        (("preset", "Symmetry: every weight 0.01 (constant init)"), ("panel", "network"), ("panel", "gradient_flow")),
+    ),
+    Idea(
         "Model selection, underfitting and overfitting",
         "Polynomial regression trained side by side: degree 3 fits, degree 1 underfits, degree 19 has the "
         "capacity to overfit. Their train and test losses are overlaid, and their weights beside the true ones.",

@@ -22,6 +22,7 @@ VERDICT_STYLES = {
     "diverged": "background:#f8d7da; color:#58151c",
     "dead": "background:#fff3cd; color:#664d03",
     "saturated": "background:#fff3cd; color:#664d03",
+    "symmetric": "background:#fff3cd; color:#664d03",
 }
 TINY = 1e-30  # stands in for a zero norm or ratio under log10
 UPDATE_RATIO_RULE = 1e-3  # Karpathy's rule of thumb for update / weight: far below learns slowly, far above is unstable

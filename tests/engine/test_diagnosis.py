@@ -43,6 +43,19 @@ def test_dead_and_saturated_units_and_nan():
     assert diagnose(snapshot([math.nan, 1.0]), "relu")[0] == "diverged"
 
 
+def test_units_alike_for_want_of_signal_are_not_called_copies():
+    def layer(unit_mean, saturated=None, name="L1"):
+        return LayerProbe(name, 1.0, 1.0, 1e-3, None, saturated, 0.0, 1.0, {}, np.asarray(unit_mean, dtype=np.float32))
+
+    def verdict(hidden):
+        return diagnose(Snapshot(1, 0, 1.0, (hidden, layer([0.3, -0.2], name="L2"))), "sigmoid")[0]
+
+    assert verdict(layer([0.25] * 4)) == "symmetric"
+    assert verdict(layer([0.25, 0.25, 0.25, 0.2501])) == "healthy", "a spread of 4e-4: units of their own"
+    assert verdict(layer([1.0] * 4, saturated=1.0)) == "saturated", "every sigmoid stuck at 1"
+    assert verdict(layer([0.0] * 4)) == "healthy", "nothing to copy: zero everywhere"
+
+
 def test_the_worst_layer_is_named_and_a_wholly_dead_one_cuts_the_input_off():
     """Five ReLU layers of 64 on digits at lr 0.1: layer 5 died whole and every gradient became 0,
     yet the line named layer 4's 61 %, the first layer over half."""
@@ -83,6 +96,25 @@ def test_the_xor_presets_show_what_a_hidden_layer_adds():
     linear, mlp = reports.values()
     assert linear.test_loss > 0.95 * math.log(2) and linear.test_acc < 0.7
     assert mlp.test_loss < 0.2 and mlp.test_acc > 0.95
+
+
+def test_constant_init_keeps_the_units_copies_until_dropout_breaks_the_symmetry():
+    """d2l's "breaking the symmetry": units that start equal get equal gradients and stay equal."""
+    config = PRESETS["Symmetry: every weight 0.01 (constant init)"](Config())
+    outcomes = {}
+    for dropout in (0.0, 0.5):
+        trainer = Trainer(config.with_changes(model={"dropout": dropout}))
+        verdict_before = diagnose(trainer.inspect(), "relu")[0]
+        report = [e for e in trainer.run() if isinstance(e, EpochReport)][-1]
+        rows = trainer.model.layers[0].weight.detach()
+        spread = (rows - rows[0]).abs().max().item() / rows.abs().max().item()
+        outcomes[dropout] = verdict_before, spread, report.test_acc, diagnose(trainer.inspect(), "relu")
+    (before, spread, accuracy, (verdict, text)) = outcomes[0.0]
+    assert before == verdict == "symmetric" and "layer L1 64→64 computes the same value" in text
+    assert spread < 1e-6 and accuracy < 0.5, "64 copies of one unit after 20 epochs"
+    (before, spread, accuracy, (verdict, _)) = outcomes[0.5]
+    assert before == "symmetric" and verdict != "symmetric"
+    assert spread > 0.1 and accuracy > 0.9, "dropout's random masks set the units apart"
 
 
 def test_d2l_preset_is_the_books_network():

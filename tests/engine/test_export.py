@@ -60,10 +60,10 @@ def test_exported_toy_script_with_adam_l1_clipping_and_he_init(tmp_path):
     assert_same_run(*app_and_script(config, tmp_path))
 
 
-def test_exported_regression_script(tmp_path):
+def test_exported_regression_script_with_constant_init(tmp_path):
     config = Config().with_changes(
         data={"name": "polynomial", "poly_degree": 4},
-        model={"hidden": ()},
+        model={"hidden": (), "init": "constant", "init_scale": 0.01},
         train={"lr": 0.01, "batch_size": 10, "epochs": 3},
     )
     assert_same_run(*app_and_script(config, tmp_path))
