@@ -6,6 +6,7 @@ and be drawn while the trainer keeps changing its weights in place.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -199,3 +200,17 @@ class History:
             step_acc=[float(v) for v in d.get("step_acc", [])],
             stride=int(d.get("stride", 1)),
         )
+
+
+# Epochs without a lower test loss after which early stopping would stop (d2l's "patience").
+EARLY_STOPPING_PATIENCE = 3
+
+
+def early_stopping_epoch(history: History, patience: int = EARLY_STOPPING_PATIENCE) -> EpochReport | None:
+    """The epoch early stopping would have kept: the lowest test loss so far, once `patience`
+    epochs have passed without a lower one; None while the test loss still improves."""
+    finite = [e for e in history.epochs if math.isfinite(e.test_loss)]
+    if not finite:
+        return None
+    best = min(finite, key=lambda e: e.test_loss)  # the first of equals: stopping keeps the earliest
+    return best if history.epochs[-1].epoch - best.epoch >= patience else None

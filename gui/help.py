@@ -71,7 +71,9 @@ IDEAS = (
     Idea(
         "Model selection, underfitting and overfitting",
         "Polynomial regression trained side by side: degree 3 fits, degree 1 underfits, degree 19 has the "
-        "capacity to overfit. Their train and test losses are overlaid, and their weights beside the true ones.",
+        "capacity to overfit. Their train and test losses are overlaid, and their weights beside the true ones. "
+        "On any run, once the test loss has not gone below its lowest for 3 epochs, a dashed line on the loss "
+        "marks the epoch early stopping would keep.",
         (("experiment", "Model selection: polynomial degree 3 / 1 / 19"),),
     ),
     Idea(

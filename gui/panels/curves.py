@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.config import Config, describe_differences
-from engine.stats import History
+from engine.stats import EpochReport, History, early_stopping_epoch
 from gui.plotting import add_legend, set_title, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
@@ -97,10 +97,22 @@ class CurvesPanel(QWidget):
             "train_acc": self.acc_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR),
             "test_acc": self.acc_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR),
         }
+        # Where early stopping would have stopped: the epoch of the lowest test loss, once it is past.
+        # Its label runs up along the line: across it, it ran out of a narrow plot.
+        self.early_stop = pg.InfiniteLine(
+            angle=90, pen=pg.mkPen(TEST_COLOUR, width=1, style=pg.QtCore.Qt.PenStyle.DashLine), label="early stop",
+            labelOpts={"position": 0.3, "rotateAxis": (1, 0), "color": TEST_COLOUR, "fill": (255, 255, 255, 200)},
+        )  # fmt: skip
+        self.early_stop.hide()
+        self.loss_plot.addItem(self.early_stop, ignoreBounds=True)
         self.log_scale = QCheckBox("log-scale loss")
         self.log_scale.toggled.connect(self._set_log)
         self.readout = QLabel(HOVER_HINT)
         self.readout.setMinimumWidth(200)
+        # Two lines, always: a hover's numbers wrap instead of running off the panel, and the
+        # plots under them do not move as the text changes length.
+        self.readout.setWordWrap(True)
+        self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 2)
         bar = QHBoxLayout()
         bar.addWidget(self.log_scale)
         bar.addWidget(self.readout, 1)
@@ -111,6 +123,7 @@ class CurvesPanel(QWidget):
         self._history = History()
         self._hovered = False
         self._loss_span = 1.0  # largest epoch loss over the smallest, as drawn
+        self._early_stop: EpochReport | None = None  # the epoch early stopping would keep, as drawn
         self._drawn: dict[str, tuple] = {"steps": (), "epochs": ()}  # what the plots show, to skip redrawing it
         self._behind: dict[str, set[str]] = {}  # plot (loss, accuracy) -> parts it does not show yet, longest behind first
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
@@ -185,7 +198,8 @@ class CurvesPanel(QWidget):
             losses = np.concatenate([epochs["train_loss"], epochs["test_loss"]])
             losses = losses[np.isfinite(losses) & (losses > 0)]
             self._loss_span = float(losses.max() / losses.min()) if losses.size else 1.0
-            self._offer_log_scale()
+            self._mark_early_stop(history)
+            self._show_idle_text()
             return
         regression = bool(len(epochs["test_acc"]) > 0 and np.isnan(epochs["test_acc"]).all())
         set_title(self.acc_plot, "No accuracy: a regression" if regression else "Accuracy")
@@ -195,18 +209,27 @@ class CurvesPanel(QWidget):
             else:
                 self.items[name].setData(epochs["step"], epochs[name])
 
+    def _mark_early_stop(self, history: History) -> None:
+        self._early_stop = early_stopping_epoch(history)
+        self.early_stop.setVisible(self._early_stop is not None)
+        if self._early_stop is not None:
+            self.early_stop.setValue(self._early_stop.step)
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
-        self._offer_log_scale()
+        self._show_idle_text()
 
     def idle_text(self) -> str:
         """The readout before a hover: where the epoch losses span two decades or more on a linear
-        axis (a regression's MSE falls from 45 to 0.01, a diverging run spikes), the log scale."""
+        axis (a regression's MSE falls from 45 to 0.01, a diverging run spikes), the log scale;
+        the epoch early stopping would keep, once there is one."""
+        notes = []
         if self._loss_span >= WIDE_SPAN and not self.log_scale.isChecked():
-            return f"The losses span {self._loss_span:.0e} times: log-scale loss shows them all."
-        return HOVER_HINT
+            notes.append(f"Losses span {self._loss_span:.0e} times: log-scale loss shows them all.")
+        if self._early_stop is not None:
+            notes.append(f"Early stopping keeps epoch {self._early_stop.epoch} (test loss {self._early_stop.test_loss:.3g}).")
+        return " ".join(notes) or HOVER_HINT
 
-    def _offer_log_scale(self) -> None:
+    def _show_idle_text(self) -> None:
         if not self._hovered:  # a hover's numbers stay until the next hover
             self.readout.setText(self.idle_text())
 
@@ -219,7 +242,7 @@ class CurvesPanel(QWidget):
                 self.readout.setText(self.describe(x))
                 return
         self._hovered = False  # off the plots: back to the idle text
-        self._offer_log_scale()
+        self._show_idle_text()
 
     def describe(self, step: float) -> str:
         """The hover text: the epoch nearest `step`, and the smoothed batch loss there."""
@@ -227,10 +250,10 @@ class CurvesPanel(QWidget):
         if not history.epochs:
             return ""
         e = min(history.epochs, key=lambda r: abs(r.step - step))
-        text = f"epoch {e.epoch} (step {e.step}): train loss {e.train_loss:.4g}, test loss {e.test_loss:.4g}"
+        text = f"epoch {e.epoch} · loss: train {e.train_loss:.3g}, test {e.test_loss:.3g}"
         if e.train_acc is not None and e.test_acc is not None:
-            text += f", train acc {e.train_acc:.3f}, test acc {e.test_acc:.3f}"
+            text += f" · accuracy: train {e.train_acc:.3f}, test {e.test_acc:.3f}"
         if history.step_index:
             i = int(np.clip(np.searchsorted(history.step_index, step), 0, len(history.step_index) - 1))
-            text += f" · batch loss at step {history.step_index[i]}: {history.step_loss[i]:.4g}"
+            text += f" · batch loss {history.step_loss[i]:.3g} at step {history.step_index[i]}"
         return text

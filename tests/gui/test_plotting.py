@@ -169,7 +169,7 @@ def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_says_it_ha
     for epoch, loss in enumerate((45.0, 2.0, 0.05, 0.01)):
         history.epochs.append(EpochReport(epoch, 10 * epoch, loss, 1.5 * loss, None, None, 0.0, 0.0, (), ()))
     panel.refresh(history)
-    assert panel.readout.text() == "The losses span 7e+03 times: log-scale loss shows them all."
+    assert panel.readout.text() == "Losses span 7e+03 times: log-scale loss shows them all."
     assert panel.acc_plot.titleLabel.text == "No accuracy: a regression"
     panel.log_scale.setChecked(True)
     assert panel.readout.text() == "Hover a curve to read it."
@@ -177,6 +177,27 @@ def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_says_it_ha
     close = History(epochs=[EpochReport(e, 10 * e, 2.3 - e, 2.3 - e, 0.1, 0.2, 0.0, 0.0, (), ()) for e in range(2)])
     panel.refresh(close)
     assert panel.readout.text() == "Hover a curve to read it." and panel.acc_plot.titleLabel.text == "Accuracy"
+
+
+def test_the_epoch_early_stopping_would_keep_is_marked_once_its_patience_has_run_out(qtbot):
+    panel = shown_curves_panel(qtbot)
+    history = History()
+
+    def epochs_with_test_loss(*losses: float) -> None:
+        for loss in losses:
+            epoch = len(history.epochs)
+            history.epochs.append(EpochReport(epoch, 100 * epoch, loss, loss, None, None, 0.0, 0.0, (), ()))
+        panel.refresh(history)
+
+    epochs_with_test_loss(2.3, 1.0, 0.5, 0.6, 0.7)
+    assert not panel.early_stop.isVisible(), "two epochs above epoch 2's loss: patience left"
+    epochs_with_test_loss(0.55)
+    assert panel.early_stop.isVisible() and panel.early_stop.value() == 200
+    assert panel.readout.text() == "Early stopping keeps epoch 2 (test loss 0.5)."
+    epochs_with_test_loss(0.4)
+    assert not panel.early_stop.isVisible() and panel.readout.text() == "Hover a curve to read it.", "a new lowest: training goes on"
+    epochs_with_test_loss(math.nan, 0.45, 0.5)
+    assert panel.early_stop.isVisible() and panel.early_stop.value() == 600, "NaN is nobody's lowest"
 
 
 def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
