@@ -62,6 +62,7 @@ class Started:
     device: str
     epoch_fraction: float  # how far into the current epoch (a checkpoint may stop mid-epoch)
     points: tuple[np.ndarray, ...] = ()  # 2-D data only: x_train, y_train, x_test, y_test, to draw under the boundary
+    image_shape: tuple[int, int] | None = None  # image data only: (rows, columns) of an input
 
 
 Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started | Predictions
@@ -515,6 +516,7 @@ class Trainer:
             str(self.state.device),
             self.state.step_in_epoch / self.state.batches_per_epoch,
             self._plane_points(),
+            self.data.image_shape,
         )
 
     def _plane_points(self) -> tuple[np.ndarray, ...]:

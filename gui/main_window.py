@@ -495,6 +495,7 @@ class MainWindow(QMainWindow):
         self.controls.set_active(config)
         self.histograms.set_layers(self.session.layer_names)
         self.network.set_points(self.session.points)
+        self.network.image_shape = self.session.image_shape
         sizes = "-".join(str(n) for n in self.session.sizes)
         self.setWindowTitle(f"MLP Lab — {config.data.name} {sizes}")
         self.redraw()

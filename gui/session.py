@@ -56,6 +56,7 @@ class Session(QObject):
         self.sizes: tuple[int, ...] = ()  # units per layer, input to output
         self.device_name = ""
         self.points: tuple = ()  # 2-D sets: the data as numpy arrays, for the decision boundary
+        self.image_shape: tuple[int, int] | None = None  # image sets: an input's rows and columns
         self.history = History()
         self.snapshot: Snapshot | None = None
         self.snapshots: deque[Snapshot] = deque(maxlen=SNAPSHOTS_KEPT)
@@ -159,6 +160,7 @@ class Session(QObject):
             self.sizes = event.sizes
             self.device_name = event.device
             self.points = event.points
+            self.image_shape = event.image_shape
             self.history = copy.deepcopy(event.history)
             self.snapshot = event.snapshot
             self.snapshots.clear()

@@ -62,13 +62,6 @@ def largest_magnitude(values: np.ndarray) -> float:
     return float(finite.max()) if finite.size and finite.max() > 0 else 1.0
 
 
-def image_side(inputs: int) -> int:
-    """The side of the square images the inputs are (digits' 8, Fashion-MNIST's 28), or 0 where
-    they are no images (2-D points, polynomial features, a line's x)."""
-    side = math.isqrt(inputs)
-    return side if side * side == inputs and side >= 8 else 0
-
-
 def scaled_to_unit(picture: np.ndarray, bound: float) -> np.ndarray:
     """`picture / bound` in float64, to draw with levels (-1, 1). Levels of (-bound, bound)
     overflowed pyqtgraph's float32 scaling for weights decayed to 1e-40 or grown to 1e38."""
@@ -131,6 +124,7 @@ class NetworkPanel(QWidget):
         self._images: list[pg.ImageItem] = []
         self._last_draw = 0.0
         self._points: tuple[np.ndarray, ...] = ()
+        self.image_shape: tuple[int, int] | None = None  # the inputs' (rows, columns) on an image set
         self._framed: tuple[int, ...] = ()
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=20, slot=self._on_mouse)
         self.graph.scatter.sigClicked.connect(self._on_click)
@@ -193,7 +187,7 @@ class NetworkPanel(QWidget):
         return brushes
 
     def _draw_graph(self, snapshot: Snapshot, g: GraphLayout) -> None:
-        pictures = snapshot.neuron_maps is not None or (len(g.shown) > 1 and image_side(g.sizes[0]) > 0)
+        pictures = snapshot.neuron_maps is not None or (len(g.shown) > 1 and self._image_of(g) is not None)
         self.graph.setData(
             pos=g.positions,
             size=8 if pictures else 14,
@@ -259,7 +253,7 @@ class NetworkPanel(QWidget):
         """2-D data: every neuron's output map. Images: the first hidden layer's weights."""
         used = 0
         maps = snapshot.neuron_maps
-        side = image_side(g.sizes[0])
+        image = self._image_of(g)
         for node, (column, unit) in enumerate(zip(g.node_column, g.node_unit)):
             if maps is not None and column > 0:
                 is_output = column == len(g.shown) - 1
@@ -267,8 +261,8 @@ class NetworkPanel(QWidget):
                 if not is_output:  # a hidden layer's maps share one scale, so its neurons compare
                     picture = scaled_to_unit(picture, largest_magnitude(maps.maps[column - 1]))
                 levels = (0.0, 1.0) if is_output else (-1.0, 1.0)
-            elif maps is None and column == 1 and side and len(g.shown) > 1:
-                weights = snapshot.weights[0][unit].reshape(side, side)[::-1]  # row 0 on top
+            elif maps is None and column == 1 and image is not None and len(g.shown) > 1:
+                weights = snapshot.weights[0][unit].reshape(image)[::-1]  # row 0 on top
                 picture, levels = scaled_to_unit(weights, largest_magnitude(weights)), (-1.0, 1.0)
             else:
                 continue
@@ -321,13 +315,19 @@ class NetworkPanel(QWidget):
                 )
         return ""
 
+    def _image_of(self, g: GraphLayout) -> tuple[int, int] | None:
+        """The inputs' (rows, columns) where they are an image's pixels and the graph's inputs are
+        them (a snapshot of the model before a Reset may still be drawn)."""
+        shape = self.image_shape
+        return shape if shape is not None and shape[0] * shape[1] == g.sizes[0] else None
+
     def describe_node(self, node: int) -> str:
         g, snapshot = self.layout_, self.snapshot
         assert g is not None and snapshot is not None
         column, unit = int(g.node_column[node]), int(g.node_unit[node])
         if column == 0:
-            side = image_side(g.sizes[0])
-            return f"input {unit}: the pixel in row {unit // side}, column {unit % side}" if side else f"input {unit}"
+            image = self._image_of(g)
+            return f"input {unit}: the pixel in row {unit // image[1]}, column {unit % image[1]}" if image else f"input {unit}"
         probe = snapshot.layers[column - 1]
         text = f"{probe.name}, unit {unit}: mean activation {probe.unit_mean[unit]:.3g}, bias {snapshot.biases[column - 1][unit]:+.3g}"
         if probe.unit_dead is not None:

@@ -142,6 +142,7 @@ def test_weight_pictures_near_float32s_limits_draw_as_at_a_plain_scale(qtbot, ma
     wait_for(qtbot, lambda: window.session.step == 1)
     snapshot = window.session.snapshot
     panel = NetworkPanel()
+    panel.image_shape = window.session.image_shape  # digits' 8x8
     qtbot.addWidget(panel)
     panel.resize(300, 500)
     panel.show()
