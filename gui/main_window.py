@@ -36,6 +36,7 @@ from engine.stats import Diverged
 from gui.background import BackgroundJobs
 from gui.banner import DivergenceBanner
 from gui.help import ChapterGuide, about_html
+from gui.recent import RecentCheckpoints
 from gui.panels.activation import ActivationPanel
 from gui.panels.comparison import ComparisonPanel
 from gui.panels.controls import ControlsPanel
@@ -189,8 +190,10 @@ class MainWindow(QMainWindow):
         quit_action = self._action("Quit", QKeySequence.StandardKey.Quit, self.close)
 
         menu = self.menuBar().addMenu("&File")
-        for action in (self.open_action, self.save_action):
-            menu.addAction(action)
+        menu.addAction(self.open_action)
+        self.recent_menu = menu.addMenu("Open &recent")
+        self.recent = RecentCheckpoints(self.settings, self.recent_menu, self.open_path)
+        menu.addAction(self.save_action)
         menu.addSeparator()
         menu.addAction(self.export_png_action)
         menu.addAction(self.export_csv_action)
@@ -271,8 +274,8 @@ class MainWindow(QMainWindow):
         s.diverged.connect(self._on_diverged)
         s.command_failed.connect(self._on_command_failed)
         s.failed.connect(self._on_failed)
-        s.saved.connect(lambda path: self.say(f"Saved {path}", 8000))
-        s.loaded.connect(lambda path, kind: self.say(f"Opened {path} ({kind})", 8000))
+        s.saved.connect(self._on_saved)
+        s.loaded.connect(self._on_loaded)
         s.download.connect(self._on_download)
         self.controls.edited.connect(self._on_edited)
         self.histograms.layer.currentIndexChanged.connect(lambda _: self.redraw())
@@ -426,6 +429,7 @@ class MainWindow(QMainWindow):
         self.step_action.setEnabled(ready)
         self.save_action.setEnabled(ready)
         self.open_action.setEnabled(ready)
+        self.recent_menu.setEnabled(ready)
 
     # ------------------------------------------------------------------ files
     def _ask_save_path(self, title: str, default_name: str, file_filter: str) -> str | None:
@@ -450,8 +454,10 @@ class MainWindow(QMainWindow):
 
     def open_checkpoint(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self._last_dir(), CHECKPOINT_FILTER)
-        if not path:
-            return
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str) -> None:
         self._remember_dir(path)
         self.session.send(cmd.Load(path))
 
@@ -488,6 +494,14 @@ class MainWindow(QMainWindow):
             self.say(description, 8000)
 
     # ------------------------------------------------------------------ session events
+    def _on_saved(self, path: str) -> None:
+        self.recent.add(path)
+        self.say(f"Saved {path}", 8000)
+
+    def _on_loaded(self, path: str, kind: str) -> None:
+        self.recent.add(path)
+        self.say(f"Opened {path} ({kind})", 8000)
+
     def _on_started(self) -> None:
         config = self.session.config
         assert config is not None

@@ -335,6 +335,39 @@ def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, t
     assert window.settings.value("files/last_dir") == str(tmp_path)
 
 
+def test_open_recent_lists_the_checkpoints_saved_and_opened_newest_first(qtbot, make_window, monkeypatch, tmp_path):
+    window = make_window()
+    first, second = tmp_path / "first.pt", tmp_path / "second.pt"
+    for path in (first, second, first):  # saved twice: listed once, at the top
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, p=path, **k: (str(p), ""))
+        with qtbot.waitSignal(window.session.saved, timeout=WAIT_MS):
+            window.save_action.trigger()
+
+    def listed(menu) -> list[tuple[str, str, bool]]:
+        """Each entry's number and name (its folder may be cut short), full path, and whether it opens."""
+        menu.aboutToShow.emit()  # as when it opens
+        return [(a.text().split("  (")[0], a.toolTip(), a.isEnabled()) for a in menu.actions() if not a.isSeparator()]
+
+    assert listed(window.recent_menu) == [
+        ("&1 first.pt", str(first), True), ("&2 second.pt", str(second), True), ("Clear the list", "Clear the list", True)]  # fmt: skip
+
+    window.controls.hidden.add_button.click()
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    assert window.session.sizes == (64, 32, 32, 10)
+    with qtbot.waitSignal(window.session.loaded, timeout=WAIT_MS) as opened:
+        next(a for a in window.recent_menu.actions() if "second.pt" in a.text()).trigger()
+    assert opened.args[0] == str(second) and window.session.sizes == (64, 32, 10)
+    assert [text for text, _, _ in listed(window.recent_menu)][:2] == ["&1 second.pt", "&2 first.pt"]
+
+    first.unlink()
+    window.close()
+    again = make_window()  # the list outlives the window, and a file gone since is greyed out
+    assert listed(again.recent_menu)[1] == ("&2 first.pt", str(first), False)
+    next(a for a in again.recent_menu.actions() if a.text() == "Clear the list").trigger()
+    assert listed(again.recent_menu) == [("No checkpoints yet", "No checkpoints yet", False)]
+
+
 def test_a_bad_file_is_refused_with_a_message_and_changes_nothing(qtbot, make_window, monkeypatch, tmp_path, warnings):
     window = make_window()
     before = (window.session.config, window.session.sizes, len(window.session.history.epochs))
