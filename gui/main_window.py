@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyqtgraph.exporters
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -67,6 +67,13 @@ def on_screen(widget: QWidget) -> bool:
     return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
+def dropped_file(mime: QMimeData) -> str | None:
+    """The one local file dragged in, whatever its name: opening it says what it is, as the
+    dialog's "All files" does."""
+    urls = mime.urls()
+    return urls[0].toLocalFile() if len(urls) == 1 and urls[0].isLocalFile() else None
+
+
 def finished_text(epochs_done: int) -> str:
     """The full epoch bar's words once no epoch is left to run."""
     if epochs_done == 0:
@@ -92,6 +99,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.jobs = BackgroundJobs(self)
         self.setWindowTitle("MLP Lab")
+        self.setAcceptDrops(True)  # a checkpoint dropped on the window opens
         self.controls = ControlsPanel()
         self.controls.set_config(config)
         self.controls.set_active(config)
@@ -460,6 +468,16 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str) -> None:
         self._remember_dir(path)
         self.session.send(cmd.Load(path))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_file(event.mimeData()) and self.open_action.isEnabled():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_file(event.mimeData())
+        if path and self.open_action.isEnabled():
+            event.acceptProposedAction()
+            self.open_path(path)
 
     def export_png(self) -> None:
         path = self._ask_save_path("Export curves as PNG", "curves.png", "PNG images (*.png)")

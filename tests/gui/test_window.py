@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QFileDialog,
     QLabel,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import Config
+from engine.trainer import Trainer
 from gui.main_window import MainWindow, finished_text, remembered_config
 from tests.gui.conftest import WAIT_MS, digits_config, press_shortcut, wait_for
 
@@ -368,6 +372,29 @@ def test_open_recent_lists_the_checkpoints_saved_and_opened_newest_first(qtbot, 
     assert listed(again.recent_menu) == [("No checkpoints yet", "No checkpoints yet", False)]
 
 
+def test_a_checkpoint_dropped_on_the_window_opens(qtbot, make_window, tmp_path):
+    path = tmp_path / "dropped.pt"
+    Trainer(digits_config().with_changes(model={"hidden": (16,)})).save(str(path))
+    window = make_window()
+
+    def drop(*files: Path) -> bool:
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+        where = QPointF(window.rect().center())
+        enter = QDragEnterEvent(where.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(window, enter)
+        if enter.isAccepted():
+            drop_event = QDropEvent(where, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+            QApplication.sendEvent(window, drop_event)
+        return enter.isAccepted()
+
+    assert not drop(path, path), "two files: which one?"
+    assert window.session.sizes == (64, 32, 10)
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        assert drop(path)
+    assert window.session.sizes == (64, 16, 10)
+
+
 def test_a_bad_file_is_refused_with_a_message_and_changes_nothing(qtbot, make_window, monkeypatch, tmp_path, warnings):
     window = make_window()
     before = (window.session.config, window.session.sizes, len(window.session.history.epochs))
@@ -475,8 +502,6 @@ def test_load_on_the_command_line_opens_the_file_with_the_live_settings_given(qt
     """`main.py --load run.pt --lr 0.25`: the file's rate replaced the one given, as the headless
     run did; the live settings named now apply over the file's, as they do there, and `--epochs`
     counts on from the file's epochs."""
-    from engine.trainer import Trainer
-
     path = tmp_path / "run.pt"
     trained = Trainer(digits_config().with_changes(model={"hidden": (16,)}, train={"lr": 0.05, "epochs": 1}))
     list(trained.run(start=True, stop_when_finished=True))
@@ -493,8 +518,6 @@ def test_load_on_the_command_line_opens_the_file_with_the_live_settings_given(qt
 def test_load_on_the_command_line_refuses_a_setting_that_needs_another_model(qtbot, settings, tmp_path, warnings):
     """`main.py --load run.pt --hidden 64` showed the file's 16 units and left --hidden out without
     a word; the headless run refuses it. The window now says so, and stays on a model of its own."""
-    from engine.trainer import Trainer
-
     path = tmp_path / "run.pt"
     Trainer(digits_config().with_changes(model={"hidden": (16,)})).save(str(path))
     window = open_from_the_command_line(qtbot, settings, ["--load", str(path), "--hidden", "64"])
