@@ -1,8 +1,9 @@
-"""What the classifier gets right and wrong on the test set (d2l's predict_ch3, and more).
+"""What the model gets right and wrong on the test set (d2l's predict_ch3, and more).
 
 A Predictions holds plain numpy: the confusion matrix, and a handful of test
 examples with their true and predicted labels, the most confident mistakes
-first, since those teach the most.
+first, since those teach the most. A regression gets a Fit instead: each test
+target beside its prediction.
 """
 
 from __future__ import annotations
@@ -67,3 +68,26 @@ def summarize(
         predicted[order].cpu().numpy(),
         confidence[order].cpu().numpy(),
     )
+
+
+FIT_POINTS = 2000  # test targets kept for the plot: every one of the app's regression sets
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A regression's test set: each target beside the model's prediction."""
+
+    epoch: int
+    step: int
+    true: np.ndarray  # (n,) targets
+    predicted: np.ndarray  # (n,)
+
+    @property
+    def mse(self) -> float:
+        """The mean squared error: the curves' test loss."""
+        return float(np.mean((self.predicted.astype(np.float64) - self.true) ** 2)) if self.true.size else 0.0
+
+
+def fit(outputs: torch.Tensor, targets: torch.Tensor, epoch: int, step: int, kept: int = FIT_POINTS) -> Fit:
+    """The first `kept` test targets and the predictions for them (one output per example)."""
+    return Fit(epoch, step, targets[:kept].reshape(-1).cpu().numpy().copy(), outputs[:kept].reshape(-1).float().cpu().numpy().copy())

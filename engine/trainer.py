@@ -30,7 +30,7 @@ from engine.cuda_graph import GraphedGradients, buffers_kept
 from engine.data import Dataset, ProgressCallback, data_origin, load_dataset
 from engine.errors import ConfigError, EngineError
 from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
-from engine.predictions import Predictions, summarize
+from engine.predictions import Fit, Predictions, fit, summarize
 from engine.probes import Prober
 from engine.scratch import SGDByHand
 from engine.stats import (
@@ -65,7 +65,7 @@ class Started:
     image_shape: tuple[int, int] | None = None  # image data only: (rows, columns) of an input
 
 
-Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started | Predictions
+Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started | Predictions | Fit
 
 
 def leave_cores_for_others(reserved: int = 1) -> int:
@@ -489,18 +489,17 @@ class Trainer:
         return kind
 
     @torch.no_grad()
-    def predictions(self, test_outputs: torch.Tensor | None = None) -> Predictions | None:
-        """The test set's confusion matrix and a gallery of examples (classification only),
-        from the test outputs already taken where given."""
-        d = self.data
+    def predictions(self, test_outputs: torch.Tensor | None = None) -> Predictions | Fit:
+        """The test set's confusion matrix and a gallery of examples, or a regression's targets
+        beside its predictions, from the test outputs already taken where given."""
+        d, s = self.data, self.state
+        outputs = self.outputs("test") if test_outputs is None else test_outputs
         if not d.is_classification:
-            return None
-        logits = self.outputs("test") if test_outputs is None else test_outputs
-        return summarize(logits, d.y_test, d.x_test, d.class_names, d.image_shape, self.state.epoch, self.state.step)
+            return fit(outputs, d.y_test, s.epoch, s.step)
+        return summarize(outputs, d.y_test, d.x_test, d.class_names, d.image_shape, s.epoch, s.step)
 
     def _predictions_event(self, test_outputs: torch.Tensor | None = None) -> list[Event]:
-        predictions = self.predictions(test_outputs) if self.report_predictions else None
-        return [predictions] if predictions is not None else []
+        return [self.predictions(test_outputs)] if self.report_predictions else []
 
     def _started_events(self) -> Iterator[Event]:
         yield self._started()

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import commands as cmd
-from engine.config import REGRESSION_SETS, Config, changed_fields, describe_differences, suited_to_its_dataset
+from engine.config import Config, changed_fields, describe_differences, suited_to_its_dataset
 from engine.errors import ConfigError
 from engine.experiments import EXPERIMENTS, Variant, on_data_folder
 from engine.export import write_pytorch_script
@@ -624,12 +624,11 @@ class MainWindow(QMainWindow):
         (panels of one plot ignore it), the result says whether plots are still behind."""
         s = self.session
         config = s.config
-        regression = config is not None and config.data.name in REGRESSION_SETS
         refreshes: list[tuple[QWidget, Callable[[bool], bool | None]]] = [
             (self.curves, lambda one: self.curves.refresh(s.history, one_plot=one)),
             (self.histograms, lambda one: self.histograms.refresh(s.snapshots, one_plot=one)),
             (self.network, lambda _: self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")),
-            (self.predictions, lambda _: self.predictions.refresh(s.predictions, regression)),
+            (self.predictions, lambda _: self.predictions.refresh(s.predictions)),
         ]
         if config is not None:
             activation = config.model.activation

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 
 from engine import commands as cmd
 from engine.config import Config
-from engine.predictions import Predictions
+from engine.predictions import Fit, Predictions
 from engine.stats import (
     CommandFailed,
     Diverged,
@@ -60,7 +60,7 @@ class Session(QObject):
         self.history = History()
         self.snapshot: Snapshot | None = None
         self.snapshots: deque[Snapshot] = deque(maxlen=SNAPSHOTS_KEPT)
-        self.predictions: Predictions | None = None  # classification: the test set, as of the last epoch
+        self.predictions: Predictions | Fit | None = None  # the test set, as of the last epoch
         self.step = 0  # completed steps
         self.epoch = 0  # completed epochs
         self.epoch_fraction = 0.0  # progress through the epoch under way
@@ -173,7 +173,7 @@ class Session(QObject):
             if self.mode == "loading":  # the model is ready for commands; its StateChanged follows
                 self._set_mode("paused", "ready")
             self.started.emit()
-        elif isinstance(event, Predictions):
+        elif isinstance(event, (Predictions, Fit)):
             self.predictions = event
         elif isinstance(event, StateChanged):
             if event.config is not None:

@@ -2,7 +2,8 @@
 
 d2l's predict_ch3 shows a few test images with both labels; here the gallery
 leads with the model's most confident mistakes, and the confusion matrix says
-which classes it mixes up. Both redraw once per epoch, from plain numpy.
+which classes it mixes up. A regression shows each test target against its
+prediction instead. All redraw once per epoch, from plain numpy.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from engine.predictions import Predictions
+from engine.predictions import Fit, Predictions
 from gui.plotting import give_overhanging_title, set_title
 
 TILE_PX = 56  # each test image, scaled up without smoothing
 TILE_WIDTH = 96  # image plus its caption
 CELL_POINTS = (8.0, 7.0)  # the confusion matrix's numbers: the first size that fits a cell
 WRONG, RIGHT = "#d62728", "#2ca02c"
+NOT_DRAWN = object()  # what the panel shows before its first refresh (None means "no predictions yet")
 
 
 def grey_pixmap(image: np.ndarray, side: int = TILE_PX) -> QPixmap:
@@ -117,24 +119,34 @@ class PredictionsPanel(QWidget):
         # matrix, whose ten columns of Fashion-MNIST then hold a share in percent each.
         self.body.setSizes([800, 1200])
         self.body.splitterMoved.connect(lambda *_: self._arrange())
+        # A regression's test targets against its predictions: on the diagonal, a perfect fit.
+        self.fit_graphics = pg.GraphicsLayoutWidget()
+        self.fit_plot = self.fit_graphics.addPlot(title="test set: predicted against true")
+        self.fit_plot.setLabel("bottom", "true")
+        self.fit_plot.setLabel("left", "predicted")
+        self.fit_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.diagonal = self.fit_plot.plot(pen=pg.mkPen("#888", width=1, style=Qt.PenStyle.DashLine))
+        self.fit_points = self.fit_plot.plot(pen=None, symbol="o", symbolSize=5, symbolPen=None, symbolBrush=(31, 119, 180, 160))
+        self.fit_graphics.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.summary)
         layout.addWidget(self.body, 1)
-        self._drawn: tuple[Predictions | None, bool] | None = None
+        layout.addWidget(self.fit_graphics, 1)
+        self._drawn: object = NOT_DRAWN  # the object itself: an id could be reused
         self._columns = 0
 
-    def refresh(self, predictions: Predictions | None, regression: bool) -> None:
-        if self._drawn is not None and self._drawn[0] is predictions and self._drawn[1] == regression:
+    def refresh(self, predictions: Predictions | Fit | None) -> None:
+        if self._drawn is predictions:
             return
-        self._drawn = (predictions, regression)  # the object itself: an id could be reused
-        self.body.setVisible(predictions is not None)
+        self._drawn = predictions
+        self.body.setVisible(isinstance(predictions, Predictions))
+        self.fit_graphics.setVisible(isinstance(predictions, Fit))
         if predictions is None:
-            self.summary.setText(
-                "Regression has no classes to confuse: predictions are shown for classification sets."
-                if regression
-                else "Predictions on the test set appear once the model is ready."
-            )
+            self.summary.setText("Predictions on the test set appear once the model is ready.")
+            return
+        if isinstance(predictions, Fit):
+            self._draw_fit(predictions)
             return
         p = predictions
         accuracy = 1 - p.wrong / max(1, p.total)
@@ -146,6 +158,17 @@ class PredictionsPanel(QWidget):
         )
         self._draw_gallery(p)
         self._draw_matrix(p)
+
+    def _draw_fit(self, f: Fit) -> None:
+        self.summary.setText(
+            f"<b>Epoch {f.epoch}</b> (step {f.step}): each of the {len(f.true):,} test targets against the model's "
+            f"prediction; on the dashed diagonal, a perfect fit. Mean squared error {f.mse:.4g}, the test loss."
+        )
+        self.fit_points.setData(f.true, f.predicted)
+        finite = np.concatenate([f.true, f.predicted])
+        finite = finite[np.isfinite(finite)]
+        ends = [finite.min(), finite.max()] if finite.size else [0.0, 1.0]
+        self.diagonal.setData(ends, ends)
 
     def _draw_gallery(self, p: Predictions) -> None:
         has_images = p.images.ndim == 3 and len(p.images) > 0

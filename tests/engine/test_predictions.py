@@ -1,10 +1,11 @@
-"""Test-set predictions: the confusion matrix and the gallery, mistakes first."""
+"""Test-set predictions: the confusion matrix and the gallery, mistakes first; a regression's fit."""
 
 import numpy as np
+import pytest
 import torch
 
 from engine.config import Config
-from engine.predictions import Predictions, summarize
+from engine.predictions import Fit, Predictions, summarize
 from engine.trainer import Trainer
 
 
@@ -61,10 +62,21 @@ def test_an_epoch_end_forwards_the_test_set_once_for_its_scores_and_predictions(
     np.testing.assert_array_equal(trainer.predictions().confusion, predictions.confusion)
 
 
-def test_no_predictions_for_regression_or_when_not_asked():
-    regression = Trainer(Config().with_changes(data={"name": "line"}, model={"hidden": ()}, train={"epochs": 1}))
-    regression.report_predictions = True
-    assert regression.predictions() is None
-    assert not any(isinstance(e, Predictions) for e in regression.run())
+def test_a_regression_gets_its_test_targets_beside_its_predictions():
+    """d2l's polynomial with the 4 features that fit: every test point, and their mean squared
+    error is the curves' test loss."""
+    config = Config().with_changes(data={"name": "polynomial", "poly_degree": 4}, model={"hidden": ()}, train={"lr": 0.01, "batch_size": 10, "epochs": 50})
+    trainer = Trainer(config)
+    trainer.report_predictions = True
+    fits = [e for e in trainer.run() if isinstance(e, Fit)]
+    assert [f.epoch for f in fits] == list(range(51)), "one for the model as it starts, then one an epoch"
+    last = fits[-1]
+    assert len(last.true) == len(trainer.data.y_test) == len(last.predicted)
+    np.testing.assert_array_equal(last.true, trainer.data.y_test.reshape(-1).numpy())
+    assert last.mse == pytest.approx(trainer.history.epochs[-1].test_loss, rel=1e-5)
+    assert last.mse < 0.05 * float(np.var(last.true)), "a fit: predictions close to the targets"
+
+
+def test_no_predictions_when_not_asked():
     quiet = Trainer(Config().with_changes(data={"name": "digits"}, train={"epochs": 1}))
-    assert not any(isinstance(e, Predictions) for e in quiet.run())
+    assert not any(isinstance(e, (Predictions, Fit)) for e in quiet.run())

@@ -1,6 +1,8 @@
-"""The predictions panel: gallery with mistakes first, confusion matrix, regression note."""
+"""The predictions panel: gallery with mistakes first, confusion matrix, a regression's fit."""
 
 from __future__ import annotations
+
+import pytest
 
 from engine.config import Config
 from tests.gui.conftest import drawn_labels, wait_for
@@ -29,13 +31,25 @@ def test_gallery_and_confusion_matrix_follow_the_epochs(qtbot, make_window):
     assert f"{p.wrong:,} of {p.total:,}" in panel.summary.text()
 
 
-def test_regression_says_why_there_are_no_predictions(qtbot, make_window):
-    config = Config().with_changes(data={"name": "line"}, model={"hidden": (8,)}, train={"epochs": 2})
+def test_a_regression_shows_its_test_targets_against_its_predictions(qtbot, make_window):
+    """The tab said only that a regression has no classes: it now plots the fit, epoch by epoch."""
+    config = Config().with_changes(data={"name": "polynomial", "poly_degree": 4}, model={"hidden": ()}, train={"lr": 0.01, "batch_size": 10, "epochs": 30})
     window = make_window(config)
-    wait_for(qtbot, lambda: window.session.config is not None)
     show_predictions(qtbot, window)
-    assert window.session.predictions is None
-    assert "Regression" in window.predictions.summary.text() and window.predictions.body.isHidden()
+    panel = window.predictions
+    wait_for(qtbot, lambda: window.session.predictions is not None)
+    assert panel.fit_graphics.isVisible() and panel.body.isHidden()
+    before = window.session.predictions
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: window.session.mode == "finished")
+    window.redraw()
+    fit = window.session.predictions
+    true, predicted = panel.fit_points.getData()
+    assert fit.epoch == 30 and len(true) == len(window.session.predictions.true) == 100
+    assert (true == fit.true).all() and (predicted == fit.predicted).all()
+    assert fit.mse == pytest.approx(window.session.history.epochs[-1].test_loss, rel=1e-5)
+    assert fit.mse < before.mse / 10, "training brought the points onto the diagonal"
+    assert "Epoch 30" in panel.summary.text() and f"{fit.mse:.4g}, the test loss" in panel.summary.text()
 
 
 def test_the_confusion_matrix_names_the_classes_on_both_axes_where_they_fit(qtbot, make_window):
@@ -78,7 +92,7 @@ def test_the_confusion_matrixs_cells_show_counts_or_shares_that_fit_never_cut_on
         return [text.textItem.toPlainText() for text in panel.cell_texts[:100]]
 
     panel.resize(1400, 500)
-    panel.refresh(p, regression=False)
+    panel.refresh(p)
     wait_for(qtbot, lambda: cells()[:2] == ["1040", "7"])
     assert panel.matrix_plot.titleLabel.text == "confusion matrix"
     panel.resize(300, 500)  # the cells follow the plot's size
