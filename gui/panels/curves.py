@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.config import Config, describe_differences
 from engine.stats import EpochReport, History, early_stopping_epoch
-from gui.plotting import add_legend, set_title, steady_plot
+from gui.plotting import add_legend, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
@@ -201,13 +201,11 @@ class CurvesPanel(QWidget):
             self._mark_early_stop(history)
             self._show_idle_text()
             return
+        # A regression has no accuracy: its empty axes gave way to the loss, which takes the width.
         regression = bool(len(epochs["test_acc"]) > 0 and np.isnan(epochs["test_acc"]).all())
-        set_title(self.acc_plot, "No accuracy: a regression" if regression else "Accuracy")
+        self.acc_plot.setVisible(not regression)
         for name in ("train_acc", "test_acc"):
-            if regression:
-                self.items[name].setData([], [])
-            else:
-                self.items[name].setData(epochs["step"], epochs[name])
+            self.items[name].setData(*(([], []) if regression else (epochs["step"], epochs[name])))
 
     def _mark_early_stop(self, history: History) -> None:
         self._early_stop = early_stopping_epoch(history)

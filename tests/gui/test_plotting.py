@@ -161,22 +161,25 @@ def shown_curves_panel(qtbot) -> CurvesPanel:
     return panel
 
 
-def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_says_it_has_no_accuracy(qtbot):
+def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_gives_the_loss_the_width(qtbot):
     """A polynomial's MSE falls from 45 to 0.01: on a linear axis every epoch but the first lay
-    flat at the bottom, and "regression: no accuracy" sat half outside the accuracy plot."""
+    flat at the bottom; its accuracy plot stood empty beside it."""
     panel = shown_curves_panel(qtbot)
     history = History()
     for epoch, loss in enumerate((45.0, 2.0, 0.05, 0.01)):
         history.epochs.append(EpochReport(epoch, 10 * epoch, loss, 1.5 * loss, None, None, 0.0, 0.0, (), ()))
     panel.refresh(history)
     assert panel.readout.text() == "Losses span 7e+03 times: log-scale loss shows them all."
-    assert panel.acc_plot.titleLabel.text == "No accuracy: a regression"
+    settle(panel.graphics)
+    assert not panel.acc_plot.isVisible() and panel.loss_plot.width() > 0.9 * panel.graphics.width()
     panel.log_scale.setChecked(True)
     assert panel.readout.text() == "Hover a curve to read it."
     panel.log_scale.setChecked(False)
     close = History(epochs=[EpochReport(e, 10 * e, 2.3 - e, 2.3 - e, 0.1, 0.2, 0.0, 0.0, (), ()) for e in range(2)])
     panel.refresh(close)
-    assert panel.readout.text() == "Hover a curve to read it." and panel.acc_plot.titleLabel.text == "Accuracy"
+    settle(panel.graphics)
+    assert panel.readout.text() == "Hover a curve to read it." and panel.acc_plot.isVisible()
+    assert panel.loss_plot.width() < 0.6 * panel.graphics.width(), "a classifier's accuracy back beside it"
 
 
 def test_the_epoch_early_stopping_would_keep_is_marked_once_its_patience_has_run_out(qtbot):
