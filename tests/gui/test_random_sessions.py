@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.config import ACTIVATION_NAMES
@@ -140,13 +141,7 @@ class WindowSessions(RuleBasedStateMachine):
 
     @rule()
     def save(self) -> None:
-        original = QFileDialog.getSaveFileName
-        QFileDialog.getSaveFileName = lambda *a, **k: (str(self.saved), "")  # type: ignore[method-assign]
-        try:
-            self.window.save_action.trigger()
-        finally:
-            QFileDialog.getSaveFileName = original  # type: ignore[method-assign]
-        self.settle()
+        self._through_dialog("getSaveFileName", self.saved, self.window.save_action)
 
     @rule()
     def open_saved(self) -> None:
@@ -162,12 +157,16 @@ class WindowSessions(RuleBasedStateMachine):
         assert pump_until(lambda: len(WARNINGS) >= self.deserved_warnings), "a refused file must say why"
 
     def _open(self, path: Path) -> None:
-        original = QFileDialog.getOpenFileName
-        QFileDialog.getOpenFileName = lambda *a, **k: (str(path), "")  # type: ignore[method-assign]
+        self._through_dialog("getOpenFileName", path, self.window.open_action)
+
+    def _through_dialog(self, dialog: str, path: Path, action: QAction) -> None:
+        """`action`, its file dialog (QFileDialog's `dialog`) answering `path`."""
+        original = getattr(QFileDialog, dialog)
+        setattr(QFileDialog, dialog, lambda *a, **k: (str(path), ""))
         try:
-            self.window.open_action.trigger()
+            action.trigger()
         finally:
-            QFileDialog.getOpenFileName = original  # type: ignore[method-assign]
+            setattr(QFileDialog, dialog, original)
         self.settle()
 
     @invariant()
