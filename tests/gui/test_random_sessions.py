@@ -134,6 +134,12 @@ class WindowSessions(RuleBasedStateMachine):
         self.window.run_experiment(name)
         self.settle()
 
+    @rule(key=st.sampled_from(["histograms", "gradient_flow", "predictions", "comparison", "network", "activation", "random_matrices"]))
+    def show_panel(self, key: str) -> None:
+        """A tab brought forward: only panels on screen redraw, so each one meets the runs of every dataset."""
+        self.window.docks[key].raise_()
+        self.settle()
+
     @rule(name=st.sampled_from(FAST_PRESETS))
     def preset(self, name: str) -> None:
         self.window.apply_preset(name)
