@@ -7,7 +7,6 @@ import copy
 import inspect
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pyqtgraph.exporters
@@ -37,6 +36,7 @@ from gui.background import BackgroundJobs
 from gui.banner import DivergenceBanner
 from gui.help import ChapterGuide, about_html
 from gui.recent import RecentCheckpoints
+from gui.refresh_queue import Refresh, RefreshQueue
 from gui.panels.activation import ActivationPanel
 from gui.panels.comparison import ComparisonPanel
 from gui.panels.controls import ControlsPanel
@@ -49,7 +49,6 @@ from gui.panels.random_matrices import RandomMatricesPanel
 from gui.plotting import fit_steady_views
 from gui.session import Session
 
-STAGGER_MS = 5  # from the end of one refresh's paint to the next refresh: room for input and timers
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 # The default arrangement of the docks: raised when it changes, so that a layout saved before
 # gives way to the new one (version 1: the d2l demonstrations moved beside the network).
@@ -60,11 +59,6 @@ FAILURE_TITLES = {
     "Save": "Could not save the checkpoint",
     "Reset": "Could not reset",
 }
-
-
-def on_screen(widget: QWidget) -> bool:
-    """Shown and not covered: a dock in a tab behind another is "visible" to Qt all the same."""
-    return widget.isVisible() and not widget.visibleRegion().isEmpty()
 
 
 def dropped_file(mime: QMimeData) -> str | None:
@@ -113,13 +107,7 @@ class MainWindow(QMainWindow):
         self.predictions = PredictionsPanel()
         self.banner = DivergenceBanner()
         self.guide: ChapterGuide | None = None
-        self._due: list[QWidget] = []  # panels waiting for their turn to refresh
-        self._stagger = QTimer(self, singleShot=True, interval=STAGGER_MS)
-        self._stagger.timeout.connect(self._refresh_next)
-        # Fires once the event loop has painted what a refresh made dirty: the stagger counts
-        # from there, else a paint longer than it runs straight into the next refresh.
-        self._painted = QTimer(self, singleShot=True, interval=0)
-        self._painted.timeout.connect(self._stagger.start)
+        self.refresh_queue = RefreshQueue(self, self._panel_refreshes, self._fit_if_stopped)
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -162,7 +150,7 @@ class MainWindow(QMainWindow):
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[key] = dock
-        dock.visibilityChanged.connect(lambda visible: self._refresh_panel(widget) if visible else None)  # a tab brought forward
+        dock.visibilityChanged.connect(lambda visible: self.refresh_queue.one_plot_of(widget) if visible else None)  # a tab brought forward
         return dock
 
     def _add_tabs(self, area: Qt.DockWidgetArea, *panels: tuple[str, str, QWidget]) -> None:
@@ -577,54 +565,23 @@ class MainWindow(QMainWindow):
     def redraw(self) -> None:
         """Refresh the status bar and every visible panel now."""
         self._update_status()
-        self._due.clear()
-        for panel, refresh in self._panel_refreshes():
-            if on_screen(panel):
-                refresh(False)
-                self._fit_if_stopped(panel)
+        self.refresh_queue.all_now()
 
     def _on_tick(self) -> None:
-        """Refresh the visible panels one plot per pass of the event loop, STAGGER_MS after
-        the last one's paint: Qt paints everything made dirty in one pass at once, and all
-        panels together held the GUI thread for 50-100 ms on a slow machine while training
-        ran (benchmarks/results.md). A panel still waiting for its turn keeps its place, and
-        one with plots still behind goes to the back of the queue, so each gets its turn."""
+        """The session's news: the status bar now, the panels on screen in turns."""
         self._update_status()
-        on_show = [panel for panel, _ in self._panel_refreshes() if on_screen(panel)]  # not a tab behind another
-        self._due += [panel for panel in on_show if panel not in self._due]
-        if not (self._stagger.isActive() or self._painted.isActive()):
-            self._refresh_next()
-
-    def _refresh_next(self) -> None:
-        if self._due:
-            panel = self._due.pop(0)
-            # A tab put behind another meanwhile leaves the queue; the next tick brings it back when shown.
-            if on_screen(panel) and self._refresh_panel(panel):
-                self._due.append(panel)  # more of it to draw, after the others' turns
-        if self._due:
-            self._painted.start()
-
-    def _refresh_panel(self, panel: QWidget) -> bool:
-        """Draw one plot of `panel` (or all of it, for panels drawn as a whole); True while
-        some of its plots are still behind."""
-        for candidate, refresh in self._panel_refreshes():
-            if candidate is panel:
-                behind = bool(refresh(True))
-                self._fit_if_stopped(panel)
-                return behind
-        return False
+        self.refresh_queue.tick()
 
     def _fit_if_stopped(self, panel: QWidget) -> None:
         """While training runs, plots keep room to grow; once it stops they fit their data."""
         if self.session.mode != "running":
             fit_steady_views(panel)
 
-    def _panel_refreshes(self) -> list[tuple[QWidget, Callable[[bool], bool | None]]]:
-        """Each visible panel and how to redraw it; the argument asks for one plot only
-        (panels of one plot ignore it), the result says whether plots are still behind."""
+    def _panel_refreshes(self) -> list[tuple[QWidget, Refresh]]:
+        """Each panel and how to redraw it from the session."""
         s = self.session
         config = s.config
-        refreshes: list[tuple[QWidget, Callable[[bool], bool | None]]] = [
+        refreshes: list[tuple[QWidget, Refresh]] = [
             (self.curves, lambda one: self.curves.refresh(s.history, one_plot=one)),
             (self.histograms, lambda one: self.histograms.refresh(s.snapshots, one_plot=one)),
             (self.network, lambda _: self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")),

@@ -39,11 +39,6 @@ def warnings(monkeypatch) -> list[tuple[str, str]]:
     return shown
 
 
-def drawing_done(window) -> bool:
-    """No refresh waits for its turn or for the paint before it."""
-    return not (window._stagger.isActive() or window._painted.isActive())
-
-
 def test_title_and_a_model_ready(make_window):
     window = make_window()
     assert "MLP Lab" in window.windowTitle() and "64-32-10" in window.windowTitle()
@@ -94,7 +89,7 @@ def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtb
     paint, and so the GUI thread's longest stall, to one panel's worth."""
     window = make_window()
     window.session.tick.disconnect(window._on_tick)  # the ticks below are the test's own
-    wait_for(qtbot, lambda: drawing_done(window))  # the session's last tick is done
+    wait_for(qtbot, lambda: window.refresh_queue.idle)  # the session's last tick is done
     calls: list[str] = []
     for name in ("curves", "histograms", "network", "gradient_flow", "predictions"):
         monkeypatch.setattr(getattr(window, name), "refresh", lambda *a, name=name, **k: calls.append(name))
@@ -118,7 +113,7 @@ def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtb
 def test_a_panel_with_plots_still_behind_waits_for_the_others_turn(qtbot, make_window, monkeypatch):
     window = make_window()
     window.session.tick.disconnect(window._on_tick)
-    wait_for(qtbot, lambda: drawing_done(window))
+    wait_for(qtbot, lambda: window.refresh_queue.idle)
     calls: list[tuple[str, bool]] = []
     behind = iter([True, True, False])  # the histograms panel has three plots to draw
     monkeypatch.setattr(window.curves, "refresh", lambda *a, one_plot=False, **k: calls.append(("curves", one_plot)))
@@ -142,7 +137,7 @@ def test_a_panel_with_plots_still_behind_waits_for_the_others_turn(qtbot, make_w
 def test_a_panel_put_behind_a_tab_stops_drawing_its_remaining_plots(qtbot, make_window, monkeypatch):
     window = make_window()
     window.session.tick.disconnect(window._on_tick)
-    wait_for(qtbot, lambda: drawing_done(window))
+    wait_for(qtbot, lambda: window.refresh_queue.idle)
     calls: list[str] = []
     for name in ("curves", "network"):
         monkeypatch.setattr(getattr(window, name), "refresh", lambda *a, name=name, **k: calls.append(name))
@@ -155,7 +150,7 @@ def test_a_panel_put_behind_a_tab_stops_drawing_its_remaining_plots(qtbot, make_
     monkeypatch.setattr(window.histograms, "refresh", histograms)
     monkeypatch.setattr(window.predictions, "refresh", lambda *a, **k: calls.append("predictions"))
     window._on_tick()
-    wait_for(qtbot, lambda: drawing_done(window))
+    wait_for(qtbot, lambda: window.refresh_queue.idle)
     assert calls == ["curves", "histograms", "predictions", "network"], "hidden, it leaves the queue (the tab shown is drawn at once)"
 
 
@@ -163,7 +158,7 @@ def test_the_pause_between_refreshes_counts_from_the_end_of_the_paint(qtbot, mak
     """A paint longer than the pause must not run straight into the next refresh."""
     window = make_window()
     window.session.tick.disconnect(window._on_tick)
-    wait_for(qtbot, lambda: drawing_done(window))
+    wait_for(qtbot, lambda: window.refresh_queue.idle)
     order: list[str] = []
 
     class PaintWatcher(QObject):
@@ -174,8 +169,8 @@ def test_the_pause_between_refreshes_counts_from_the_end_of_the_paint(qtbot, mak
 
     watcher = PaintWatcher()
     window.curves.graphics.viewport().installEventFilter(watcher)
-    window._painted.timeout.connect(lambda: order.append("pause starts"))
-    window._stagger.timeout.connect(lambda: order.append("next refresh"))
+    window.refresh_queue.painted.timeout.connect(lambda: order.append("pause starts"))
+    window.refresh_queue.stagger.timeout.connect(lambda: order.append("next refresh"))
     curve = window.curves.items["step_loss"]
     monkeypatch.setattr(window.curves, "refresh", lambda *a, **k: curve.setData([0.0, 1.0], [2.0, 1.0]))
     window._on_tick()
@@ -285,7 +280,7 @@ def test_the_plots_of_a_finished_run_fit_their_data(qtbot, make_window):
     """While training, growing plots keep room to grow; a stopped run fills them."""
     window = make_window(digits_config(epochs=3), start=True)
     wait_for(qtbot, lambda: window.session.mode == "finished")
-    wait_for(qtbot, lambda: drawing_done(window) and window.histograms.heatmap.image is not None)
+    wait_for(qtbot, lambda: window.refresh_queue.idle and window.histograms.heatmap.image is not None)
     session = window.session
     assert (window.epoch_progress.text(), window.epoch_progress.value()) == ("all 3 epochs done", 1000)
     for plot, last in ((window.curves.loss_plot, session.step), (window.histograms.heatmap_plot, session.snapshots[-1].step)):
