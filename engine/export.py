@@ -136,6 +136,13 @@ def _build_model(config: Config) -> str:
     m = config.model
     norm = " nn.BatchNorm1d(n_out)," if m.batch_norm else ""
     hidden_block = f"layers += [nn.Linear(n_in, n_out),{norm} nn.{ACTIVATIONS[m.activation].__name__}()]"
+    # A random scheme draws from a generator of its own, in layer order; a constant one draws nothing.
+    initial = (
+        "# Initial weights: every one INIT_SCALE, biases zero.\n"
+        if m.init == "constant"
+        else f"# Initial weights: the {m.init} scheme at scale INIT_SCALE, biases zero, drawn in layer order.\n"
+        "    init_generator = torch.Generator().manual_seed(SEED)\n"
+    )
     return f'''
 
 def build_model(n_inputs, n_outputs):
@@ -148,9 +155,7 @@ def build_model(n_inputs, n_outputs):
             layers.append(nn.Dropout(DROPOUT))
     layers.append(nn.Linear(sizes[-1], n_outputs))
     net = nn.Sequential(*layers)
-    # Initial weights: the {m.init} scheme at scale INIT_SCALE, biases zero, drawn in layer order.
-    init_generator = torch.Generator().manual_seed(SEED)
-    with torch.no_grad():
+    {initial}    with torch.no_grad():
         for layer in net:
             if isinstance(layer, nn.Linear):
                 {INIT_LINES[m.init]}
