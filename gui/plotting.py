@@ -239,7 +239,7 @@ def fit_steady_views(widget: QWidget) -> None:
 
 
 def steady_plot(
-    layout: pg.GraphicsLayoutWidget,
+    layout: pg.GraphicsLayoutWidget | pg.GraphicsLayout,
     headroom: tuple[float, float] = (1.0, 0.5),
     min_span: tuple[float, float] = (0.0, 0.0),
     slides: tuple[bool, bool] = (False, False),

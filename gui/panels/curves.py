@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.config import Config, describe_differences
 from engine.stats import EpochReport, History, early_stopping_epoch
-from gui.plotting import add_legend, steady_plot
+from gui.plotting import steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
@@ -76,27 +76,35 @@ class CurvesPanel(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         # At least MIN_STEPS_SHOWN steps wide: the first steps of a run come in fast, and each
         # jump of the axes is a costly repaint.
-        self.loss_plot = steady_plot(self.graphics, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=0, title="Loss")
-        self.acc_plot = steady_plot(self.graphics, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=1, title="Accuracy")
+        # The two plots share a row of their own, so that the loss can take all of it (a regression).
+        plots = self.graphics.addLayout(row=0, col=0)
+        self.loss_plot = steady_plot(plots, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=0, title="Loss")
+        self.acc_plot = steady_plot(plots, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=1, title="Accuracy")
         self.acc_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "step")
-        # One legend serves both plots (same colours); loss falls away from the top right.
-        self.legend = add_legend(self.loss_plot, offset=(-5, 5))
+        # One legend serves both plots (same colours), in a row of its own under them: over the
+        # loss plot it covered the first epochs' points whenever the loss started flat.
+        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=3)
+        self.legend.layout.setContentsMargins(0, 0, 0, 0)  # one line's height: the plots keep the rest
+        self.graphics.addItem(self.legend, row=1, col=0)
+        self.graphics.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignHCenter)
         self.baselines: list[Baseline] = []
         self.acc_plot.setYRange(0, 1)
         faint = pg.mkPen(TRAIN_COLOUR, width=1)
         faint.setColor(pg.mkColor(TRAIN_COLOUR + "40"))
         self.items = {
             "step_loss_raw": self.loss_plot.plot(pen=faint),
-            "step_loss": self.loss_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5), name="batches (smoothed)"),
-            "train_loss": self.loss_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR, name="train, epoch"),
-            "test_loss": self.loss_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR, name="test, epoch"),
+            "step_loss": self.loss_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5)),
+            "train_loss": self.loss_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR),
+            "test_loss": self.loss_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR),
             "step_acc": self.acc_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5)),
             "train_acc": self.acc_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR),
             "test_acc": self.acc_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR),
         }
+        for key, name in (("step_loss", "batches (smoothed)"), ("train_loss", "train, epoch"), ("test_loss", "test, epoch")):
+            self.legend.addItem(self.items[key], name)
         # Where early stopping would have stopped: the epoch of the lowest test loss, once it is past.
         # Its label runs up along the line: across it, it ran out of a narrow plot.
         self.early_stop = pg.InfiniteLine(
@@ -133,7 +141,8 @@ class CurvesPanel(QWidget):
         colour = BASELINE_COLOURS[len(self.baselines) % len(BASELINE_COLOURS)]
         pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.PenStyle.DashLine)
         epochs = epoch_arrays(history)
-        loss = self.loss_plot.plot(epochs["step"], epochs["test_loss"], pen=pen, name="baseline")
+        loss = self.loss_plot.plot(epochs["step"], epochs["test_loss"], pen=pen)
+        self.legend.addItem(loss, "baseline")
         acc = self.acc_plot.plot(epochs["step"], epochs["test_acc"], pen=pen)
         self.baselines.append(Baseline(history, config, loss, acc))
 

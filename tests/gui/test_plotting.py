@@ -287,7 +287,7 @@ def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in
     """On a 1024-pixel screen the docks leave the centre panels about 460 pixels: the
     histograms' long titles held their grid 526 pixels wide (its third column cut off; the
     gradient flow's second column likewise), and the curves' legend ran out of the loss plot
-    on the left."""
+    on the left (it now has a row of its own under the plots, where it covers no point)."""
     make_application()
     histograms, curves, gradients = HistogramsPanel(), CurvesPanel(), GradientFlowPanel()
     for panel in (histograms, curves, gradients):
@@ -297,8 +297,10 @@ def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in
     qtbot.wait(50)
     for grid in (histograms.graphics, gradients.graphics):
         assert grid.ci.geometry().width() <= grid.viewport().width()
-    legend, loss_view = curves.legend, curves.loss_plot.vb
-    assert legend.mapRectToItem(loss_view, legend.boundingRect()).left() >= 0
+    legend = curves.legend.sceneBoundingRect()
+    assert 0 <= legend.left() and legend.right() <= curves.graphics.viewport().width()
+    for plot in (curves.loss_plot, curves.acc_plot):
+        assert not legend.intersects(plot.vb.sceneBoundingRect()), "no data under the legend"
 
 
 def test_the_demonstrations_fit_the_network_column_of_a_small_screen(qtbot):
