@@ -249,7 +249,8 @@ class MainWindow(QMainWindow):
         self.download_bar = QProgressBar()
         self.download_bar.setMaximumWidth(240)
         self.download_bar.hide()
-        for label in (self.state_label, self.position_label, self.speed_label, self.device_label):
+        self.status_labels = (self.state_label, self.position_label, self.speed_label, self.device_label)
+        for label in self.status_labels:
             label.setMinimumWidth(80)
             bar.addPermanentWidget(label)
         bar.addPermanentWidget(self.download_bar)
@@ -258,7 +259,7 @@ class MainWindow(QMainWindow):
         """A message in the status bar, left of its labels: where it would run under them it is
         cut in the middle, so that a path keeps its file name (a cut at the end lost it)."""
         bar = self.statusBar()
-        labels = [label for label in (self.state_label, self.position_label, self.speed_label, self.device_label) if label.isVisible()]
+        labels = [label for label in self.status_labels if label.isVisible()]
         room = min((label.x() for label in labels), default=bar.width()) - 2 * bar.fontMetrics().averageCharWidth()
         bar.showMessage(bar.fontMetrics().elidedText(message, Qt.TextElideMode.ElideMiddle, max(room, 1)), ms)
 
@@ -348,8 +349,7 @@ class MainWindow(QMainWindow):
 
     def run_experiment(self, name: str, variants: list[Variant] | None = None) -> None:
         """Train the experiment's variants side by side in their own thread (the main run stays)."""
-        self.docks["comparison"].show()
-        self.docks["comparison"].raise_()
+        self.bring_forward("comparison")
         # Two plots side by side need room: give the bottom docks half the height.
         self.resizeDocks([self.docks["comparison"]], [max(320, self.height() // 2)], Qt.Orientation.Vertical)
         if variants is None:
@@ -395,8 +395,12 @@ class MainWindow(QMainWindow):
         elif kind == "experiment":
             self.run_experiment(name)
         else:
-            self.docks[name].show()
-            self.docks[name].raise_()
+            self.bring_forward(name)
+
+    def bring_forward(self, key: str) -> None:
+        """The dock `key` shown, in front of the tabs it shares a place with."""
+        self.docks[key].show()
+        self.docks[key].raise_()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About MLP Lab", about_html(self.session.device_name or "not chosen yet"))
@@ -522,8 +526,7 @@ class MainWindow(QMainWindow):
 
     def _show_layer(self, index: int) -> None:
         self.histograms.select_layer(index)
-        self.docks["histograms"].show()
-        self.docks["histograms"].raise_()
+        self.bring_forward("histograms")
 
     def _on_mode(self, mode: str, reason: str) -> None:
         if self.session.config is not None:
