@@ -10,16 +10,25 @@ from engine.config import SUITED_TRAINING, Config
 DEEP = (128,) * 8
 
 
-def _on_digits(config: Config) -> Config:
+def _plain_model(hidden: tuple[int, ...], activation: str, init: str, init_scale: float) -> dict[str, object]:
+    """The lesson's model and nothing more: no batch norm or dropout left from before to blur it."""
+    return {"hidden": hidden, "activation": activation, "init": init, "init_scale": init_scale, "batch_norm": False, "dropout": 0.0}
+
+
+def _on_digits(config: Config, hidden: tuple[int, ...], activation: str, init: str, init_scale: float) -> Config:
     """Digits trains in seconds and ships offline: the right stage for a deep-net lesson."""
-    return config.with_changes(data={"name": "digits"}, train={**SUITED_TRAINING["digits"], "clip_grad": 0.0})
+    return config.with_changes(
+        data={"name": "digits"},
+        model=_plain_model(hidden, activation, init, init_scale),
+        train={**SUITED_TRAINING["digits"], "clip_grad": 0.0},
+    )
 
 
 def _on_xor(config: Config, hidden: tuple[int, ...]) -> Config:
     """XOR: the problem a linear model cannot solve (d2l's "limitations of linear models")."""
     return config.with_changes(
         data={"name": "xor"},
-        model={"hidden": hidden, "activation": "relu", "init": "he", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0},
+        model=_plain_model(hidden, "relu", "he", 1.0),
         train={**SUITED_TRAINING["xor"], "optimizer": "sgd", "momentum": 0.0},
     )
 
@@ -27,17 +36,9 @@ def _on_xor(config: Config, hidden: tuple[int, ...]) -> Config:
 PRESETS: dict[str, Callable[[Config], Config]] = {
     "Linear on XOR: no hidden layer": lambda c: _on_xor(c, ()),
     "MLP on XOR: one hidden layer of 16": lambda c: _on_xor(c, (16,)),
-    "Vanishing: 8 sigmoid layers": lambda c: _on_digits(c).with_changes(
-        model={"hidden": DEEP, "activation": "sigmoid", "init": "xavier", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0}
-    ),
-    "Exploding: ReLU depth 8 with init scale 1 (normal)": lambda c: _on_digits(c).with_changes(
-        model={"hidden": DEEP, "activation": "relu", "init": "normal", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0}
-    ),
-    "Healthy: ReLU + He": lambda c: _on_digits(c).with_changes(
-        model={"hidden": DEEP, "activation": "relu", "init": "he", "init_scale": 1.0, "batch_norm": False, "dropout": 0.0}
-    ),
-    "Symmetry: every weight 0.01 (constant init)": lambda c: _on_digits(c).with_changes(
-        model={"hidden": (64,), "activation": "relu", "init": "constant", "init_scale": 0.01, "batch_norm": False, "dropout": 0.0}
-    ),
+    "Vanishing: 8 sigmoid layers": lambda c: _on_digits(c, DEEP, "sigmoid", "xavier", 1.0),
+    "Exploding: ReLU depth 8 with init scale 1 (normal)": lambda c: _on_digits(c, DEEP, "relu", "normal", 1.0),
+    "Healthy: ReLU + He": lambda c: _on_digits(c, DEEP, "relu", "he", 1.0),
+    "Symmetry: every weight 0.01 (constant init)": lambda c: _on_digits(c, (64,), "relu", "constant", 0.01),
     "d2l default: 784-256-10": lambda c: Config().with_changes(data={"data_dir": c.data.data_dir}),
 }
