@@ -182,16 +182,18 @@ class StallProbe:
         self._last = now
 
 
-def memory_over_epochs(epochs: int, early_epoch: int = 10) -> tuple[float, float]:
-    """RSS (MiB) after `early_epoch` epochs and after `epochs` epochs of digits with every probe
-    kept flowing: the step history is downsampled, so it must stay flat."""
+def memory_over_epochs(epochs: int) -> tuple[int, float, float]:
+    """RSS (MiB) early on and after `epochs` epochs of digits with every probe kept flowing: the
+    step history is downsampled, so it must stay flat. Returns the early epoch (the 10th, or the
+    last of a shorter run) and the two readings."""
+    early_epoch = min(10, epochs)
     config = Config().with_changes(data={"name": "digits"}, train={"batch_size": 32, "epochs": epochs, "device": "cpu"})
     trainer = Trainer(config)
     early = 0.0
     for event in trainer.run(start=True, stop_when_finished=True):
         if isinstance(event, EpochReport) and event.epoch == early_epoch:
             early = rss_mib()
-    return early, rss_mib()
+    return early_epoch, early, rss_mib()
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -299,8 +301,7 @@ def main(argv: list[str] | None = None) -> int:
                 paired_ratio(steps, window_reference),
             )
         )
-    early_epoch = min(10, args.memory_epochs)
-    early, late = memory_over_epochs(args.memory_epochs, early_epoch)
+    early_epoch, early, late = memory_over_epochs(args.memory_epochs)
 
     gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
     lines = [
