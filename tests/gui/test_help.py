@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, QUrl, qVersion
 from engine.experiments import EXPERIMENTS
 from engine.presets import PRESETS
 from gui.help import IDEAS, about_html
+from gui.refresh_queue import on_screen
 from tests.gui.conftest import press_shortcut, wait_for
 
 
@@ -35,7 +36,7 @@ def test_f1_opens_the_guide_and_its_links_set_up_a_preset_a_panel_and_an_experim
     assert window.session.config.model.activation == "sigmoid" and window.controls.config() == window.session.config
 
     def in_front(key: str) -> bool:
-        return not window.docks[key].visibleRegion().isEmpty()  # a tab behind another is "visible" yet unseen
+        return on_screen(window.docks[key])
 
     assert in_front("network") and not in_front("random_matrices")
     follow(guide, "panel", "random_matrices")
