@@ -13,6 +13,7 @@ from engine.config import Config
 from gui.app import make_application
 from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, layout
 from gui.panels.network import NetworkPanel, short_number
+from gui.refresh_queue import on_screen
 from tests.gui.conftest import WAIT_MS, digits_config, wait_for
 
 
@@ -99,11 +100,14 @@ def test_toy_net_in_the_window_draws_maps_boundary_hover_and_click(qtbot, make_w
     assert panel.describe_at(*g.positions[0]) == "input 0", "2-D points are no pixels"
     assert ("dead" in described) == bool(probe.unit_dead[0])
 
+    window.bring_forward("gradient_flow")  # the histograms behind it, until a neuron is clicked
+    wait_for(qtbot, lambda: not on_screen(window.docks["histograms"]))
     with qtbot.waitSignal(panel.layer_selected, timeout=WAIT_MS) as clicked:
         spots = panel.graph.scatter.points()
         panel.graph.scatter.sigClicked.emit(panel.graph.scatter, [spots[g.node_column.tolist().index(2)]], None)
     assert clicked.args == [1]
     assert window.histograms.layer.currentIndex() == 1
+    wait_for(qtbot, lambda: on_screen(window.docks["histograms"]))
 
 
 def test_an_exploded_net_is_laid_out_without_warnings():
