@@ -2,8 +2,9 @@
 
 Each experiment is a list of labelled variants. `compare()` trains them
 together, one epoch of each in turn (as d2l's dropout demo trains two nets at
-once), and yields their epoch reports as they come, then what each learned:
-its weights, and for 1-D inputs its fit over the input range.
+once), and yields their epoch reports as they come, each with what its variant
+has learned so far (its weights, and for 1-D inputs its fit over the input
+range), then the outcomes.
 """
 
 from __future__ import annotations
@@ -28,28 +29,37 @@ class Variant:
 
 
 @dataclass(frozen=True)
-class VariantEpoch:
-    """One epoch of one variant, as it finishes."""
+class Learned:
+    """What a variant's model holds at one moment: plain numpy, ready to draw."""
 
-    index: int
-    report: EpochReport
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a variant learned, once all are done: plain numpy, ready to draw."""
-
-    label: str
-    history: History
     first_weights: np.ndarray  # the first Linear layer's weights (out, in)
     first_bias: np.ndarray
-    train_loss: float  # evaluated on the whole split at the end (eval mode: no dropout)
-    test_loss: float
     weight_norm: float  # of all Linear weights together
     fit_x: np.ndarray  # 1-D inputs: a grid over the data's range (else empty)
     fit_y: np.ndarray  # and the model's predictions on it
     train_x: np.ndarray  # 1-D inputs: the training points (else empty)
     train_y: np.ndarray
+
+
+@dataclass(frozen=True)
+class VariantEpoch:
+    """One epoch of one variant, as it finishes, and what the variant has learned by then:
+    the panel draws it while the runs go on (an epoch of Fashion-MNIST takes seconds)."""
+
+    index: int
+    report: EpochReport
+    learned: Learned
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A variant once all are done: what it learned and its losses on both whole splits."""
+
+    label: str
+    history: History
+    learned: Learned
+    train_loss: float  # evaluated on the whole split at the end (eval mode: no dropout)
+    test_loss: float
     diverged: str = ""
 
 
@@ -125,7 +135,7 @@ def compare(
             if isinstance(report, Diverged):
                 diverged[index] = report.message
                 continue
-            yield VariantEpoch(index, report)
+            yield VariantEpoch(index, report, learned_by(trainer))
             if should_stop():
                 return
     yield [_outcome(v, t, d) for v, t, d in zip(variants, trainers, diverged)]
@@ -141,8 +151,10 @@ def _one_epoch(trainer: Trainer, should_stop: Callable[[], bool]) -> EpochReport
     return None
 
 
-def _outcome(variant: Variant, trainer: Trainer, diverged: str) -> Outcome:
-    weights = [layer.weight.detach().cpu() for layer in trainer.model.layers]
+def learned_by(trainer: Trainer) -> Learned:
+    """What `trainer`'s model holds now; the fit is predicted in eval mode, which draws no
+    random numbers and moves no batch-norm statistics: training goes on as if unseen."""
+    weights = [layer.weight.detach() for layer in trainer.model.layers]
     norm = float(torch.sqrt(sum((w * w).sum() for w in weights)))
     fit_x = fit_y = train_x = train_y = np.zeros(0)
     data = trainer.data
@@ -151,13 +163,16 @@ def _outcome(variant: Variant, trainer: Trainer, diverged: str) -> Outcome:
         lo, hi = float(data.x_train.min()), float(data.x_train.max())
         grid = torch.linspace(lo, hi, 200).unsqueeze(1)
         fit_x, fit_y = grid.squeeze(1).numpy(), trainer.predict(grid).cpu().squeeze(1).numpy()
-    bias = trainer.model.layers[0].bias.detach().cpu().numpy().copy()
+    first = trainer.model.layers[0]
+    return Learned(
+        first.weight.detach().cpu().numpy().copy(), first.bias.detach().cpu().numpy().copy(), norm, fit_x, fit_y, train_x, train_y
+    )
+
+
+def _outcome(variant: Variant, trainer: Trainer, diverged: str) -> Outcome:
     train_loss, _ = trainer.evaluate("train")
     test_loss, _ = trainer.evaluate("test")
-    return Outcome(
-        variant.label, trainer.history, weights[0].numpy().copy(), bias, train_loss, test_loss, norm,
-        fit_x, fit_y, train_x, train_y, diverged,
-    )
+    return Outcome(variant.label, trainer.history, learned_by(trainer), train_loss, test_loss, diverged)
 
 
 def on_data_folder(variants: list[Variant], data: DataConfig) -> list[Variant]:

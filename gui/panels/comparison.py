@@ -1,29 +1,33 @@
-"""Experiments side by side: the loss curves of every variant, then what each learned.
+"""Experiments side by side: the loss curves of every variant, and what each has learned.
 
 The variants train in their own QThread (ComparisonWorker) while the main run's
-worker keeps its model; the panel only receives epoch reports and outcomes.
+worker keeps its model; the panel only receives epochs (each with what its
+variant has learned by then) and the outcomes.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QThread, Qt, Signal, Slot
+from PySide6.QtCore import QThread, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from engine.errors import EngineError
-from engine.experiments import TRUE_POLYNOMIAL, Outcome, Variant, VariantEpoch, compare
+from engine.experiments import TRUE_POLYNOMIAL, Learned, Outcome, Variant, VariantEpoch, compare
 from gui.plotting import add_legend, cache_axes, steady_plot
 from gui.worker import NumberedWorker
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+# What each variant has learned is redrawn at most this often: the polynomial's variants finish
+# some sixty epochs a second, and the eye follows a few changes a second.
+LEARNED_REDRAW_MS = 200
 
 
 class ComparisonWorker(NumberedWorker):
     """Trains one experiment's variants; cancelled, it stops between two steps."""
 
-    epoch = Signal(int, int, int, float, float)  # run, variant, epoch, train loss, test loss
+    epoch = Signal(int, object)  # run, VariantEpoch
     outcomes = Signal(int, object)  # run, list[Outcome]
 
     def __init__(self, variants: list[Variant], number: int) -> None:
@@ -35,8 +39,7 @@ class ComparisonWorker(NumberedWorker):
         try:
             for item in compare(self.variants, self._cancelled.is_set, self.report_download):
                 if isinstance(item, VariantEpoch):
-                    r = item.report
-                    self.epoch.emit(self.number, item.index, r.epoch, r.train_loss, r.test_loss)
+                    self.epoch.emit(self.number, item)
                 else:
                     self.outcomes.emit(self.number, item)
         except EngineError as exc:
@@ -81,10 +84,14 @@ class ComparisonPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.pages, 1)
         self.name = ""
+        self.labels: list[str] = []
         self._training_text = ""
         self.curves: dict[tuple[int, str], pg.PlotDataItem] = {}
         self.points: dict[tuple[int, str], list[tuple[int, float]]] = {}
         self.results: list[Outcome] = []
+        self.learned: dict[int, Learned] = {}  # by variant: the latest heard of
+        self._learned_timer = QTimer(self, singleShot=True, interval=LEARNED_REDRAW_MS)
+        self._learned_timer.timeout.connect(self._draw_learned)
         self._thread: QThread | None = None
         self._worker: ComparisonWorker | None = None
         self._stragglers: list[tuple[QThread, ComparisonWorker]] = []
@@ -112,10 +119,12 @@ class ComparisonPanel(QWidget):
     def start(self, name: str, variants: list[Variant]) -> None:
         self.stop()
         self.pages.setCurrentWidget(self.graphics)
-        self.name, self.results = name, []
+        self.name, self.results, self.labels = name, [], [v.label for v in variants]
         self.loss_plot.clear()
         self.legend.clear()
-        self.outcome_plot.clear()
+        self._learned_timer.stop()
+        self.learned.clear()
+        self._draw_learned()
         self.curves.clear()
         self.points.clear()
         for i, variant in enumerate(variants):
@@ -166,14 +175,18 @@ class ComparisonPanel(QWidget):
         share = f"{done / total:.0%}" if total else f"{done / 1e6:.1f} MB"
         self.summary.setText(self._training_text if total and done >= total else f"<b>{self.name}</b>: downloading {file}, {share}…")
 
-    def _on_epoch(self, run: int, index: int, epoch: int, train: float, test: float) -> None:
+    def _on_epoch(self, run: int, item: VariantEpoch) -> None:
         if run != self._run:  # a stopped run's last epoch drew into this run's curves, or failed on them
             return
-        for kind, value in (("train", train), ("test", test)):
-            points = self.points.setdefault((index, kind), [])
-            points.append((epoch, max(value, 1e-12)))
+        report = item.report
+        for kind, value in (("train", report.train_loss), ("test", report.test_loss)):
+            points = self.points.setdefault((item.index, kind), [])
+            points.append((report.epoch, max(value, 1e-12)))
             xs, ys = zip(*points)
-            self.curves[(index, kind)].setData(xs, ys)
+            self.curves[(item.index, kind)].setData(xs, ys)
+        self.learned[item.index] = item.learned
+        if not self._learned_timer.isActive():
+            self._learned_timer.start()
 
     def _on_outcomes(self, run: int, outcomes: list[Outcome]) -> None:
         if run != self._run:
@@ -183,42 +196,56 @@ class ComparisonPanel(QWidget):
         lines = [f"<b>{self.name}</b>"]
         for o in outcomes:
             state = f" — diverged: {o.diverged}" if o.diverged else ""
-            lines.append(f"{o.label}: train {o.train_loss:.4g}, test {o.test_loss:.4g}, ‖W‖ {o.weight_norm:.3g}{state}")
+            lines.append(f"{o.label}: train {o.train_loss:.4g}, test {o.test_loss:.4g}, ‖W‖ {o.learned.weight_norm:.3g}{state}")
         self.summary.setText("<br>".join(lines))
-        if outcomes and len(outcomes[0].fit_x):
-            self._draw_fits(outcomes)
-        elif self.name.startswith("Model selection"):
-            self._draw_polynomial_weights(outcomes)
-        else:
-            self._draw_norms(outcomes)
+        self._learned_timer.stop()
+        self.learned = {i: o.learned for i, o in enumerate(outcomes)}
+        self._draw_learned()
 
-    def _draw_fits(self, outcomes: list[Outcome]) -> None:
+    def _draw_learned(self) -> None:
+        """What each variant has learned so far, by the kind of experiment: the fits over 1-D
+        data, the polynomial's weights beside the true ones, else the weight norms."""
+        plot = self.outcome_plot
+        plot.clear()
+        plot.getAxis("bottom").setTicks(None)  # the norms' labels, from an earlier run
+        shown = sorted(self.learned.items())
+        if not shown:
+            plot.setTitle("what each learned")
+        elif len(shown[0][1].fit_x):
+            self._draw_fits(shown)
+        elif self.name.startswith("Model selection"):
+            self._draw_polynomial_weights(shown)
+        else:
+            self._draw_norms(shown)
+
+    def _draw_fits(self, shown: list[tuple[int, Learned]]) -> None:
         plot = self.outcome_plot
         plot.setTitle("fits over the data")
-        for i, o in enumerate(outcomes):
-            plot.plot(o.fit_x, o.fit_y, pen=pg.mkPen(COLOURS[i % len(COLOURS)], width=2))
-        first = outcomes[0]
+        for i, learned in shown:
+            plot.plot(learned.fit_x, learned.fit_y, pen=pg.mkPen(COLOURS[i % len(COLOURS)], width=2))
+        first = shown[0][1]
         plot.plot(first.train_x, first.train_y, pen=None, symbol="o", symbolSize=7, symbolBrush="#333")
         x = np.linspace(first.fit_x.min(), first.fit_x.max(), 2)
         plot.plot(x, x, pen=pg.mkPen("#888", style=Qt.PenStyle.DotLine))  # the true line y = x
 
-    def _draw_polynomial_weights(self, outcomes: list[Outcome]) -> None:
+    def _draw_polynomial_weights(self, shown: list[tuple[int, Learned]]) -> None:
         plot = self.outcome_plot
         plot.setTitle("weights (grey: true)")
-        count = max(o.first_weights.shape[1] for o in outcomes)
+        count = max(learned.first_weights.shape[1] for _, learned in shown)
         truth = np.zeros(count)
         truth[: len(TRUE_POLYNOMIAL)] = TRUE_POLYNOMIAL
-        width = 0.8 / (len(outcomes) + 1)
+        width = 0.8 / (len(self.labels) + 1)  # room for every variant: the bars stay put as more report
         plot.addItem(pg.BarGraphItem(x=np.arange(count) - 0.4 + width / 2, height=truth, width=width, brush="#bbb"))
-        for i, o in enumerate(outcomes):
-            learned = o.first_weights[0].copy()
-            learned[0] += o.first_bias[0]  # the bias and the x^0 feature share the constant term
-            x = np.arange(len(learned)) - 0.4 + width * (i + 1.5)
-            plot.addItem(pg.BarGraphItem(x=x, height=learned, width=width, brush=COLOURS[i % len(COLOURS)]))
+        for i, learned in shown:
+            weights = learned.first_weights[0].copy()
+            weights[0] += learned.first_bias[0]  # the bias and the x^0 feature share the constant term
+            x = np.arange(len(weights)) - 0.4 + width * (i + 1.5)
+            plot.addItem(pg.BarGraphItem(x=x, height=weights, width=width, brush=COLOURS[i % len(COLOURS)]))
 
-    def _draw_norms(self, outcomes: list[Outcome]) -> None:
+    def _draw_norms(self, shown: list[tuple[int, Learned]]) -> None:
         plot = self.outcome_plot
         plot.setTitle("weight norm ‖W‖")
-        for i, o in enumerate(outcomes):
-            plot.addItem(pg.BarGraphItem(x=[i], height=[o.weight_norm], width=0.6, brush=COLOURS[i % len(COLOURS)]))
-        plot.getAxis("bottom").setTicks([[(i, o.label) for i, o in enumerate(outcomes)]])
+        norms = {i: learned.weight_norm for i, learned in shown}
+        for i in range(len(self.labels)):  # a flat bar until a variant reports: each keeps its place
+            plot.addItem(pg.BarGraphItem(x=[i], height=[norms.get(i, 0.0)], width=0.6, brush=COLOURS[i % len(COLOURS)]))
+        plot.getAxis("bottom").setTicks([list(enumerate(self.labels))])

@@ -17,6 +17,7 @@ from engine.experiments import (
     run,
     weight_decay_lambdas,
 )
+from engine.trainer import Trainer
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,8 @@ def polynomial():
 
 def test_degree_3_fits_better_than_degree_1(polynomial):
     assert polynomial["degree 3"].test_loss < polynomial["degree 1"].test_loss / 100
-    learned = polynomial["degree 3"].first_weights[0].copy()
-    learned[0] += polynomial["degree 3"].first_bias[0]
+    learned = polynomial["degree 3"].learned.first_weights[0].copy()
+    learned[0] += polynomial["degree 3"].learned.first_bias[0]
     np.testing.assert_allclose(learned, [5, 1.2, -3.4, 5.6], atol=0.15)
 
 
@@ -43,13 +44,13 @@ def test_weight_decay_lowers_test_loss_and_the_weight_norm():
     none, decay = run(weight_decay_lambdas())
     assert none.train_loss < 1e-6, "lambda 0 memorises the 20 points"
     assert decay.test_loss < none.test_loss
-    assert decay.weight_norm < none.weight_norm / 2
+    assert decay.learned.weight_norm < none.learned.weight_norm / 2
 
 
 def test_dropout_narrows_the_gap_and_draws_its_fit():
     plain, dropped = run(dropout_on_the_line())
     assert dropped.test_loss - dropped.train_loss < plain.test_loss - plain.train_loss
-    assert len(plain.fit_x) == len(plain.fit_y) == 200 and len(plain.train_x) == 20
+    assert len(plain.learned.fit_x) == len(plain.learned.fit_y) == 200 and len(plain.learned.train_x) == 20
 
 
 def test_variants_train_side_by_side():
@@ -57,6 +58,21 @@ def test_variants_train_side_by_side():
     variants = [type(v)(v.label, v.config.with_changes(train={"epochs": 3})) for v in variants]
     order = [(item.index, item.report.epoch) for item in compare(variants) if not isinstance(item, list)]
     assert order == [(0, 1), (1, 1), (0, 2), (1, 2), (0, 3), (1, 3)], "an epoch of each in turn"
+
+
+def test_each_epoch_carries_what_its_variant_has_learned_and_leaves_training_alone():
+    """The panel draws it while the runs go on. The fit is predicted in eval mode: with dropout,
+    a prediction in training mode would draw random numbers and change the run that follows."""
+    variants = [Variant(v.label, v.config.with_changes(train={"epochs": 3})) for v in dropout_on_the_line()]
+    *epochs, outcomes = compare(variants)
+    dropped = [item.learned for item in epochs if item.index == 1]
+    assert len(dropped) == 3 and not np.array_equal(dropped[0].fit_y, dropped[2].fit_y), "a fit per epoch, as it moves"
+    np.testing.assert_array_equal(dropped[2].first_weights, outcomes[1].learned.first_weights)
+    np.testing.assert_array_equal(dropped[2].fit_y, outcomes[1].learned.fit_y)
+    alone = Trainer(variants[1].config)
+    for _ in range(3 * alone.state.batches_per_epoch):
+        alone.train_step()
+    np.testing.assert_array_equal(alone.model.layers[0].weight.detach().numpy(), outcomes[1].learned.first_weights)
 
 
 def test_every_experiment_builds_valid_configs():

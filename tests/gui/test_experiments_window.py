@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton
 
-from engine.experiments import EXPERIMENTS
+from engine.experiments import EXPERIMENTS, VariantEpoch, compare, polynomial_degrees
 from tests.gui.conftest import WAIT_MS, wait_for
 
 
@@ -97,7 +98,7 @@ def test_side_by_side_trains_the_settings_in_force_against_those_shown(qtbot, ma
     assert (in_force.label, shown.label) == ("in force", "shown")
     assert "init scale 1 vs 0.1" in panel.summary.text()
     assert len(panel.curves[(0, "test")].getData()[0]) == len(panel.curves[(1, "test")].getData()[0]) == 2
-    assert in_force.weight_norm > 3 * shown.weight_norm, "each variant really trained its own settings"
+    assert in_force.learned.weight_norm > 3 * shown.learned.weight_norm, "each variant really trained its own settings"
 
 
 def fashion_experiment(window):
@@ -163,8 +164,36 @@ def test_a_stopped_experiments_late_signals_leave_the_next_one_alone(qtbot, make
     window.run_experiment(next(n for n in EXPERIMENTS if n.startswith("Model selection")))  # three variants
     stopped_run = panel._run
     window.run_experiment(next(n for n in EXPERIMENTS if n.startswith("Weight decay")))  # two variants
-    panel._on_epoch(stopped_run, 2, 1, 0.5, 0.4)  # as delivered late from the stopped worker
+    late = next(item for item in compare(polynomial_degrees()) if isinstance(item, VariantEpoch) and item.index == 2)
+    panel._on_epoch(stopped_run, late)  # as delivered late from the stopped worker
     panel._on_outcomes(stopped_run, [])
-    assert (2, "train") not in panel.points and panel.results == []
+    assert (2, "train") not in panel.points and 2 not in panel.learned and panel.results == []
     wait_for(qtbot, lambda: len(panel.results) == 2, timeout=60000)
     assert panel.name.startswith("Weight decay")
+
+
+def test_what_each_variant_learned_is_drawn_while_the_runs_go_on(qtbot, make_window):
+    """The plot beside the losses stayed empty until the last variant finished: some forty
+    seconds of the polynomial's 1500 epochs, minutes of Fashion-MNIST's."""
+    window = make_window()
+    panel = window.comparison
+    window.run_experiment(next(n for n in EXPERIMENTS if n.startswith("Model selection")))
+
+    def bars() -> list[pg.BarGraphItem]:
+        return [item for item in panel.outcome_plot.items if isinstance(item, pg.BarGraphItem)]
+
+    def heights_of_degree_3() -> np.ndarray:
+        return np.array(bars()[1].opts["height"])  # after the true weights' bars
+
+    wait_for(qtbot, lambda: len(bars()) == 4)  # the true weights and the three variants
+    assert panel.results == [], "drawn before the runs end"
+    assert panel.outcome_plot.titleLabel.text == "weights (grey: true)"
+    early = heights_of_degree_3()
+    wait_for(qtbot, lambda: len(bars()) == 4 and not np.allclose(heights_of_degree_3(), early))
+    assert panel.results == [], "redrawn as they learn"
+    panel._draw_learned()
+    learned = panel.learned[0].first_weights[0].copy()
+    learned[0] += panel.learned[0].first_bias[0]  # the bias and the x^0 feature share the constant term
+    np.testing.assert_allclose(heights_of_degree_3(), learned)
+    np.testing.assert_allclose(np.array(bars()[0].opts["height"])[:4], [5, 1.2, -3.4, 5.6])
+    panel.stop()
