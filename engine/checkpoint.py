@@ -20,6 +20,8 @@ import torch
 
 from engine.config import Config
 from engine.errors import CheckpointError, ConfigError, DataError
+from engine.model import layer_names
+from engine.probe_history import ProbeHistory
 from engine.stats import History
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ def checkpoint_payload(trainer: Trainer) -> dict[str, Any]:
         "step_in_epoch": s.step_in_epoch,
         "epoch_progress": dataclasses.asdict(s.progress),
         "history": s.history.to_dict(),
+        "probes": s.probes.to_dict(),  # behind the views over time; files before it have none
         "rng": {
             "epoch_start_batch": s.epoch_start_rng.clone(),
             "dropout": s.model.dropout_generator.get_state() if s.model.dropout_generator is not None else None,
@@ -158,6 +161,8 @@ def _load_ours(obj: dict, context: LoadContext) -> TrainingState:
         state.step_in_epoch = int(obj.get("step_in_epoch", 0))
         state.progress = EpochProgress(**obj.get("epoch_progress", {}))
         state.history = History.from_dict(obj.get("history", {}))
+        if "probes" in obj:
+            state.probes = ProbeHistory.from_dict(obj["probes"], layer_names(state.model))
         rng = obj.get("rng", {})
         if rng.get("epoch_start_batch") is not None:
             state.epoch_start_rng = rng["epoch_start_batch"]

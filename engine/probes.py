@@ -52,9 +52,10 @@ class Prober:
         self.bins = bins
         self._ranges: dict[Key, tuple[float, float]] = {}
 
-    def reset(self) -> None:
-        """Forget the sticky ranges (a new model starts on a clean scale)."""
-        self._ranges.clear()
+    def reset(self, ranges: dict[Key, tuple[float, float]] | None = None) -> None:
+        """Start from `ranges` (an opened checkpoint's last probe: its run goes on binning as
+        before), or from none (a new model starts on a clean scale)."""
+        self._ranges = dict(ranges or {})
 
     def histogram(self, key: Key, values: torch.Tensor) -> Histogram:
         """One tensor's histogram on its own (a snapshot bins all of its tensors together)."""

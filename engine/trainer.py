@@ -31,6 +31,7 @@ from engine.data import Dataset, ProgressCallback, data_origin, load_dataset
 from engine.errors import ConfigError, EngineError
 from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
 from engine.predictions import Fit, Predictions, fit, summarize
+from engine.probe_history import ProbeHistory
 from engine.probes import Prober
 from engine.scratch import SGDByHand
 from engine.stats import (
@@ -52,7 +53,8 @@ EVAL_CHUNK = 8192  # rows per forward pass when evaluating: bounds memory on big
 
 @dataclass(frozen=True)
 class Started:
-    """A model is ready (fresh, reset or loaded): the whole history and a first snapshot."""
+    """A model is ready (fresh, reset or loaded): the whole history, the last probes (an
+    opened checkpoint's, behind the views over time) and a snapshot of where it stands."""
 
     config: Config
     history: History
@@ -63,6 +65,7 @@ class Started:
     epoch_fraction: float  # how far into the current epoch (a checkpoint may stop mid-epoch)
     points: tuple[np.ndarray, ...] = ()  # 2-D data only: x_train, y_train, x_test, y_test, to draw under the boundary
     image_shape: tuple[int, int] | None = None  # image data only: (rows, columns) of an input
+    probes: tuple[Snapshot, ...] = ()  # lean (engine.probe_history), oldest first
 
 
 Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started | Predictions | Fit
@@ -112,6 +115,7 @@ class TrainingState:
     step_in_epoch: int = 0
     progress: EpochProgress = field(default_factory=EpochProgress)
     history: History = field(default_factory=History)
+    probes: ProbeHistory = field(default_factory=ProbeHistory)
     order: torch.Tensor | None = None  # this epoch's shuffled indices
     graphs: dict[int, GraphedGradients] = field(default_factory=dict)  # on a GPU: this model's step, captured, by batch size
 
@@ -386,6 +390,7 @@ class Trainer:
         events: list[Event] = [StepReport(s.step, s.epoch, s.step_in_epoch / s.batches_per_epoch, loss_value, acc)]
         if probe:
             snapshot = self.prober.capture(model, record, weights_before, s.step, s.epoch, loss_value, self.snapshot_weights)  # type: ignore[arg-type]
+            s.probes.add(snapshot)
             events.append(self._with_maps(snapshot))
         s.progress.seconds += time.perf_counter() - started  # probes included: they are part of the cost
         if s.step_in_epoch >= s.batches_per_epoch:
@@ -460,7 +465,7 @@ class Trainer:
         runs out of memory...), the previous state stays."""
         previous, self.state = self.state, state
         try:
-            self.prober.reset()
+            self.prober.reset(state.probes.ranges())
             self._start_curves()
         except Exception:
             self.state = previous
@@ -516,6 +521,7 @@ class Trainer:
             self.state.step_in_epoch / self.state.batches_per_epoch,
             self._plane_points(),
             self.data.image_shape,
+            tuple(self.state.probes.snapshots),
         )
 
     def _plane_points(self) -> tuple[np.ndarray, ...]:

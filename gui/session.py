@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
 from engine import commands as cmd
 from engine.config import Config
 from engine.predictions import Fit, Predictions
+from engine.probe_history import PROBES_KEPT, lean
 from engine.stats import (
     CommandFailed,
     Diverged,
@@ -32,7 +33,6 @@ from engine.stats import (
 from engine.trainer import Started
 from gui.worker import TrainingWorker
 
-SNAPSHOTS_KEPT = 300  # for the "over time" views: a few minutes of probes
 SHUTDOWN_WAIT_MS = 1500
 
 
@@ -58,8 +58,8 @@ class Session(QObject):
         self.points: tuple = ()  # 2-D sets: the data as numpy arrays, for the decision boundary
         self.image_shape: tuple[int, int] | None = None  # image sets: an input's rows and columns
         self.history = History()
-        self.snapshot: Snapshot | None = None
-        self.snapshots: deque[Snapshot] = deque(maxlen=SNAPSHOTS_KEPT)
+        self.snapshot: Snapshot | None = None  # the latest, whole: the network graph draws its weights
+        self.snapshots: deque[Snapshot] = deque(maxlen=PROBES_KEPT)  # lean, for the views over time
         self.predictions: Predictions | Fit | None = None  # the test set, as of the last epoch
         self.step = 0  # completed steps
         self.epoch = 0  # completed epochs
@@ -150,7 +150,7 @@ class Session(QObject):
             self.history.add_step(event.step, event.loss, event.accuracy)
         elif isinstance(event, Snapshot):
             self.snapshot = event
-            self.snapshots.append(event)
+            self.snapshots.append(lean(event))
         elif isinstance(event, EpochReport):
             self.history.epochs.append(event)
             self.epoch, self.epoch_fraction = event.epoch, 0.0
@@ -164,7 +164,8 @@ class Session(QObject):
             self.history = copy.deepcopy(event.history)
             self.snapshot = event.snapshot
             self.snapshots.clear()
-            self.snapshots.append(event.snapshot)
+            self.snapshots.extend(event.probes)  # an opened checkpoint's past
+            self.snapshots.append(lean(event.snapshot))
             self.predictions = None  # the new model's follow at once
             self.step, self.epoch = event.snapshot.step, event.snapshot.epoch
             self.epoch_fraction = event.epoch_fraction

@@ -314,6 +314,9 @@ def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, t
         window.save_action.trigger()
     saved_epochs = [e.test_loss for e in window.session.history.epochs]
     saved_step = window.session.step
+    probed_steps = [s.step for s in window.session.snapshots][1:]  # after the new model's own look at itself
+    assert len(probed_steps) > 2 and window.session.snapshot.weights, "the network graph's snapshot is whole"
+    assert not any(s.weights for s in window.session.snapshots), "the views over time keep no weights"
     saved = torch.load(path, weights_only=True)
     assert saved["config"]["model"]["hidden"] == [24, 12]
 
@@ -332,6 +335,10 @@ def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, t
     assert window.controls.activation.currentText() == "tanh"
     assert window.controls.lr.value() == 0.05
     assert window.settings.value("files/last_dir") == str(tmp_path)
+    steps = [s.step for s in window.session.snapshots]
+    assert steps == [*probed_steps, saved_step], "the views over time show the run's past, then where it stands"
+    window.bring_forward("histograms")
+    wait_for(qtbot, lambda: window.histograms.heatmap.image is not None and window.histograms.heatmap.image.shape[1] == len(steps))
 
 
 def test_open_recent_lists_the_checkpoints_saved_and_opened_newest_first(qtbot, make_window, monkeypatch, tmp_path):
