@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,10 +85,21 @@ def check_can_save(path: str | os.PathLike) -> None:
 
 
 def _temporary_file_beside(path: Path) -> tuple[int, str]:
-    """An open temporary file in `path`'s folder (made if missing): a save writes there first."""
+    """An open temporary file in `path`'s folder (made if missing): a save writes there first.
+    It gets the permissions a plain open would give `path`, the umask's, or the replaced file's
+    own (tempfile.mkstemp's 0600 made every checkpoint unreadable to anyone but its owner)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            if path.is_file():
+                os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
+        except OSError:
+            os.close(fd)
+            tmp.unlink()
+            raise
+        return fd, str(tmp)
     except OSError as exc:
         nearest = next((folder for folder in path.parents if folder.exists()), None)
         in_the_way = nearest is not None and not nearest.is_dir()  # mkdir's own words: "File exists"

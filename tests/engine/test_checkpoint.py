@@ -134,6 +134,22 @@ def test_save_is_atomic_when_interrupted(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]  # no temporary file left behind
 
 
+def test_a_save_gets_the_permissions_of_any_new_file_or_keeps_those_of_the_one_it_replaces(tmp_path):
+    """The atomic save's temporary file came from tempfile.mkstemp, private (0600) whatever the umask."""
+    t = trained(steps=1)
+    umask = os.umask(0o022)
+    try:
+        fresh, kept = tmp_path / "fresh.pt", tmp_path / "kept.pt"
+        t.save(str(fresh))
+        kept.write_bytes(b"")
+        kept.chmod(0o640)
+        t.save(str(kept))
+    finally:
+        os.umask(umask)
+    assert (fresh.stat().st_mode & 0o777, kept.stat().st_mode & 0o777) == (0o644, 0o640)
+    assert read_checkpoint(kept)["step"] == 1 and [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+
 def test_save_to_unwritable_place_is_a_clear_error(tmp_path):
     t = trained(steps=1)
     blocker = tmp_path / "file"
