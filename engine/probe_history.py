@@ -121,8 +121,10 @@ def _layer_columns(layer: Any, n: int, name: str) -> dict[str, Any]:
             raise ValueError(f"the probe history of {name} has an unknown histogram {kind!r}")
         what = f"the {HISTOGRAM_TITLES[kind]} histograms of {name}"
         counts = packed.get("counts")
-        if not isinstance(counts, torch.Tensor) or counts.dim() != 2 or len(counts) != n or counts.is_floating_point() or counts.is_complex():
-            raise ValueError(f"{what} are not {n} rows of whole numbers")
+        if not isinstance(counts, torch.Tensor) or counts.dim() != 2 or len(counts) != n or counts.shape[1] < 2:
+            raise ValueError(f"{what} are not {n} rows of two bins or more")
+        if counts.is_floating_point() or counts.is_complex():
+            raise ValueError(f"{what} are not whole numbers")
         if counts.numel() and int(counts.min()) < 0:
             raise ValueError(f"{what} hold negative counts")
         lo, hi = (_numbers(packed.get(edge), n, f"{name} {kind} {edge}", float) for edge in ("lo", "hi"))

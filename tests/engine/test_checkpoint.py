@@ -365,8 +365,9 @@ def test_a_file_from_before_probe_histories_opens_with_none(tmp_path):
 @pytest.mark.parametrize(
     "damage, reason",
     [
-        (lambda p: p["layers"][0]["histograms"]["pre"].update(counts=p["layers"][0]["histograms"]["pre"]["counts"][:-1]), "pre-activations histograms of L1 64→32 are not 4 rows"),
+        (lambda p: p["layers"][0]["histograms"]["pre"].update(counts=p["layers"][0]["histograms"]["pre"]["counts"][:-1]), "pre-activations histograms of L1 64→32 are not 4 rows of two bins or more"),
         (lambda p: p["layers"][1]["histograms"]["weight"]["counts"].neg_(), "weights histograms of L2 32→10 hold negative counts"),
+        (lambda p: p["layers"][1]["histograms"]["act_grad"].update(counts=torch.ones(4, 64) / 2), "pre-activation gradients histograms of L2 32→10 are not whole numbers"),
         (lambda p: p["steps"].__setitem__(0, "one"), "steps are not all whole numbers"),
         (lambda p: p["layers"][0]["histograms"]["act"]["hi"].__setitem__(2, -5.0), "activations histograms of L1 64→32 have ranges that are not finite"),
         (lambda p: p["layers"][0]["histograms"].update(mystery=p["layers"][0]["histograms"]["pre"]), "unknown histogram 'mystery'"),
