@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QTool
 
 from engine.errors import EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Learned, Outcome, Variant, VariantEpoch, compare
-from gui.plotting import add_legend, cache_axes, steady_plot
+from gui.plotting import add_legend, cache_axes, give_overhanging_title, steady_plot
 from gui.worker import NumberedWorker
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
@@ -64,13 +64,16 @@ class ComparisonPanel(QWidget):
         self._choice_list = QVBoxLayout(self.choices)
         self._choice_list.addStretch(1)  # the choices at the top
         self.graphics = pg.GraphicsLayoutWidget()
-        self.loss_plot = steady_plot(self.graphics, row=0, col=0, title="loss (solid: test, dashed: train)")
+        # Titles overhang their plots rather than widen them: the two plots share the width evenly.
+        self.loss_plot = steady_plot(self.graphics, row=0, col=0)
+        give_overhanging_title(self.loss_plot, "loss (solid: test, dashed: train)")
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.setLabel("bottom", "epoch")
         # Before any run: 0.01 to 10, not pyqtgraph's 1 to 10 with a label on every minor tick.
         self.loss_plot.vb.setRange(yRange=(-2, 1), padding=0, disableAutoRange=False)
         self.legend = add_legend(self.loss_plot, offset=(-5, 5))
-        self.outcome_plot = self.graphics.addPlot(row=0, col=1, title="what each learned")
+        self.outcome_plot = self.graphics.addPlot(row=0, col=1)
+        give_overhanging_title(self.outcome_plot, "what each learned")
         cache_axes(self.outcome_plot)
         choices_page = QScrollArea()  # the list outgrows a short dock
         choices_page.setWidget(self.choices)
