@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.activation import ActivationPanel
+from gui.panels.comparison import ComparisonPanel
 from gui.panels.curves import CurvesPanel
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
@@ -287,15 +288,17 @@ def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in
     """On a 1024-pixel screen the docks leave the centre panels about 460 pixels: the
     histograms' long titles held their grid 526 pixels wide (its third column cut off; the
     gradient flow's second column likewise), and the curves' legend ran out of the loss plot
-    on the left (it now has a row of its own under the plots, where it covers no point)."""
+    on the left (it now has a row of its own under the plots, where it covers no point), and the
+    experiments' loss title pushed the plot of what each learned out on the right."""
     make_application()
-    histograms, curves, gradients = HistogramsPanel(), CurvesPanel(), GradientFlowPanel()
-    for panel in (histograms, curves, gradients):
+    histograms, curves, gradients, experiments = HistogramsPanel(), CurvesPanel(), GradientFlowPanel(), ComparisonPanel()
+    experiments.pages.setCurrentWidget(experiments.graphics)  # as once an experiment runs
+    for panel in (histograms, curves, gradients, experiments):
         qtbot.addWidget(panel)
         panel.resize(460, 300)
         panel.show()
     qtbot.wait(50)
-    for grid in (histograms.graphics, gradients.graphics):
+    for grid in (histograms.graphics, gradients.graphics, experiments.graphics):
         assert grid.ci.geometry().width() <= grid.viewport().width()
     legend = curves.legend.sceneBoundingRect()
     assert 0 <= legend.left() and legend.right() <= curves.graphics.viewport().width()
