@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QThread, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QPointF, QThread, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
@@ -48,6 +48,7 @@ class ComparisonWorker(NumberedWorker):
             self.finished.emit()
 
 
+HOVER_HINT = "Hover the losses to read every variant's at an epoch."
 CHOOSE = (
     "Each experiment trains its variants side by side, from scratch and in the background: "
     "your run keeps its model. Choose one here or in the Experiments menu."
@@ -84,7 +85,14 @@ class ComparisonPanel(QWidget):
         self.pages.addWidget(self.graphics)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        # Under the summary once a run begins: the losses of every variant at the epoch hovered.
+        self.readout = QLabel(HOVER_HINT)
+        self.readout.setWordWrap(True)
+        self.readout.setFixedHeight(2 * self.readout.fontMetrics().lineSpacing() + 2)  # the plots stay put as it changes
+        self.readout.hide()
+        self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
         layout.addWidget(self.summary)
+        layout.addWidget(self.readout)
         layout.addWidget(self.pages, 1)
         self.name = ""
         self.labels: list[str] = []
@@ -122,6 +130,8 @@ class ComparisonPanel(QWidget):
     def start(self, name: str, variants: list[Variant]) -> None:
         self.stop()
         self.pages.setCurrentWidget(self.graphics)
+        self.readout.setText(HOVER_HINT)
+        self.readout.show()
         self.name, self.results, self.labels = name, [], [v.label for v in variants]
         self.loss_plot.clear()
         self.legend.clear()
@@ -190,6 +200,25 @@ class ComparisonPanel(QWidget):
         self.learned[item.index] = item.learned
         if not self._learned_timer.isActive():
             self._learned_timer.start()
+
+    def _on_mouse(self, event: tuple[QPointF]) -> None:
+        position = event[0]
+        if not self.loss_plot.sceneBoundingRect().contains(position):
+            self.readout.setText(HOVER_HINT)
+            return
+        self.readout.setText(self.describe(round(self.loss_plot.vb.mapSceneToView(position).x())))
+
+    def describe(self, epoch: int) -> str:
+        """Each variant's test and train loss at `epoch`, by its label's first words in its curve's
+        colour (two lines hold three variants on a small screen); a variant whose run is shorter
+        (or not that far yet) is left out."""
+        parts = []
+        for i, label in enumerate(self.labels):
+            test, train = (self.points.get((i, kind), []) for kind in ("test", "train"))
+            if 1 <= epoch <= len(test):  # one point per epoch, from epoch 1
+                colour = COLOURS[i % len(COLOURS)]
+                parts.append(f"<span style='color:{colour}'><b>{label.split(' (')[0]}</b></span>: test {test[epoch - 1][1]:.3g}, train {train[epoch - 1][1]:.3g}")
+        return f"epoch {epoch} · " + " · ".join(parts) if parts else HOVER_HINT
 
     def _on_outcomes(self, run: int, outcomes: list[Outcome]) -> None:
         if run != self._run:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton
 
 from engine.experiments import EXPERIMENTS, VariantEpoch, compare, polynomial_degrees
+from gui.panels.comparison import HOVER_HINT
 from tests.gui.conftest import WAIT_MS, wait_for
 
 
@@ -35,6 +36,15 @@ def test_an_experiment_runs_from_the_panel_or_the_menu_beside_the_main_run(qtbot
     assert 0 <= x0 < 5 and 100 <= x1 < 110, "the finished runs fit the view"
     assert "lambda 3" in panel.summary.text()
     assert window.session.step == steps_before and window.session.alive, "the main run is left alone"
+    (y0, y1) = panel.loss_plot.vb.viewRange()[1]
+    panel._on_mouse((panel.loss_plot.vb.mapViewToScene(QPointF(49.8, (y0 + y1) / 2)),))
+    read = panel.readout.text()
+    assert read.startswith("epoch 50 · ") and panel.readout.isVisible()
+    for variant, label in enumerate(("lambda 0", "lambda 3")):
+        (epoch, test), (_, train) = panel.points[(variant, "test")][49], panel.points[(variant, "train")][49]
+        assert epoch == 50 and f"<b>{label}</b></span>: test {test:.3g}, train {train:.3g}" in read
+    panel._on_mouse((QPointF(-50, -50),))
+    assert panel.readout.text() == HOVER_HINT, "off the plot: the hint again"
     wait_for(qtbot, lambda: not panel.running)  # its thread ended
 
 
