@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEFAULT_INIT_SCALE, DEVICES, INIT_SCHEMES, OPTIMIZERS, Config
+from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEFAULT_INIT_SCALE, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_FEATURES, Config
 from engine.errors import ConfigError
 
 
@@ -41,6 +41,15 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def parse_features(text: str) -> tuple[str, ...]:
+    """'x1^2,x2^2' -> ('x1^2', 'x2^2'): a plane set's model inputs, each known and given once."""
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = [n for n in names if n not in PLANE_FEATURES]
+    if unknown or not names or len(set(names)) < len(names):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected one or more of {','.join(PLANE_FEATURES)}, each once")
+    return names
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="main.py",
@@ -55,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--train-ratio", type=_number(float, 0, 0.99, lo_open=True), help="toy sets: share used for training")
     data.add_argument("--samples", type=_number(int, 10), help="toy sets: number of points")
     data.add_argument("--poly-degree", type=_number(int, 1, 20), help="polynomial: features the model sees (4 fits)")
+    data.add_argument(
+        "--features", type=parse_features, metavar="NAMES", help=f"2-D toy sets: what the model sees of a point, e.g. x1^2,x2^2 (of {','.join(PLANE_FEATURES)})"
+    )
     model = p.add_argument_group("model")
     model.add_argument("--hidden", type=parse_hidden, metavar="SIZES", help='hidden layer sizes, e.g. 256,256 ("" for none)')
     model.add_argument("--activation", choices=ACTIVATION_NAMES)
@@ -84,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _FIELDS = {
-    "data": {"dataset": "name", "data_dir": "data_dir", "noise": "noise", "train_ratio": "train_ratio", "samples": "samples", "poly_degree": "poly_degree"},
+    "data": {"dataset": "name", "data_dir": "data_dir", "noise": "noise", "train_ratio": "train_ratio", "samples": "samples", "poly_degree": "poly_degree", "features": "features"},
     "model": {"hidden": "hidden", "activation": "activation", "dropout": "dropout", "batch_norm": "batch_norm", "from_scratch": "from_scratch", "init": "init", "init_scale": "init_scale"},
     "train": {
         "optimizer": "optimizer", "lr": "lr", "momentum": "momentum", "batch_size": "batch_size", "epochs": "epochs",

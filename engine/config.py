@@ -31,6 +31,11 @@ DATASET_NAMES = (
     "highdim",
 )
 REGRESSION_SETS = ("polynomial", "line", "highdim")  # the rest are classification sets
+PLANE_SETS = ("circle", "xor", "gauss", "spiral")  # TensorFlow Playground's 2-D sets
+# What a plane set's model may see of a point (x1, x2): Playground's features, less its sines (on
+# our [-1, 1] plane a sine is nearly a straight line). A linear model separates the circle with
+# the squares and XOR with the product: features chosen by hand, where hidden layers learn their own.
+PLANE_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2")
 # The batch size, epochs and learning rate that suit each dataset: d2l's for the image sets, and
 # enough steps to watch on the small ones (d2l's batch of 256 is one step an epoch of a toy set's
 # 250 training points); d2l 3.6's and 3.7's for the polynomial and the 200-d set.
@@ -57,6 +62,7 @@ class DataConfig:
     train_ratio: float = 0.5  # toy sets: share of points used for training
     samples: int = 500  # toy sets: number of points
     poly_degree: int = 20  # polynomial: number of features x^i/i! the model sees
+    features: tuple[str, ...] = ("x1", "x2")  # plane sets: what the model sees of each point (PLANE_FEATURES)
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,9 @@ class Config:
         _check_int_min("polynomial degree", self.data.poly_degree, 1)
         if self.data.poly_degree > 20:
             raise ConfigError("polynomial degree must be at most 20 (d2l's data has 20 features)")
+        features = self.data.features
+        if not features or any(f not in PLANE_FEATURES for f in features) or len(set(features)) < len(features):
+            raise ConfigError(f"features must be one or more of {', '.join(PLANE_FEATURES)}, each once; got {list(features)}")
         if any(not isinstance(n, int) or n < 1 for n in self.model.hidden):
             raise ConfigError(f"hidden layer sizes must be positive integers, got {list(self.model.hidden)}")
         if len(self.model.hidden) > 32:
@@ -133,6 +142,7 @@ class Config:
         """Plain nested dict (lists, numbers, strings): safe for JSON and weights_only checkpoints."""
         d = dataclasses.asdict(self)
         d["model"]["hidden"] = list(self.model.hidden)
+        d["data"]["features"] = list(self.data.features)
         return d
 
     @classmethod
@@ -142,8 +152,11 @@ class Config:
             model = dict(d.get("model", {}))
             if "hidden" in model:
                 model["hidden"] = tuple(int(n) for n in model["hidden"])
+            data = dict(d.get("data", {}))
+            if "features" in data:
+                data["features"] = tuple(str(f) for f in data["features"])
             return cls(
-                data=DataConfig(**d.get("data", {})),
+                data=DataConfig(**data),
                 model=ModelConfig(**model),
                 train=TrainConfig(**d.get("train", {})),
                 probes=ProbeConfig(**d.get("probes", {})),

@@ -15,7 +15,7 @@ import os
 import shutil
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,9 @@ class Dataset:
     task: str  # "classification" or "regression"
     class_names: tuple[str, ...] = ()
     image_shape: tuple[int, int] | None = None  # for drawing first-layer weights as images
+    # Plane sets: the (n, 2) points of each split (on the CPU), which x_train and x_test hold as
+    # the features the model sees; the plane's views draw the points themselves.
+    plane: tuple[torch.Tensor, torch.Tensor] | None = None
     origin: tuple = ()  # what it was loaded from (see data_origin): a session reuses it only for the same
 
     @property
@@ -277,20 +280,29 @@ def _toy_points(name: str, n: int, noise: float, rng: np.random.Generator) -> tu
     return (pts / 6.0).astype(np.float32), labels  # scaled to about [-1, 1]: friendlier inputs
 
 
+def plane_features(points: torch.Tensor, names: Sequence[str]) -> torch.Tensor:
+    """What the model sees of (n, 2) plane points: the named columns of PLANE_FEATURES, in order."""
+    x1, x2 = points[:, 0], points[:, 1]
+    columns = {"x1": x1, "x2": x2, "x1^2": x1 * x1, "x2^2": x2 * x2, "x1*x2": x1 * x2}
+    return torch.stack([columns[name] for name in names], 1)
+
+
 def _load_toy(cfg: DataConfig, seed: int, progress: ProgressCallback | None) -> Dataset:
     rng = np.random.default_rng(seed)
     x, y = _toy_points(cfg.name, cfg.samples, cfg.noise, rng)
     order = rng.permutation(len(x))
     n_train = max(1, min(len(x) - 1, round(len(x) * cfg.train_ratio)))
     tr, te = order[:n_train], order[n_train:]
+    plane = (torch.from_numpy(x[tr]), torch.from_numpy(x[te]))
     return Dataset(
         cfg.name,
-        torch.from_numpy(x[tr]),
+        plane_features(plane[0], cfg.features),
         torch.from_numpy(y[tr]),
-        torch.from_numpy(x[te]),
+        plane_features(plane[1], cfg.features),
         torch.from_numpy(y[te]),
         "classification",
         ("blue", "orange"),
+        plane=plane,
     )
 
 

@@ -24,10 +24,11 @@ def _on_digits(config: Config, hidden: tuple[int, ...], activation: str, init: s
     )
 
 
-def _on_xor(config: Config, hidden: tuple[int, ...]) -> Config:
-    """XOR: the problem a linear model cannot solve (d2l's "limitations of linear models")."""
+def _on_xor(config: Config, hidden: tuple[int, ...], features: tuple[str, ...] = ("x1", "x2")) -> Config:
+    """XOR: the problem a linear model cannot solve (d2l's "limitations of linear models") on the
+    point itself, and solves given the product of its coordinates."""
     return config.with_changes(
-        data={"name": "xor"},
+        data={"name": "xor", "features": features},
         model=_plain_model(hidden, "relu", "he", 1.0),
         train={**SUITED_TRAINING["xor"], "optimizer": "sgd", "momentum": 0.0},
     )
@@ -36,6 +37,7 @@ def _on_xor(config: Config, hidden: tuple[int, ...]) -> Config:
 PRESETS: dict[str, Callable[[Config], Config]] = {
     "Linear on XOR: no hidden layer": lambda c: _on_xor(c, ()),
     "MLP on XOR: one hidden layer of 16": lambda c: _on_xor(c, (16,)),
+    "Linear on XOR given x1*x2: no hidden layer": lambda c: _on_xor(c, (), ("x1", "x2", "x1*x2")),
     "Vanishing: 8 sigmoid layers": lambda c: _on_digits(c, DEEP, "sigmoid", "xavier", 1.0),
     "Exploding: ReLU depth 8 with init scale 1 (normal)": lambda c: _on_digits(c, DEEP, "relu", "normal", 1.0),
     "Healthy: ReLU + He": lambda c: _on_digits(c, DEEP, "relu", "he", 1.0),

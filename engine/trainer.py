@@ -27,7 +27,7 @@ from engine import commands as cmd
 from engine.checkpoint import LoadContext, load_checkpoint, save_checkpoint
 from engine.config import Config
 from engine.cuda_graph import GraphedGradients, buffers_kept
-from engine.data import Dataset, ProgressCallback, data_origin, load_dataset
+from engine.data import Dataset, ProgressCallback, data_origin, load_dataset, plane_features
 from engine.errors import ConfigError, EngineError
 from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
 from engine.predictions import Fit, Predictions, fit, summarize
@@ -65,6 +65,7 @@ class Started:
     epoch_fraction: float  # how far into the current epoch (a checkpoint may stop mid-epoch)
     points: tuple[np.ndarray, ...] = ()  # 2-D data only: x_train, y_train, x_test, y_test, to draw under the boundary
     image_shape: tuple[int, int] | None = None  # image data only: (rows, columns) of an input
+    features: tuple[str, ...] = ()  # plane sets: what each input is (engine.config.PLANE_FEATURES)
     probes: tuple[Snapshot, ...] = ()  # lean (engine.probe_history), oldest first
 
 
@@ -279,24 +280,26 @@ class Trainer:
         return snapshot
 
     def _with_maps(self, snapshot: Snapshot) -> Snapshot:
-        if not self.snapshot_weights or self.data.n_features != 2:
+        if not self.snapshot_weights or self.data.plane is None:
             return snapshot
         return dataclasses.replace(snapshot, neuron_maps=self.neuron_maps())
 
     @torch.no_grad()
     def neuron_maps(self, resolution: int = MAP_RESOLUTION) -> NeuronMaps:
-        """Each neuron's output over a grid covering the 2-D training data (eval mode)."""
-        x = self.data.x_train
+        """Each neuron's output over a grid covering the plane's training points (eval mode)."""
+        assert self.data.plane is not None, "neuron maps are drawn for the plane sets only"
+        x = self.data.plane[0]
         lo, hi = x.min(0).values.tolist(), x.max(0).values.tolist()
         pad = [(h - l) * 0.1 or 1.0 for l, h in zip(lo, hi)]
         xs = torch.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
         ys = torch.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
         grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
-        points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], 1).to(self.state.device)
+        points = torch.stack([grid_x.reshape(-1), grid_y.reshape(-1)], 1)
+        inputs = plane_features(points, self.config.data.features).to(self.state.device)
         record = ForwardRecord([], [])
         was_training = self.model.training
         self.model.eval()
-        out = self.model(points, record)
+        out = self.model(inputs, record)
         self.model.train(was_training)
         outputs = torch.softmax(out, 1) if self.data.is_classification else out
         layers = [*record.post[:-1], outputs]
@@ -521,14 +524,15 @@ class Trainer:
             self.state.step_in_epoch / self.state.batches_per_epoch,
             self._plane_points(),
             self.data.image_shape,
+            self.config.data.features if self.data.plane is not None else (),
             tuple(self.state.probes.snapshots),
         )
 
     def _plane_points(self) -> tuple[np.ndarray, ...]:
         d = self.data
-        if d.n_features != 2:
+        if d.plane is None:
             return ()
-        return tuple(t.cpu().numpy().copy() for t in (d.x_train, d.y_train, d.x_test, d.y_test))
+        return tuple(t.cpu().numpy().copy() for t in (d.plane[0], d.y_train, d.plane[1], d.y_test))
 
     def _handle(self, command: cmd.Command) -> Iterator[Event]:
         try:

@@ -26,8 +26,15 @@ IDEAS = (
         "Limits of linear models: XOR",
         "With no hidden layer the model draws one straight boundary: on XOR it stays at chance, its loss at "
         "ln 2 = 0.69. One hidden layer of ReLUs bends the boundary (drawn under the network) and solves it. "
-        "With the identity activation any depth is still linear: switch it while training.",
-        (("preset", "Linear on XOR: no hidden layer"), ("preset", "MLP on XOR: one hidden layer of 16"), ("panel", "network")),
+        "With the identity activation any depth is still linear: switch it while training. Or give the "
+        "linear model the product x₁x₂ as an input (Features, under the dataset): one weight on it separates "
+        "XOR, a feature chosen by hand where a hidden layer learns its own (the circle wants x₁² and x₂²).",
+        (
+            ("preset", "Linear on XOR: no hidden layer"),
+            ("preset", "MLP on XOR: one hidden layer of 16"),
+            ("preset", "Linear on XOR given x1*x2: no hidden layer"),
+            ("panel", "network"),
+        ),
     ),
     Idea(
         "Activation functions and their derivatives",

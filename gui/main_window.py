@@ -520,6 +520,7 @@ class MainWindow(QMainWindow):
         self.histograms.set_layers(self.session.layer_names)
         self.network.set_points(self.session.points)
         self.network.image_shape = self.session.image_shape
+        self.network.features = self.session.features
         sizes = "-".join(str(n) for n in self.session.sizes)
         self.setWindowTitle(f"MLP Lab — {config.data.name} {sizes}")
         self.redraw()

@@ -57,6 +57,7 @@ class Session(QObject):
         self.device_name = ""
         self.points: tuple = ()  # 2-D sets: the data as numpy arrays, for the decision boundary
         self.image_shape: tuple[int, int] | None = None  # image sets: an input's rows and columns
+        self.features: tuple[str, ...] = ()  # plane sets: what each input is
         self.history = History()
         self.snapshot: Snapshot | None = None  # the latest, whole: the network graph draws its weights
         self.snapshots: deque[Snapshot] = deque(maxlen=PROBES_KEPT)  # lean, for the views over time
@@ -161,6 +162,7 @@ class Session(QObject):
             self.device_name = event.device
             self.points = event.points
             self.image_shape = event.image_shape
+            self.features = event.features
             self.history = copy.deepcopy(event.history)
             self.snapshot = event.snapshot
             self.snapshots.clear()

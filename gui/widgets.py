@@ -1,4 +1,4 @@
-"""Small input widgets that Qt lacks: a log-scale slider and a hidden-layers editor."""
+"""Small input widgets that Qt lacks: a log-scale slider, a hidden-layers editor and a features picker."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
+    QCheckBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from engine.config import PLANE_FEATURES
 
 
 def format_number(value: float) -> str:
@@ -163,3 +166,41 @@ class LayersEditor(QWidget):
         self.remove_button.setEnabled(bool(self._boxes))
         n = len(self._boxes)
         self.summary.setText("no hidden layer" if n == 0 else f"{n} hidden layer{'s' if n > 1 else ''}")
+
+
+FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁x₂"}
+
+
+class FeaturesPicker(QWidget):
+    """A check box per feature of a plane set's points (TensorFlow Playground's inputs); one at
+    least stays checked: a model with no input has nothing to learn from."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        grid = QGridLayout(self)  # three to a row: one row of five widened the controls' column
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.boxes: dict[str, QCheckBox] = {}
+        for i, name in enumerate(PLANE_FEATURES):
+            box = self.boxes[name] = QCheckBox(FEATURE_LABELS[name])
+            box.setToolTip(f"feed the model {FEATURE_LABELS[name]} of each point")
+            box.toggled.connect(lambda on, box=box: self._toggled(box, on))
+            grid.addWidget(box, i // 3, i % 3)
+        grid.setColumnStretch(3, 1)
+
+    def features(self) -> tuple[str, ...]:
+        return tuple(name for name, box in self.boxes.items() if box.isChecked())
+
+    def set_features(self, features: tuple[str, ...]) -> None:
+        """Check exactly `features`, silently."""
+        for name, box in self.boxes.items():
+            was_blocked = box.blockSignals(True)
+            box.setChecked(name in features)
+            box.blockSignals(was_blocked)
+
+    def _toggled(self, box: QCheckBox, on: bool) -> None:
+        if not on and not self.features():
+            self.set_features((next(name for name, b in self.boxes.items() if b is box),))  # the last one stays
+            return
+        self.changed.emit()

@@ -23,12 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.commands import fields_needing_reset
-from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEVICES, INIT_SCHEMES, OPTIMIZERS, Config
-from gui.widgets import LayersEditor, LogSlider
+from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_SETS, Config
+from gui.widgets import FeaturesPicker, LayersEditor, LogSlider
 
 LIVE_MARK = "●"  # green dot beside settings that apply while training
 RESET_MARK = "↻"  # beside settings that need Reset
-TOY_SETS = ("circle", "xor", "gauss", "spiral")
 DATASET_LABELS = {
     "fashion-mnist": "Fashion-MNIST (28x28)",
     "mnist": "MNIST (28x28)",
@@ -70,6 +69,7 @@ class ControlsPanel(QWidget):
             self.dataset.addItem(DATASET_LABELS.get(name, name), name)
         self.noise = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.5, singleStep=0.05)
         self.poly_degree = QSpinBox(minimum=1, maximum=20)
+        self.features = FeaturesPicker()
         self.hidden = LayersEditor()
         self.activation = QComboBox()
         self.activation.addItems(ACTIVATION_NAMES)
@@ -101,6 +101,7 @@ class ControlsPanel(QWidget):
         data.addRow(_label("Dataset", False), self.dataset)
         data.addRow(_label("Noise", False), self.noise)
         data.addRow(_label("Poly features", False), self.poly_degree)
+        data.addRow(_label("Features", False), self.features)
         model = QFormLayout()
         model.addRow(_label("Hidden", False), self.hidden)
         model.addRow(_label("Activation", True), self.activation)
@@ -163,6 +164,7 @@ class ControlsPanel(QWidget):
         for slider in (self.init_scale, self.lr, self.weight_decay, self.l1, self.clip_grad):
             slider.valueChanged.connect(self._changed)
         self.hidden.changed.connect(self._changed)
+        self.features.changed.connect(self._changed)
 
     # ------------------------------------------------------------------ config in and out
     def config(self) -> Config:
@@ -172,6 +174,7 @@ class ControlsPanel(QWidget):
                 "name": self.dataset.currentData(),
                 "noise": round(self.noise.value(), 2),
                 "poly_degree": self.poly_degree.value(),
+                "features": self.features.features(),
             },
             model={
                 "hidden": self.hidden.layers(),
@@ -206,6 +209,7 @@ class ControlsPanel(QWidget):
             self.dataset.setCurrentIndex(max(0, self.dataset.findData(config.data.name)))
             self.noise.setValue(config.data.noise)
             self.poly_degree.setValue(config.data.poly_degree)
+            self.features.set_features(config.data.features)
             self.hidden.setLayers(config.model.hidden)
             self.activation.setCurrentText(config.model.activation)
             self.dropout_on.setChecked(config.model.dropout > 0)
@@ -252,7 +256,8 @@ class ControlsPanel(QWidget):
 
     def _update_enabled(self) -> None:
         name = self.dataset.currentData()
-        self._data_form.setRowVisible(self.noise, name in TOY_SETS)
+        self._data_form.setRowVisible(self.noise, name in PLANE_SETS)
+        self._data_form.setRowVisible(self.features, name in PLANE_SETS)
         self._data_form.setRowVisible(self.poly_degree, name == "polynomial")
         self.dropout.setEnabled(self.dropout_on.isChecked())
         scratch = self.from_scratch.isChecked()

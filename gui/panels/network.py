@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.stats import LayerProbe, Snapshot
 from gui.network_layout import EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
+from gui.widgets import FEATURE_LABELS
 
 REDRAW_INTERVAL_S = 0.3
 NODE_COLOURS = {"normal": "#f4f4f4", "dead": "#d62728", "saturated": "#ff7f0e"}
@@ -125,6 +126,7 @@ class NetworkPanel(QWidget):
         self._last_draw = 0.0
         self._points: tuple[np.ndarray, ...] = ()
         self.image_shape: tuple[int, int] | None = None  # the inputs' (rows, columns) on an image set
+        self.features: tuple[str, ...] = ()  # what each input is on a plane set (engine.config.PLANE_FEATURES)
         self._framed: tuple[int, ...] = ()
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=20, slot=self._on_mouse)
         self.graph.scatter.sigClicked.connect(self._on_click)
@@ -213,7 +215,8 @@ class NetworkPanel(QWidget):
         return self._texts[index]
 
     def _draw_texts(self, snapshot: Snapshot, g: GraphLayout) -> None:
-        """A badge over each layer, a size note under each column, "+N more" where units are hidden."""
+        """A badge over each layer, a size note under each column, "+N more" where units are hidden,
+        and on a plane set each input's feature (x₁², ...) beside it."""
         used = 0
         largest = max((p.grad_norm for p in snapshot.layers if math.isfinite(p.grad_norm)), default=0.0)
         compact = self.graph_plot.vb.width() / len(g.shown) < COMPACT_BELOW_PX  # deep nets: short labels
@@ -237,6 +240,13 @@ class NetworkPanel(QWidget):
             note.setText(f"{g.sizes[column]}" if compact else f"{label}: {g.sizes[column]}{more}", color="#555")
             note.setPos(x, bottom - 0.7)
             used += 1
+        if len(self.features) == g.sizes[0]:
+            for unit, y in zip(g.node_unit[g.node_column == 0], g.positions[g.node_column == 0, 1]):
+                name = self._text(used)
+                name.setAnchor((1.0, 0.5))
+                name.setText(FEATURE_LABELS[self.features[unit]], color="#333")
+                name.setPos(-0.3, y)
+                used += 1
         for item in self._texts[used:]:
             item.setText("")
 
@@ -327,7 +337,11 @@ class NetworkPanel(QWidget):
         column, unit = int(g.node_column[node]), int(g.node_unit[node])
         if column == 0:
             image = self._image_of(g)
-            return f"input {unit}: the pixel in row {unit // image[1]}, column {unit % image[1]}" if image else f"input {unit}"
+            if image:
+                return f"input {unit}: the pixel in row {unit // image[1]}, column {unit % image[1]}"
+            if len(self.features) == g.sizes[0]:
+                return f"input {unit}: {FEATURE_LABELS[self.features[unit]]} of the point"
+            return f"input {unit}"
         probe = snapshot.layers[column - 1]
         text = f"{probe.name}, unit {unit}: mean activation {probe.unit_mean[unit]:.3g}, bias {snapshot.biases[column - 1][unit]:+.3g}"
         if probe.unit_dead is not None:

@@ -55,6 +55,16 @@ def test_a_checkpoint_brings_its_own_data_into_a_session_on_the_same_set(tmp_pat
     assert torch.equal(other.predict(other.data.x_test), saved.predict(saved.data.x_test))
 
 
+def test_a_checkpoint_brings_its_plane_features(tmp_path):
+    saved = trained(Config().with_changes(data={"name": "xor", "features": ("x1*x2",)}, model={"hidden": ()}, train={"batch_size": 10}))
+    path = tmp_path / "xor.pt"
+    saved.save(str(path))
+    other = Trainer(Config().with_changes(data={"name": "xor"}, model={"hidden": ()}))
+    other.load(str(path))
+    assert other.config.data.features == ("x1*x2",) and other.data.n_features == 1
+    assert torch.equal(other.predict(other.data.x_test), saved.predict(saved.data.x_test))
+
+
 def test_a_data_folder_of_another_machine_gives_way_to_the_sessions(tmp_path):
     """A file names the folder its data came from; where that folder does not exist here, the
     session's folder serves (it was looked for, and downloaded to, on the other machine's path)."""

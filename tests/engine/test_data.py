@@ -176,6 +176,17 @@ def test_noise_free_toy_labels_follow_their_rule():
     assert (radius[circle.y_train == 1] <= 2.5 + 1e-5).all() and (radius[circle.y_train == 0] >= 3.5 - 1e-5).all()
 
 
+def test_a_plane_sets_model_sees_the_features_chosen_of_its_points():
+    """TensorFlow Playground's features: by default the points themselves."""
+    plain = load_dataset(DataConfig(name="circle"), seed=1)
+    assert torch.equal(plain.x_train, plain.plane[0]) and torch.equal(plain.x_test, plain.plane[1])
+    chosen = load_dataset(DataConfig(name="circle", features=("x1*x2", "x2^2", "x1")), seed=1)
+    p = chosen.plane[0]
+    assert torch.equal(p, plain.plane[0]) and torch.equal(chosen.y_train, plain.y_train), "the same points"
+    assert torch.equal(chosen.x_train, torch.stack([p[:, 0] * p[:, 1], p[:, 1] ** 2, p[:, 0]], 1))
+    assert chosen.n_features == 3 and load_dataset(DataConfig(name="digits")).plane is None
+
+
 def test_noise_moves_points():
     clean = load_dataset(DataConfig(name="xor", noise=0.0), seed=0)
     noisy = load_dataset(DataConfig(name="xor", noise=0.5), seed=0)

@@ -87,15 +87,18 @@ def test_each_preset_shows_its_lesson_before_training(preset, verdict):
 
 def test_the_xor_presets_show_what_a_hidden_layer_adds():
     """d2l's limits of linear models: with no hidden layer the model stays at chance on XOR (its
-    loss at ln 2, the loss of answering 1/2 everywhere); one hidden layer of 16 ReLUs solves it."""
+    loss at ln 2, the loss of answering 1/2 everywhere); one hidden layer of 16 ReLUs solves it,
+    and so does the linear model given the product x1*x2 (a feature chosen by hand)."""
     start = Config().with_changes(train={"optimizer": "adam", "lr": 0.5})  # what the user had is replaced
     reports = {}
-    for name in ("Linear on XOR: no hidden layer", "MLP on XOR: one hidden layer of 16"):
+    start = start.with_changes(data={"name": "circle", "features": ("x1^2",)})  # a plane set's features from before are replaced too
+    for name in ("Linear on XOR: no hidden layer", "MLP on XOR: one hidden layer of 16", "Linear on XOR given x1*x2: no hidden layer"):
         config = PRESETS[name](start)
         reports[name] = [e for e in Trainer(config).run() if isinstance(e, EpochReport)][-1]
-    linear, mlp = reports.values()
+    linear, mlp, given_the_product = reports.values()
     assert linear.test_loss > 0.95 * math.log(2) and linear.test_acc < 0.7
     assert mlp.test_loss < 0.2 and mlp.test_acc > 0.95
+    assert given_the_product.test_acc > 0.95, "one weight on x1*x2 does what the hidden layer did"
 
 
 def test_constant_init_keeps_the_units_copies_until_dropout_breaks_the_symmetry():

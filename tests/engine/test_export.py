@@ -60,6 +60,11 @@ def test_exported_toy_script_with_adam_l1_clipping_and_he_init(tmp_path):
     assert_same_run(*app_and_script(config, tmp_path))
 
 
+def test_exported_plane_script_feeds_the_chosen_features(tmp_path):
+    config = Config().with_changes(data={"name": "xor", "features": ("x1", "x1*x2")}, model={"hidden": ()}, train={"batch_size": 10, "epochs": 2})
+    assert_same_run(*app_and_script(config, tmp_path))
+
+
 def test_exported_regression_script_with_constant_init(tmp_path):
     config = Config().with_changes(
         data={"name": "polynomial", "poly_degree": 4},

@@ -1,10 +1,12 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from engine import commands as cmd
 from engine.config import Config, suited_to_its_dataset
+from engine.data import plane_features
 from engine.errors import ConfigError
 from engine.stats import CommandFailed, Diverged, EpochReport, Snapshot, StateChanged, StepReport
 from engine.trainer import Started, Trainer
@@ -250,3 +252,30 @@ def test_history_stays_bounded():
         h.add_step(step, 1.0 / step, None)
     assert len(h.step_index) < 100 and h.step_index[-1] > 99_000
     assert h.step_index == sorted(h.step_index)
+
+
+def test_chosen_features_let_a_linear_model_separate_the_circle_and_the_plane_stays_the_points():
+    """d2l's limits of linear models, as TensorFlow Playground shows them: no hidden layer stays
+    near chance on the circle with x1 and x2, and separates it with their squares."""
+    def linear_on_circle(features: tuple[str, ...]) -> Trainer:
+        config = Config().with_changes(
+            data={"name": "circle", "features": features}, model={"hidden": ()}, train={"batch_size": 10, "epochs": 100}
+        )
+        trainer = Trainer(config)
+        trainer.snapshot_weights = True  # as the window asks: each snapshot brings the plane's maps
+        for _ in trainer.run():
+            pass
+        return trainer
+
+    plain, squares = linear_on_circle(("x1", "x2")), linear_on_circle(("x1^2", "x2^2"))
+    assert plain.history.epochs[-1].test_acc < 0.7 < 0.95 < squares.history.epochs[-1].test_acc
+    started = squares._started()
+    assert started.features == ("x1^2", "x2^2") and plain._started().features == ("x1", "x2")
+    x_train, _, x_test, _ = started.points
+    assert x_train.shape[1] == 2 and np.array_equal(x_train, squares.data.plane[0].numpy()), "the points, not the features"
+    maps = squares.neuron_maps(resolution=5)
+    x0, _, y0, _ = maps.extent
+    corner = plane_features(torch.tensor([[x0, y0]]), ("x1^2", "x2^2"))
+    expected = torch.softmax(squares.predict(corner), 1)[0]
+    np.testing.assert_allclose(maps.maps[-1][:, 0, 0], expected.numpy(), rtol=1e-5)
+    assert Trainer(digits())._started().features == (), "only a plane set's inputs are features"

@@ -97,7 +97,7 @@ def test_toy_net_in_the_window_draws_maps_boundary_hover_and_click(qtbot, make_w
     probe = snapshot.layers[0]
     described = panel.describe_at(*g.positions[node])
     assert described.startswith(f"{probe.name}, unit 0: mean activation {probe.unit_mean[0]:.3g}")
-    assert panel.describe_at(*g.positions[0]) == "input 0", "2-D points are no pixels"
+    assert panel.describe_at(*g.positions[0]) == "input 0: x₁ of the point", "2-D points are no pixels"
     assert ("dead" in described) == bool(probe.unit_dead[0])
 
     window.bring_forward("gradient_flow")  # the histograms behind it, until a neuron is clicked
@@ -211,3 +211,31 @@ def test_short_numbers_read_plainly_between_a_hundredth_and_a_thousand():
     assert [short_number(x) for x in (1.0, 0.3, 0.042, 20.0, 999.0)] == ["1", "0.3", "0.04", "20", "1e3"]
     assert [short_number(x) for x in (7e-6, 2.4e-4, 5.6e7, 0.0)] == ["7e-6", "2e-4", "6e7", "0"]
     assert [short_number(x) for x in (math.inf, math.nan)] == ["inf", "nan"]
+
+
+def test_a_plane_sets_features_are_chosen_in_the_controls_and_the_plane_still_shows_the_points(qtbot, make_window):
+    """TensorFlow Playground's inputs: a linear model given x1^2 and x2^2 separates the circle."""
+    config = Config().with_changes(data={"name": "circle"}, model={"hidden": ()}, train={"batch_size": 10, "epochs": 5})
+    window = make_window(config)
+    wait_for(qtbot, lambda: window.session.config is not None)
+    controls, picker = window.controls, window.controls.features
+    assert controls._data_form.isRowVisible(picker) and picker.features() == ("x1", "x2")
+    picker.boxes["x1"].setChecked(False)
+    picker.boxes["x2"].setChecked(False)
+    assert picker.features() == ("x2",), "the last input stays"
+    for name, on in (("x1^2", True), ("x2^2", True), ("x2", False)):
+        picker.boxes[name].setChecked(on)
+    assert picker.features() == ("x1^2", "x2^2") and "features" in controls.hint.text()
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    session = window.session
+    assert session.config.data.features == ("x1^2", "x2^2") and session.sizes == (2, 2)
+    x_train = session.points[0]
+    assert np.array_equal(window.network.train_points.data["x"], x_train[:, 0]), "the plane draws the points, not their squares"
+    window.redraw()
+    g = window.network.layout_
+    assert window.network.describe_at(*g.positions[1]) == "input 1: x₂² of the point"
+    shown = [item.textItem.toPlainText() for item in window.network._texts]
+    assert "x₁²" in shown and "x₂²" in shown, "each input's feature beside it"
+    controls.dataset.setCurrentIndex(controls.dataset.findData("digits"))
+    assert not controls._data_form.isRowVisible(picker), "only a plane set has features to choose"
