@@ -22,7 +22,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from engine.config import ACTIVATION_NAMES
+from engine.config import ACTIVATION_NAMES, PLANE_FEATURES
 from engine.experiments import EXPERIMENTS
 from engine.presets import PRESETS
 from gui.app import make_application
@@ -124,6 +124,15 @@ class WindowSessions(RuleBasedStateMachine):
     def dataset(self, name: str) -> None:
         """Another dataset, with the training that suits it (100 to 400 epochs of a small set)."""
         self.window.controls.dataset.setCurrentIndex(self.window.controls.dataset.findData(name))
+        self.window.controls.flush()
+        self.window.reset_action.trigger()
+        self.settle()
+
+    @rule(feature=st.sampled_from(PLANE_FEATURES))
+    def toggle_feature(self, feature: str) -> None:
+        """A plane set's input in or out (the last one stays), then Reset: the model's width follows."""
+        box = self.window.controls.features.boxes[feature]
+        box.setChecked(not box.isChecked())
         self.window.controls.flush()
         self.window.reset_action.trigger()
         self.settle()
