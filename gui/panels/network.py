@@ -19,6 +19,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.stats import LayerProbe, Snapshot
+from gui.plotting import SMALL_TITLE, give_overhanging_title
 from gui.network_layout import EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
 from gui.widgets import FEATURE_LABELS
 
@@ -98,9 +99,10 @@ class NetworkPanel(QWidget):
                 item.setZValue(-1)  # under the nodes
                 self.graph_plot.addItem(item)
                 self.edge_groups[positive, level] = item
-        # In the layout only for 2-D sets (set_points): a hidden plot still set the layout's least
-        # width by its title, and a narrow dock cut the network graph off on the right.
-        self.boundary_plot = pg.PlotItem(title="decision boundary (● train, ○ test)")
+        # In the layout only for 2-D sets (set_points), its title overhanging: a title sets its
+        # plot's least width, and a narrow dock (a 1024-pixel screen) cut the graph off on the right.
+        self.boundary_plot = pg.PlotItem()
+        give_overhanging_title(self.boundary_plot, "boundary (● train, ○ test)", size=SMALL_TITLE)  # short: a narrow column
         self.boundary_plot.setAspectLocked(True)
         self.boundary_image = pg.ImageItem(axisOrder="row-major")
         self.boundary_image.setColorMap(PLAYGROUND)

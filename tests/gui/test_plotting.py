@@ -18,6 +18,7 @@ from gui.panels.comparison import ComparisonPanel
 from gui.panels.curves import CurvesPanel
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
+from gui.panels.network import NetworkPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, steady_plot, steady_range
 from tests.gui.conftest import drawn_labels
@@ -310,15 +311,18 @@ def test_the_demonstrations_fit_the_network_column_of_a_small_screen(qtbot):
     """On a 1024-pixel screen the network's column, which these panels share, is about 220
     pixels wide: the title "‖M1·M2·…·Mk‖ against k" held its plot wider, cut off on the right."""
     make_application()
-    matrices, activation = RandomMatricesPanel(), ActivationPanel()
+    matrices, activation, network = RandomMatricesPanel(), ActivationPanel(), NetworkPanel()
     activation.refresh("leaky_relu", None, 0)  # the longest activation name
-    for panel in (matrices, activation):
+    points = np.zeros((4, 2), dtype=np.float32)
+    network.set_points((points, np.array([0, 1, 0, 1]), points, np.array([1, 0, 1, 0])))  # a plane set: the boundary shows
+    for panel in (matrices, activation, network):
         qtbot.addWidget(panel)
         panel.resize(220, 500)
         panel.show()
     qtbot.wait(50)
     for plot in (matrices.plot, activation.plot):
         assert plot.getPlotItem().geometry().width() <= plot.viewport().width()
+    assert network.graphics.ci.geometry().width() <= network.graphics.viewport().width(), "the boundary's title held it wider"
 
 
 def test_a_sparse_axis_leaves_a_range_it_cannot_divide_to_pyqtgraph():
