@@ -158,7 +158,7 @@ def learned_by(trainer: Trainer) -> Learned:
     norm = float(torch.sqrt(sum((w * w).sum() for w in weights)))
     fit_x = fit_y = train_x = train_y = np.zeros(0)
     data = trainer.data
-    if data.n_features == 1:
+    if data.n_features == 1 and not data.is_classification:  # a curve y(x): not a plane set given one feature
         train_x, train_y = data.x_train.cpu().squeeze(1).numpy(), data.y_train.cpu().squeeze(1).numpy()
         lo, hi = float(data.x_train.min()), float(data.x_train.max())
         grid = torch.linspace(lo, hi, 200).unsqueeze(1)

@@ -75,6 +75,14 @@ def test_each_epoch_carries_what_its_variant_has_learned_and_leaves_training_alo
     np.testing.assert_array_equal(alone.model.layers[0].weight.detach().numpy(), outcomes[1].learned.first_weights)
 
 
+def test_a_plane_set_given_one_feature_is_no_curve_to_draw():
+    """Side by side on XOR given x1*x2 alone: one input, like the line's, but classes, not a curve
+    (its labels have no second dimension to squeeze: the run failed)."""
+    config = Config().with_changes(data={"name": "xor", "features": ("x1*x2",)}, model={"hidden": ()}, train={"batch_size": 10, "epochs": 2})
+    (outcome,) = run([Variant("given x1*x2", config)])
+    assert outcome.learned.weight_norm > 0 and len(outcome.learned.fit_x) == 0
+
+
 def test_every_experiment_builds_valid_configs():
     for make in EXPERIMENTS.values():
         variants = make()
