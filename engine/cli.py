@@ -42,8 +42,10 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 
 def parse_features(text: str) -> tuple[str, ...]:
-    """'x1^2,x2^2' -> ('x1^2', 'x2^2'); the configuration checks the names (parse_config)."""
-    return tuple(p.strip() for p in text.split(",") if p.strip())
+    """'x2^2,x1^2' -> ('x1^2', 'x2^2'): in PLANE_FEATURES' order, the window's (another order showed
+    a Reset pending in its controls); the configuration checks the names (parse_config)."""
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    return tuple(sorted(names, key=lambda n: PLANE_FEATURES.index(n) if n in PLANE_FEATURES else len(PLANE_FEATURES)))
 
 
 def build_parser() -> argparse.ArgumentParser:

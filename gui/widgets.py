@@ -185,7 +185,7 @@ class FeaturesPicker(QWidget):
         for i, name in enumerate(PLANE_FEATURES):
             box = self.boxes[name] = QCheckBox(FEATURE_LABELS[name])
             box.setToolTip(f"feed the model {FEATURE_LABELS[name]} of each point")
-            box.toggled.connect(lambda on, box=box: self._toggled(box, on))
+            box.toggled.connect(lambda on, name=name: self._toggled(name, on))
             grid.addWidget(box, i // 3, i % 3)
         grid.setColumnStretch(3, 1)
 
@@ -199,8 +199,8 @@ class FeaturesPicker(QWidget):
             box.setChecked(name in features)
             box.blockSignals(was_blocked)
 
-    def _toggled(self, box: QCheckBox, on: bool) -> None:
+    def _toggled(self, name: str, on: bool) -> None:
         if not on and not self.features():
-            self.set_features((next(name for name, b in self.boxes.items() if b is box),))  # the last one stays
+            self.set_features((name,))  # the last one stays
             return
         self.changed.emit()

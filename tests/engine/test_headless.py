@@ -12,6 +12,7 @@ import torch
 
 from engine import data as data_module
 from engine import headless
+from engine.cli import parse_config
 from engine.config import Config
 from engine.trainer import Trainer
 from tests.idx_files import write_idx_set
@@ -170,3 +171,10 @@ def test_gradient_ratio_from_the_command_line(activation, init, check):
     records = lines(run_cli("--dataset", "digits", "--hidden", ",".join(["128"] * 8), "--epochs", "0", "--activation", activation, "--init", init))
     grads = records[0]["grad_norm"]
     assert len(grads) == 9 and check(grads[0] / grads[-1])
+
+
+def test_features_given_in_any_order_take_the_order_of_the_windows_check_boxes():
+    """The controls list the features in one order: a configuration in another showed a Reset
+    pending there though nothing had changed."""
+    _, config = parse_config(["--dataset", "xor", "--features", "x1*x2, x2^2,x1"])
+    assert config.data.features == ("x1", "x2^2", "x1*x2")

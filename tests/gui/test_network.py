@@ -220,6 +220,7 @@ def test_a_plane_sets_features_are_chosen_in_the_controls_and_the_plane_still_sh
     wait_for(qtbot, lambda: window.session.config is not None)
     controls, picker = window.controls, window.controls.features
     assert controls._data_form.isRowVisible(picker) and picker.features() == ("x1", "x2")
+    assert controls.pending_reset() == [], "the boxes give the features in the configuration's order"
     picker.boxes["x1"].setChecked(False)
     picker.boxes["x2"].setChecked(False)
     assert picker.features() == ("x2",), "the last input stays"
