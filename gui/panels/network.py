@@ -19,8 +19,8 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.stats import LayerProbe, Snapshot
-from gui.plotting import SMALL_TITLE, give_overhanging_title
 from gui.network_layout import EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
+from gui.plotting import SMALL_TITLE, give_overhanging_title
 from gui.widgets import FEATURE_LABELS
 
 REDRAW_INTERVAL_S = 0.3
@@ -102,7 +102,7 @@ class NetworkPanel(QWidget):
         # In the layout only for 2-D sets (set_points), its title overhanging: a title sets its
         # plot's least width, and a narrow dock (a 1024-pixel screen) cut the graph off on the right.
         self.boundary_plot = pg.PlotItem()
-        give_overhanging_title(self.boundary_plot, "boundary (● train, ○ test)", size=SMALL_TITLE)  # short: a narrow column
+        give_overhanging_title(self.boundary_plot, "boundary (● train, ○ test)", size=SMALL_TITLE)
         self.boundary_plot.setAspectLocked(True)
         self.boundary_image = pg.ImageItem(axisOrder="row-major")
         self.boundary_image.setColorMap(PLAYGROUND)
