@@ -167,7 +167,8 @@ class Session(QObject):
             self.snapshot = event.snapshot
             self.snapshots.clear()
             self.snapshots.extend(event.probes)  # an opened checkpoint's past
-            self.snapshots.append(lean(event.snapshot))
+            if not event.probes or event.probes[-1].step != event.snapshot.step:  # a file saved right after a probe has its step's
+                self.snapshots.append(lean(event.snapshot))
             self.predictions = None  # the new model's follow at once
             self.step, self.epoch = event.snapshot.step, event.snapshot.epoch
             self.epoch_fraction = event.epoch_fraction

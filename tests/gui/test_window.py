@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from engine.config import Config
 from engine.trainer import Trainer
 from gui.main_window import MainWindow, finished_text, remembered_config
+from gui.session import Session
 from tests.gui.conftest import WAIT_MS, digits_config, press_shortcut, wait_for
 
 
@@ -236,7 +237,6 @@ def test_another_dataset_during_a_download_cancels_it_quietly(qtbot, monkeypatch
     down: no model, and an error box."""
     import engine.data
     from gui.app import make_application
-    from gui.session import Session
 
     def endless_download(name, folder, progress):
         for done in range(1000, 10**9, 1000):
@@ -339,6 +339,21 @@ def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, t
     assert steps == [*probed_steps, saved_step], "the views over time show the run's past, then where it stands"
     window.bring_forward("histograms")
     wait_for(qtbot, lambda: window.histograms.heatmap.image is not None and window.histograms.heatmap.image.shape[1] == len(steps))
+
+
+def test_a_file_saved_right_after_a_probe_shows_that_step_once_over_time(qtbot):
+    """Saved after a single step (always probed), it reopened with that step twice in the views
+    over time: the file's probe, and the opened model's own look at itself."""
+    trainer = Trainer(digits_config().with_changes(probes={"every": 1}))
+    for _ in range(3):
+        trainer.train_step(probe=True)
+    session = Session()
+    session._apply(trainer._started())
+    assert [s.step for s in session.snapshots] == [1, 2, 3] and session.snapshot.step == 3
+    fresh = Trainer(digits_config())
+    session._apply(fresh._started())
+    assert [s.step for s in session.snapshots] == [0], "a new model: its own look only"
+    session.shutdown()
 
 
 def test_open_recent_lists_the_checkpoints_saved_and_opened_newest_first(qtbot, make_window, monkeypatch, tmp_path):
@@ -488,7 +503,6 @@ def open_from_the_command_line(qtbot, settings, argv: list[str]) -> MainWindow:
     """The window as `main.py ARGV` opens it."""
     from engine.cli import build_parser
     from gui.app import initial_config, make_application, start_session
-    from gui.session import Session
 
     args = build_parser().parse_args(argv)
     config, _ = initial_config(args, digits_config())
