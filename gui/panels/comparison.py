@@ -65,7 +65,7 @@ class ComparisonPanel(QWidget):
         self._choice_list = QVBoxLayout(self.choices)
         self._choice_list.addStretch(1)  # the choices at the top
         self.graphics = pg.GraphicsLayoutWidget()
-        # Titles overhang their plots rather than widen them: the two plots share the width evenly.
+        # Titles overhang their plots rather than widen them: at 1024 px the loss title pushed the other plot out of view.
         self.loss_plot = steady_plot(self.graphics, row=0, col=0)
         give_overhanging_title(self.loss_plot, "loss (solid: test, dashed: train)")
         self.loss_plot.setLogMode(y=True)
