@@ -1,4 +1,7 @@
-"""File > Open recent: the checkpoints last saved or opened, remembered between launches."""
+"""File > Open recent: the checkpoints last saved or opened, remembered between launches.
+
+Which of them still exist is asked off the GUI thread (a stat on a network drive can hang)
+when the File menu opens, before the list under it is shown."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QObject, QSettings, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import QMenu
 
 RECENT_KEY = "files/recent_checkpoints"
@@ -14,14 +17,35 @@ RECENT_LIMIT = 8
 FOLDER_WIDTH_PX = 320  # a longer folder is cut in the middle, as a file dialog would
 
 
-class RecentCheckpoints:
-    """Fills `menu` each time it opens, newest first; a file gone since is shown greyed out."""
+class RecentCheckpoints(QObject):
+    """Fills `menu` each time it opens, newest first; a file found gone is shown greyed out."""
 
-    def __init__(self, settings: QSettings, menu: QMenu, open_path: Callable[[str], None]) -> None:
+    checked = Signal(list)  # the listed paths that are not files, found off the GUI thread
+
+    def __init__(self, settings: QSettings, file_menu: QMenu, menu: QMenu, open_path: Callable[[str], None]) -> None:
+        super().__init__(menu)
         self.settings = settings
         self.menu = menu
         self.open_path = open_path
+        self.missing: set[str] = set()
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self.checked.connect(self._on_checked)
+        file_menu.aboutToShow.connect(self.check)
         menu.aboutToShow.connect(self.fill)
+
+    def check(self) -> None:
+        """Find out which listed files are gone, in the background; the list shows it when it comes."""
+        paths = self.paths()
+        self.pool.start(lambda: self.checked.emit([p for p in paths if not os.path.isfile(p)]))
+
+    def wait(self, msecs: int = 2000) -> bool:
+        return self.pool.waitForDone(msecs)
+
+    def _on_checked(self, missing: list[str]) -> None:
+        self.missing = set(missing)
+        if self.menu.isVisible():
+            self.fill()
 
     def paths(self) -> list[str]:
         stored = self.settings.value(RECENT_KEY, [])
@@ -43,7 +67,7 @@ class RecentCheckpoints:
             folder = self.menu.fontMetrics().elidedText(str(Path(path).parent), Qt.TextElideMode.ElideMiddle, FOLDER_WIDTH_PX)
             action = self.menu.addAction(f"&{number} {Path(path).name}  ({folder})")
             action.setToolTip(path)
-            action.setEnabled(os.path.isfile(path))
+            action.setEnabled(path not in self.missing)
             action.triggered.connect(lambda checked=False, p=path: self.open_path(p))
         if not paths:
             self.menu.addAction("No checkpoints yet").setEnabled(False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -365,12 +366,20 @@ def test_open_recent_lists_the_checkpoints_saved_and_opened_newest_first(qtbot, 
         with qtbot.waitSignal(window.session.saved, timeout=WAIT_MS):
             window.save_action.trigger()
 
-    def listed(menu) -> list[tuple[str, str, bool]]:
-        """Each entry's number and name (its folder may be cut short), full path, and whether it opens."""
-        menu.aboutToShow.emit()  # as when it opens
+    def listed(window) -> list[tuple[str, str, bool]]:
+        """Each entry's number and name (its folder may be cut short), full path, and whether it
+        opens, as the File menu shows it once its look at which files exist has come back."""
+        file_menu = window.menuBar().actions()[0].menu()
+        checked_on = []
+        window.recent.checked.connect(lambda _: checked_on.append(threading.get_ident()), Qt.ConnectionType.DirectConnection)
+        with qtbot.waitSignal(window.recent.checked, timeout=WAIT_MS):
+            file_menu.aboutToShow.emit()
+        assert checked_on and checked_on[-1] != threading.get_ident(), "the files are looked at off the GUI thread"
+        menu = window.recent_menu
+        menu.aboutToShow.emit()
         return [(a.text().split("  (")[0], a.toolTip(), a.isEnabled()) for a in menu.actions() if not a.isSeparator()]
 
-    assert listed(window.recent_menu) == [
+    assert listed(window) == [
         ("&1 first.pt", str(first), True), ("&2 second.pt", str(second), True), ("Clear the list", "Clear the list", True)]  # fmt: skip
 
     window.controls.hidden.add_button.click()
@@ -380,14 +389,14 @@ def test_open_recent_lists_the_checkpoints_saved_and_opened_newest_first(qtbot, 
     with qtbot.waitSignal(window.session.loaded, timeout=WAIT_MS) as opened:
         next(a for a in window.recent_menu.actions() if "second.pt" in a.text()).trigger()
     assert opened.args[0] == str(second) and window.session.sizes == (64, 32, 10)
-    assert [text for text, _, _ in listed(window.recent_menu)][:2] == ["&1 second.pt", "&2 first.pt"]
+    assert [text for text, _, _ in listed(window)][:2] == ["&1 second.pt", "&2 first.pt"]
 
     first.unlink()
     window.close()
     again = make_window()  # the list outlives the window, and a file gone since is greyed out
-    assert listed(again.recent_menu)[1] == ("&2 first.pt", str(first), False)
+    assert listed(again)[1] == ("&2 first.pt", str(first), False)
     next(a for a in again.recent_menu.actions() if a.text() == "Clear the list").trigger()
-    assert listed(again.recent_menu) == [("No checkpoints yet", "No checkpoints yet", False)]
+    assert listed(again) == [("No checkpoints yet", "No checkpoints yet", False)]
 
 
 def test_a_checkpoint_dropped_on_the_window_opens(qtbot, make_window, tmp_path):
