@@ -1,5 +1,5 @@
-"""Shared pyqtgraph pieces for the panels: cached axes, a steady auto-range, and
-sparse axes for short plots.
+"""Shared pyqtgraph pieces for the panels: cached axes, a steady auto-range, sparse
+axes for short plots, and a tooltip that reads a heatmap under the mouse.
 
 Redrawing an axis (tick labels and the grid across the plot) is most of a plot's
 paint time in software rendering. The first two keep axes unchanged from one frame
@@ -10,10 +10,12 @@ only now and then instead of following every new point.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pyqtgraph as pg
-from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QApplication, QGraphicsItem, QWidget
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QCursor, QFontMetrics
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QToolTip, QWidget
 
 PADDING = 0.02  # of the data's span, on each side, when the view is fitted afresh
 SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
@@ -109,6 +111,29 @@ def give_overhanging_title(plot: pg.PlotItem, title: str, **style: str) -> None:
     plot.titleLabel = OverhangingTitle("", size="11pt", parent=plot)
     plot.layout.addItem(plot.titleLabel, 0, 1)
     plot.setTitle(title, **style)
+
+
+class HoverTip:
+    """A tooltip that says what lies under the mouse in `plot`: a heatmap's colours have no
+    numbers of their own. `describe(x, y)` gets the point in the plot's data coordinates and
+    gives the text, or None where there is nothing to read (the tip goes away)."""
+
+    def __init__(self, widget: pg.GraphicsView, plot: pg.PlotItem, describe: Callable[[float, float], str | None]) -> None:
+        self.widget = widget
+        self.plot = plot
+        self.describe = describe
+        self._proxy = pg.SignalProxy(widget.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
+
+    def _on_mouse(self, event: tuple[QPointF]) -> None:
+        position = event[0]
+        text = None
+        if self.plot.vb.sceneBoundingRect().contains(position):
+            point = self.plot.vb.mapSceneToView(position)
+            text = self.describe(point.x(), point.y())
+        if text:
+            QToolTip.showText(QCursor.pos(), text, self.widget)
+        elif QToolTip.isVisible():
+            QToolTip.hideText()
 
 
 def set_title(plot: pg.PlotItem, title: str) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.diagnosis import diagnose
 from engine.stats import Snapshot
-from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, give_overhanging_title, set_title, steady_plot
+from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, give_overhanging_title, set_title, steady_plot
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
@@ -73,6 +73,9 @@ class GradientFlowPanel(QWidget):
         self.history_plot.addItem(self.history_image)
         self.history_plot.setLabel("bottom", "step")
         self.history_plot.getAxis("left").setTicks(layer_ticks(0))  # layers, none yet (not 0 to 1 in a smudge)
+        self._history_steps = np.zeros(0)
+        self._history_norms = np.zeros((0, 0))  # layers by probes, as drawn
+        self._history_tip = HoverTip(self.graphics, self.history_plot, self.describe_history)
         self.ratio_plot = steady_plot(self.graphics, slides=(True, False), row=0, col=2, axisItems={"left": SparseAxis("left")})
         give_overhanging_title(self.ratio_plot, ratio_title(0), size=SMALL_TITLE)
         self.ratio_plot.setLogMode(y=True)
@@ -149,6 +152,8 @@ class GradientFlowPanel(QWidget):
 
     def _draw_history(self, snapshots: Sequence[Snapshot], count: int) -> None:
         same_shape = [s for s in snapshots if len(s.layers) == count]
+        self._history_steps = np.array([s.step for s in same_shape])
+        self._history_norms = np.array([[layer.grad_norm for layer in s.layers] for s in same_shape]).T
         image = np.array([log_norms(s) for s in same_shape]).T  # rows: layers, columns: probes
         finite = image[np.isfinite(image) & (image > np.log10(TINY))]
         levels = (float(finite.min()), float(finite.max()) + 1e-9) if finite.size else (0.0, 1.0)
@@ -156,6 +161,14 @@ class GradientFlowPanel(QWidget):
         first, last = same_shape[0].step, max(same_shape[-1].step, same_shape[0].step + 1)
         self.history_image.setRect(first, -0.5, last - first, count)
         self.history_plot.getAxis("left").setTicks(layer_ticks(count))
+
+    def describe_history(self, step: float, row: float) -> str | None:
+        """The hover text over the norms over time: the layer's gradient norm at the probe nearest `step`."""
+        layer = round(row)
+        if not self._history_steps.size or not 0 <= layer < len(self._history_norms):
+            return None
+        probe = int(np.abs(self._history_steps - step).argmin())
+        return f"L{layer + 1} at step {self._history_steps[probe]}: ‖∇W‖ {self._history_norms[layer, probe]:.3g}"
 
     def _draw_ratios(self, snapshots: Sequence[Snapshot], count: int) -> None:
         while len(self.ratio_curves) < count:

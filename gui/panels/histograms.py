@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
-from gui.plotting import SMALL_TITLE, SparseAxis, cache_axes, give_overhanging_title, set_title, steady_plot, steady_range
+from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, give_overhanging_title, set_title, steady_plot, steady_range
 
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
@@ -106,6 +106,8 @@ class HistogramsPanel(QWidget):
         self.heatmap = pg.ImageItem(axisOrder="row-major")
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
         self.heatmap_plot.addItem(self.heatmap)
+        self._over_time: tuple[np.ndarray, float, float, list[int]] | None = None  # as drawn
+        self._heatmap_tip = HoverTip(self.graphics, self.heatmap_plot, self.describe_over_time)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -197,7 +199,7 @@ class HistogramsPanel(QWidget):
 
     def _refresh_heatmap(self, layer: int) -> None:
         kind = self.heatmap_kind.currentData()
-        result = over_time(self._snapshots, layer, kind)
+        result = self._over_time = over_time(self._snapshots, layer, kind)
         if result is None:
             self.heatmap.clear()
             return
@@ -208,3 +210,20 @@ class HistogramsPanel(QWidget):
         first, last = steps[0], max(steps[-1], steps[0] + 1)
         self.heatmap.setRect(first, lo, last - first, hi - lo)
         set_title(self.heatmap_plot, f"{HISTOGRAM_TITLES[kind]} over time")
+
+    def describe_over_time(self, step: float, value: float) -> str | None:
+        """The hover text over the heatmap: the share of the probe's values in the bin under the mouse."""
+        if self._over_time is None:
+            return None
+        image, lo, hi, steps = self._over_time
+        bins = image.shape[1]
+        if not lo <= value <= hi:
+            return None
+        row = int(np.abs(np.asarray(steps) - step).argmin())
+        column = min(int((value - lo) / (hi - lo) * bins), bins - 1)
+        width = (hi - lo) / bins
+        start = lo + column * width
+        end = "]" if column == bins - 1 else ")"  # the last bin holds its top edge
+        share = image[row, column]
+        amount = f"{100 * share:.2g} % of the values" if share else "no values"  # the colours reach down to 0.01 %
+        return f"step {steps[row]}: {amount} in [{start:.3g}, {start + width:.3g}{end}"

@@ -1,0 +1,65 @@
+"""Hovering a heatmap over time tells the number behind the colour under the mouse: the
+colours alone have no scale to read them by."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QToolTip
+
+from gui.app import make_application
+from gui.panels.gradient_flow import GradientFlowPanel
+from tests.gui.test_drawing_in_parts import histograms_panel, probes
+
+
+def hover(tip, plot, x: float, y: float) -> str:
+    """The tooltip shown with the mouse at (x, y) of `plot`'s data."""
+    tip._on_mouse((plot.vb.mapViewToScene(QPointF(x, y)),))
+    assert QToolTip.isVisible()
+    return QToolTip.text()
+
+
+def tip_goes_away(qtbot, tip, plot, x: float, y: float) -> None:
+    """With the mouse at (x, y) of `plot`'s data, the tooltip hides (Qt lets it linger a moment)."""
+    tip._on_mouse((plot.vb.mapViewToScene(QPointF(x, y)),))
+    qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=2000)
+
+
+def test_the_gradient_norms_over_time_read_a_layers_norm_at_the_probe_nearest_the_mouse(qtbot):
+    make_application()
+    snapshots = probes(6)
+    panel = GradientFlowPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    panel.refresh(snapshots, "relu")
+    qtbot.wait(50)  # laid out: the plots have their places in the scene
+    probe = snapshots[3]
+    for layer in range(len(probe.layers)):
+        text = hover(panel._history_tip, panel.history_plot, probe.step + 0.3, layer)
+        assert text == f"L{layer + 1} at step {probe.step}: ‖∇W‖ {probe.layers[layer].grad_norm:.3g}"
+    assert probe.layers[0].grad_norm != probe.layers[1].grad_norm, "the rows read different numbers"
+    tip_goes_away(qtbot, panel._history_tip, panel.norm_plot, 0, -1.5)  # on the bars beside it
+
+
+def test_the_histogram_over_time_reads_the_share_of_a_probes_values_in_the_bin_under_the_mouse(qtbot):
+    snapshots = probes(4)
+    panel = histograms_panel(qtbot, snapshots)
+    panel.resize(900, 300)
+    panel.show()
+    panel.refresh(snapshots)
+    qtbot.wait(50)
+    kind = panel.heatmap_kind.currentData()
+    probe = snapshots[2]
+    hist = probe.layers[0].histograms[kind]
+    assert (hist.lo, hist.hi) == (snapshots[-1].layers[0].histograms[kind].lo, snapshots[-1].layers[0].histograms[kind].hi)
+    fullest = int(hist.counts.argmax())
+    centre = (hist.edges[fullest] + hist.edges[fullest + 1]) / 2
+    share = hist.counts[fullest] / hist.counts.sum()
+    text = hover(panel._heatmap_tip, panel.heatmap_plot, probe.step, centre)
+    assert text.startswith(f"step {probe.step}: {100 * share:.2g} % of the values in [{hist.edges[fullest]:.3g}, ")
+    empty = np.flatnonzero(hist.counts == 0)
+    if empty.size:  # activations after ReLU leave bins empty
+        centre = (hist.edges[empty[-1]] + hist.edges[empty[-1] + 1]) / 2
+        assert hover(panel._heatmap_tip, panel.heatmap_plot, probe.step, centre).startswith(f"step {probe.step}: no values in ")
+    tip_goes_away(qtbot, panel._heatmap_tip, panel.heatmap_plot, probe.step, hist.hi + 10 * (hist.hi - hist.lo))
