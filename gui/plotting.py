@@ -10,7 +10,7 @@ only now and then instead of following every new point.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF
@@ -134,6 +134,22 @@ class HoverTip:
             QToolTip.showText(QCursor.pos(), text, self.widget)
         elif QToolTip.isVisible():
             QToolTip.hideText()
+
+
+def time_span(steps: Sequence[int]) -> tuple[int, int]:
+    """The steps a heatmap over time spans: the first probe's to the last's, at least one."""
+    return steps[0], max(steps[-1], steps[0] + 1)
+
+
+def column_under(x: float, steps: Sequence[int], columns: int) -> int | None:
+    """The column of a heatmap over time under `x`: its columns share its `time_span` evenly,
+    whatever the steps between the probes."""
+    if not columns or not len(steps):
+        return None
+    first, last = time_span(steps)
+    if not first <= x <= last:
+        return None
+    return min(int((x - first) / (last - first) * columns), columns - 1)
 
 
 def set_title(plot: pg.PlotItem, title: str) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.diagnosis import diagnose
 from engine.stats import Snapshot
-from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, give_overhanging_title, set_title, steady_plot
+from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, set_title, steady_plot, time_span
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
@@ -158,16 +158,16 @@ class GradientFlowPanel(QWidget):
         finite = image[np.isfinite(image) & (image > np.log10(TINY))]
         levels = (float(finite.min()), float(finite.max()) + 1e-9) if finite.size else (0.0, 1.0)
         self.history_image.setImage(image, autoLevels=False, levels=levels)
-        first, last = same_shape[0].step, max(same_shape[-1].step, same_shape[0].step + 1)
+        first, last = time_span(self._history_steps)
         self.history_image.setRect(first, -0.5, last - first, count)
         self.history_plot.getAxis("left").setTicks(layer_ticks(count))
 
     def describe_history(self, step: float, row: float) -> str | None:
-        """The hover text over the norms over time: the layer's gradient norm at the probe nearest `step`."""
+        """The hover text over the norms over time: the layer's gradient norm at the probe drawn there."""
         layer = round(row)
-        if not self._history_steps.size or not 0 <= layer < len(self._history_norms):
+        probe = column_under(step, self._history_steps, len(self._history_steps))
+        if probe is None or not 0 <= layer < len(self._history_norms):
             return None
-        probe = int(np.abs(self._history_steps - step).argmin())
         return f"L{layer + 1} at step {self._history_steps[probe]}: ‖∇W‖ {self._history_norms[layer, probe]:.3g}"
 
     def _draw_ratios(self, snapshots: Sequence[Snapshot], count: int) -> None:

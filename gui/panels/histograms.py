@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
-from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, give_overhanging_title, set_title, steady_plot, steady_range
+from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, set_title, steady_plot, steady_range, time_span
 
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
@@ -207,19 +207,19 @@ class HistogramsPanel(QWidget):
         # Shares span decades (a spike at 0 beside long tails): colour by log10 of the share.
         shade = np.log10(np.maximum(image, 10.0**HEATMAP_FLOOR))
         self.heatmap.setImage(shade.T, autoLevels=False, levels=(HEATMAP_FLOOR, 0.0))
-        first, last = steps[0], max(steps[-1], steps[0] + 1)
+        first, last = time_span(steps)
         self.heatmap.setRect(first, lo, last - first, hi - lo)
         set_title(self.heatmap_plot, f"{HISTOGRAM_TITLES[kind]} over time")
 
     def describe_over_time(self, step: float, value: float) -> str | None:
-        """The hover text over the heatmap: the share of the probe's values in the bin under the mouse."""
+        """The hover text over the heatmap: the share of the values in the bin under the mouse, at the probe drawn there."""
         if self._over_time is None:
             return None
         image, lo, hi, steps = self._over_time
         bins = image.shape[1]
-        if not lo <= value <= hi:
+        row = column_under(step, steps, len(steps))  # a column of the picture, a row of `image`
+        if row is None or not lo <= value <= hi:
             return None
-        row = int(np.abs(np.asarray(steps) - step).argmin())
         column = min(int((value - lo) / (hi - lo) * bins), bins - 1)
         width = (hi - lo) / bins
         start = lo + column * width

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QToolTip
 
 from gui.app import make_application
 from gui.panels.gradient_flow import GradientFlowPanel
+from gui.plotting import column_under
 from tests.gui.test_drawing_in_parts import histograms_panel, probes
 
 
@@ -19,10 +20,26 @@ def hover(tip, plot, x: float, y: float) -> str:
     return QToolTip.text()
 
 
+def column_centre(snapshots, index: int) -> float:
+    """The step at the middle of probe `index`'s column: the columns share the probes' span evenly."""
+    first, last = snapshots[0].step, snapshots[-1].step
+    return first + (index + 0.5) * (last - first) / len(snapshots)
+
+
 def tip_goes_away(qtbot, tip, plot, x: float, y: float) -> None:
     """With the mouse at (x, y) of `plot`'s data, the tooltip hides (Qt lets it linger a moment)."""
     tip._on_mouse((plot.vb.mapViewToScene(QPointF(x, y)),))
     qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=2000)
+
+
+def test_the_column_under_the_mouse_is_the_one_drawn_there_however_uneven_the_probes():
+    """Single steps probed each, then every 25th: the columns share the span evenly, so the mouse
+    at step 12 is over the second column (step 1), not the probe nearest 12 (step 2)."""
+    steps = [0, 1, 2, 25, 50]  # five columns of 10 steps each
+    assert [column_under(x, steps, 5) for x in (0, 9.9, 12, 29, 30, 50)] == [0, 0, 1, 2, 3, 4]
+    assert column_under(-0.1, steps, 5) is None and column_under(50.1, steps, 5) is None
+    assert column_under(3, [7], 1) is None and column_under(7.5, [7], 1) == 0, "one probe: a column one step wide"
+    assert column_under(3, [], 0) is None
 
 
 def test_the_gradient_norms_over_time_read_a_layers_norm_at_the_probe_nearest_the_mouse(qtbot):
@@ -36,7 +53,7 @@ def test_the_gradient_norms_over_time_read_a_layers_norm_at_the_probe_nearest_th
     qtbot.wait(50)  # laid out: the plots have their places in the scene
     probe = snapshots[3]
     for layer in range(len(probe.layers)):
-        text = hover(panel._history_tip, panel.history_plot, probe.step + 0.3, layer)
+        text = hover(panel._history_tip, panel.history_plot, column_centre(snapshots, 3), layer)
         assert text == f"L{layer + 1} at step {probe.step}: ‖∇W‖ {probe.layers[layer].grad_norm:.3g}"
     assert probe.layers[0].grad_norm != probe.layers[1].grad_norm, "the rows read different numbers"
     tip_goes_away(qtbot, panel._history_tip, panel.norm_plot, 0, -1.5)  # on the bars beside it
@@ -56,10 +73,10 @@ def test_the_histogram_over_time_reads_the_share_of_a_probes_values_in_the_bin_u
     fullest = int(hist.counts.argmax())
     centre = (hist.edges[fullest] + hist.edges[fullest + 1]) / 2
     share = hist.counts[fullest] / hist.counts.sum()
-    text = hover(panel._heatmap_tip, panel.heatmap_plot, probe.step, centre)
+    text = hover(panel._heatmap_tip, panel.heatmap_plot, column_centre(snapshots, 2), centre)
     assert text.startswith(f"step {probe.step}: {100 * share:.2g} % of the values in [{hist.edges[fullest]:.3g}, ")
     empty = np.flatnonzero(hist.counts == 0)
-    if empty.size:  # activations after ReLU leave bins empty
-        centre = (hist.edges[empty[-1]] + hist.edges[empty[-1] + 1]) / 2
-        assert hover(panel._heatmap_tip, panel.heatmap_plot, probe.step, centre).startswith(f"step {probe.step}: no values in ")
-    tip_goes_away(qtbot, panel._heatmap_tip, panel.heatmap_plot, probe.step, hist.hi + 10 * (hist.hi - hist.lo))
+    assert empty.size, "ReLU's activations leave bins of their range empty"
+    centre = (hist.edges[empty[-1]] + hist.edges[empty[-1] + 1]) / 2
+    assert hover(panel._heatmap_tip, panel.heatmap_plot, column_centre(snapshots, 2), centre).startswith(f"step {probe.step}: no values in ")
+    tip_goes_away(qtbot, panel._heatmap_tip, panel.heatmap_plot, column_centre(snapshots, 2), hist.hi + 10 * (hist.hi - hist.lo))
