@@ -54,6 +54,10 @@ CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 # gives way to the new one (version 1: the d2l demonstrations moved beside the network).
 LAYOUT_VERSION = 1
 
+# The session's modes as the status bar words them: with no worker the window has no model
+# (its data could not load), which "stopped" did not say.
+MODE_WORDS = {"stopped": "no model"}
+
 FAILURE_TITLES = {
     "Load": "Could not open the checkpoint",
     "Save": "Could not save the checkpoint",
@@ -515,6 +519,7 @@ class MainWindow(QMainWindow):
     def _on_started(self) -> None:
         config = self.session.config
         assert config is not None
+        self.download_bar.hide()  # a download cancelled by another dataset's Reset: its bar stayed
         self.controls.set_config(config)
         self.controls.set_active(config)
         self.histograms.set_layers(self.session.layer_names)
@@ -545,6 +550,7 @@ class MainWindow(QMainWindow):
         self._update_transport()
 
     def _on_command_failed(self, command: str, reason: str) -> None:
+        self.download_bar.hide()  # a Reset whose data failed to download: its bar stayed at the last share
         title = FAILURE_TITLES.get(command, "Setting refused")
         QMessageBox.warning(self, title, reason)
         if self.session.config is not None and command not in FAILURE_TITLES:
@@ -552,7 +558,7 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, reason: str) -> None:
         self.download_bar.hide()
-        self.state_label.setText("no model")
+        self._update_status()
         QMessageBox.warning(self, "Could not load the data", f"{reason}\n\nChoose another dataset and press Reset.")
         self._update_transport()
         self.reset_action.setEnabled(True)
@@ -601,7 +607,7 @@ class MainWindow(QMainWindow):
 
     def _update_status(self) -> None:
         s = self.session
-        self.state_label.setText(s.mode)
+        self.state_label.setText(MODE_WORDS.get(s.mode, s.mode))
         if s.config is not None:
             epoch, step, fraction = s.epoch, s.step, s.epoch_fraction
             self.position_label.setText(f"epochs done {epoch}/{s.config.train.epochs} · step {step}")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import Config
+from engine.errors import DataError
 from engine.trainer import Trainer
 from gui.main_window import MainWindow, finished_text, remembered_config
 from gui.session import Session
@@ -257,6 +258,95 @@ def test_another_dataset_during_a_download_cancels_it_quietly(qtbot, monkeypatch
     qtbot.wait(100)
     assert failures == [] and session.alive and session.config.data.name == "digits"
     session.shutdown()
+
+
+def failing_download(name, folder, progress):
+    """A download that gets 40 % of the way, then finds the network gone."""
+    progress("train-images-idx3-ubyte.gz", 4_000_000, 10_000_000)
+    time.sleep(0.5)
+    raise DataError("could not reach the mirror: no network")
+
+
+def test_a_dataset_that_cannot_download_is_refused_and_the_session_stays(qtbot, make_window, monkeypatch):
+    """Fashion-MNIST chosen with no network, and Reset: the status bar shows the download's
+    progress, then a message says why; the model trained so far stays, and trains on."""
+    import engine.data
+
+    monkeypatch.setattr(engine.data, "download_idx_set", failing_download)
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: warnings.append((title, text)))
+    window = make_window()
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    controls = window.controls
+    controls.dataset.setCurrentIndex(controls.dataset.findData("fashion-mnist"))
+    window.reset_action.trigger()
+    wait_for(qtbot, lambda: window.download_bar.isVisible())
+    bar = window.download_bar
+    assert (bar.format(), bar.maximum(), bar.value(), bar.text()) == ("downloading train-images-idx3-ubyte.gz %p%", 10_000_000, 4_000_000, "downloading train-images-idx3-ubyte.gz 40%")
+    wait_for(qtbot, lambda: len(warnings) == 1)
+    title, text = warnings[0]
+    assert title == "Could not reset" and "no network" in text
+    assert not bar.isVisible(), "the bar goes with the download"
+    assert window.session.config.data.name == "digits" and window.session.step == 1, "the session stays as it was"
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 2)
+
+
+def test_a_first_dataset_that_cannot_download_says_what_to_do_and_another_can_follow(qtbot, settings, monkeypatch):
+    """Launched on Fashion-MNIST with no network (asked for by name): no model to keep, so the
+    window says why and what to do, offers Reset only, and digits chosen after it train."""
+    import engine.data
+    from gui.app import make_application
+
+    monkeypatch.setattr(engine.data, "download_idx_set", failing_download)
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: warnings.append((title, text)))
+    make_application()
+    session = Session()
+    window = MainWindow(session, settings, Config())
+    qtbot.addWidget(window)
+    window.show()
+    session.open(Config())
+    wait_for(qtbot, lambda: len(warnings) == 1)
+    title, text = warnings[0]
+    assert title == "Could not load the data" and "no network" in text and text.endswith("Choose another dataset and press Reset.")
+    assert not window.download_bar.isVisible() and window.state_label.text() == "no model"
+    assert window.reset_action.isEnabled() and not window.start_action.isEnabled() and not window.save_action.isEnabled()
+    controls = window.controls
+    controls.dataset.setCurrentIndex(controls.dataset.findData("digits"))
+    with qtbot.waitSignal(session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: session.step == 1)
+    assert session.config.data.name == "digits" and len(warnings) == 1
+    window.close()
+
+
+def test_a_download_cancelled_by_another_datasets_reset_takes_its_bar_along(qtbot, settings, monkeypatch):
+    """The bar stayed in the status bar, at its last share, under the new dataset's run."""
+    import engine.data
+    from gui.app import make_application
+
+    def endless_download(name, folder, progress):
+        for done in range(1000, 10**9, 1000):
+            progress("train-images-idx3-ubyte.gz", done, 10**9)
+            time.sleep(0.002)
+
+    monkeypatch.setattr(engine.data, "download_idx_set", endless_download)
+    make_application()
+    session = Session()
+    window = MainWindow(session, settings, Config())
+    qtbot.addWidget(window)
+    window.show()
+    session.open(Config())
+    wait_for(qtbot, lambda: window.download_bar.isVisible())
+    window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("digits"))
+    with qtbot.waitSignal(session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    qtbot.wait(100)  # the cancelled download's last reports, queued before it stopped, are heard no more
+    assert not window.download_bar.isVisible() and session.config.data.name == "digits"
+    window.close()
 
 
 def test_pause_step_and_reset(qtbot, make_window):
