@@ -185,7 +185,7 @@ def _load_ours(obj: dict, context: LoadContext) -> TrainingState:
             state.model.dropout_generator.set_state(rng["dropout"])
     except CheckpointError:
         raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:  # AttributeError: a list where a dict belongs
         raise CheckpointError(f"damaged checkpoint: {_first_line(exc)}") from None
     return state
 

@@ -147,7 +147,11 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Config:
-        """Inverse of to_dict; unknown keys are refused so a foreign dict cannot pass silently."""
+        """Inverse of to_dict; unknown keys are refused so a foreign dict cannot pass silently,
+        and whatever else a damaged file or settings store holds is a ConfigError too."""
+        sections = ("data", "model", "train", "probes")
+        if not isinstance(d, dict) or not all(isinstance(d.get(name, {}), dict) for name in sections):
+            raise ConfigError(f"not an MLP Lab configuration: expected a dict of the sections {', '.join(sections)}")
         try:
             model = dict(d.get("model", {}))
             if "hidden" in model:
@@ -161,7 +165,7 @@ class Config:
                 train=TrainConfig(**d.get("train", {})),
                 probes=ProbeConfig(**d.get("probes", {})),
             ).validate()
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:  # a field of the wrong type, or "wide" for a layer size
             raise ConfigError(f"not an MLP Lab configuration: {exc}") from None
 
     def with_changes(self, **sections: dict[str, Any]) -> Config:

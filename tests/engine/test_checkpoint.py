@@ -262,6 +262,55 @@ def test_damaged_checkpoint_is_refused(tmp_path):
     assert "damaged checkpoint" in _refuse(t, path)
 
 
+def _ours(change):
+    """Our own format, with `change` made to a real checkpoint's contents."""
+    def make() -> dict:
+        payload = checkpoint_module.checkpoint_payload(trained(steps=1))
+        change(payload)
+        return payload
+    return make
+
+
+def _plain(*tensors: tuple[str, object]):
+    """A state_dict (or d2l's full checkpoint around one) of the given entries, in order."""
+    return lambda: dict(tensors)
+
+
+@pytest.mark.parametrize(
+    "contents, reason",
+    [
+        (_ours(lambda p: p["config"]["model"].update(hidden="wide")), "the checkpoint's configuration is invalid"),
+        (_ours(lambda p: p["config"]["train"].update(lr=-1.0)), "the checkpoint's configuration is invalid"),
+        (_ours(lambda p: p.__delitem__("config")), "the checkpoint's configuration is invalid"),
+        (_ours(lambda p: p.update(config=["digits"])), "the checkpoint's configuration is invalid"),
+        (_ours(lambda p: p["config"].update(model=5)), "the checkpoint's configuration is invalid"),
+        (_ours(lambda p: p["config"]["train"].update(lr="fast")), "the checkpoint's configuration is invalid"),
+        (_ours(lambda p: p["config"]["data"].update(name="fashion-mnist")), "the checkpoint trains on fashion-mnist, which cannot be loaded"),
+        (_ours(lambda p: p.update(model_state_dict=[1, 2])), "model_state_dict is not a dict of tensors"),
+        (_ours(lambda p: p.update(model_state_dict={})), "the checkpoint holds no Linear weights"),
+        (_ours(lambda p: p.update(epoch="three")), "damaged checkpoint"),
+        (_ours(lambda p: p.update(history=[1, 2])), "damaged checkpoint"),
+        (_ours(lambda p: p.update(history={"epochs": [5]})), "damaged checkpoint"),
+        (_ours(lambda p: p.update(rng=["seed"])), "damaged checkpoint"),
+        (_ours(lambda p: p.update(epoch_progress="half")), "damaged checkpoint"),
+        (_ours(lambda p: p.update(optimizer_state_dict={"state": {}})), "damaged checkpoint"),
+        (lambda: {"model_state_dict": "weights", "epoch": 3}, "model_state_dict is not a dict of tensors"),
+        (lambda: {"model_state_dict": {"w": torch.zeros(32, 64), "note": "hi"}}, "not a state_dict: 'note' is a str, not a tensor"),
+        (_plain(("w", torch.zeros(32, 64)), ("b", torch.zeros(7))), "unexpected tensor 'b' of shape (7,)"),
+        (_plain(("scale", torch.zeros(()))), "unexpected tensor 'scale' of shape ()"),
+        (_plain(("w1", torch.zeros(32, 64)), ("w2", torch.zeros(10, 16))), "layer 2 takes 16 inputs but layer 1 gives 32"),
+        (_plain(("w1", torch.zeros(32, 64)), ("w2", torch.zeros(3, 32))), "last layer has 3 outputs, but digits needs 10"),
+        (_plain(*((f"w{i}", torch.zeros(4, 4 if i else 64)) for i in range(40)), ("out", torch.zeros(10, 4))), "the checkpoint's settings are out of range"),
+    ],
+)
+def test_foreign_and_damaged_contents_are_refused_with_their_reason(tmp_path, contents, reason):
+    """Each way a file that torch reads can still be wrong for this session: a readable reason,
+    and the session as it was."""
+    path = tmp_path / "odd.pt"
+    torch.save(contents(), path)
+    assert reason in _refuse(trained(steps=3), path)
+
+
 def test_d2l_state_dict_is_opened_with_its_architecture(tmp_path):
     """d2l 5.6: torch.save(net.state_dict(), 'mlp.params') for an nn.Sequential MLP."""
     torch.manual_seed(0)

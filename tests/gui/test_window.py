@@ -584,6 +584,14 @@ def test_settings_and_layout_are_remembered(qtbot, make_window, settings):
     assert not again.docks["histograms"].isVisible()
 
 
+@pytest.mark.parametrize("stored", ['[1, 2]', '{"model": 5}', '{"model": {"hidden": ["wide"]}}', '{"train": {"lr": "fast"}}', "{not json", '"text"'])
+def test_remembered_settings_that_no_longer_make_a_config_are_forgotten_not_fatal(settings, stored):
+    """A damaged settings store (edited by hand, or from another version) opened the window on a
+    crash for some of these: the launch goes on with the defaults instead."""
+    settings.setValue("config", stored)
+    assert remembered_config(settings) is None
+
+
 def test_first_launch_falls_back_to_digits_when_fashion_mnist_is_missing():
     from engine.cli import build_parser
     from gui.app import initial_config
