@@ -1,5 +1,5 @@
-"""Hovering a heatmap over time tells the number behind the colour under the mouse: the
-colours alone have no scale to read them by."""
+"""Hovering a plot reads the numbers behind it: the curves' epoch under the mouse, and a
+heatmap over time's number behind the colour (colours alone have no scale to read them by)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ import numpy as np
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QToolTip
 
+from engine.trainer import Trainer
 from gui.app import make_application
+from gui.panels.curves import HOVER_HINT, CurvesPanel
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.plotting import column_under
+from tests.gui.conftest import digits_config
 from tests.gui.test_drawing_in_parts import histograms_panel, probes
 
 
@@ -80,3 +83,30 @@ def test_the_histogram_over_time_reads_the_share_of_a_probes_values_in_the_bin_u
     centre = (hist.edges[empty[-1]] + hist.edges[empty[-1] + 1]) / 2
     assert hover(panel._heatmap_tip, panel.heatmap_plot, column_centre(snapshots, 2), centre).startswith(f"step {probe.step}: no values in ")
     tip_goes_away(qtbot, panel._heatmap_tip, panel.heatmap_plot, column_centre(snapshots, 2), hist.hi + 10 * (hist.hi - hist.lo))
+
+
+def test_the_curves_read_the_epoch_nearest_the_mouse_and_the_batch_loss_under_it(qtbot):
+    make_application()
+    trainer = Trainer(digits_config(epochs=3))
+    for _ in range(3 * trainer.state.batches_per_epoch):
+        trainer.train_step()
+    history = trainer.history
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(700, 340)
+    panel.show()
+    panel.refresh(history)
+    qtbot.wait(50)
+    second = history.epochs[2]  # epochs[0] is the look before training
+    step = second.step - 2
+    index = history.step_index.index(step)
+    # The panel hears the scene's mouse through a rate-limited proxy: its slot gets the position.
+    panel._on_mouse((panel.loss_plot.vb.mapViewToScene(QPointF(step, 1.0)),))
+    assert panel.readout.text() == (
+        f"epoch 2 · loss: train {second.train_loss:.3g}, test {second.test_loss:.3g} · "
+        f"accuracy: train {second.train_acc:.3f}, test {second.test_acc:.3f} · batch loss {history.step_loss[index]:.3g} at step {step}"
+    )
+    panel._on_mouse((panel.acc_plot.vb.mapViewToScene(QPointF(history.epochs[1].step + 1, 0.5)),))
+    assert panel.readout.text().startswith("epoch 1 · "), "the accuracy plot reads the same way"
+    panel._on_mouse((QPointF(-50, -50),))
+    assert panel.readout.text() == HOVER_HINT, "off the plots: the hint again"
