@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QLocale, Qt, Signal
 from PySide6.QtGui import QDoubleValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -26,6 +27,24 @@ def format_number(value: float) -> str:
     return "0" if value == 0 else f"{value:.3g}"
 
 
+class RevertingValidator(QDoubleValidator):
+    """Numbers with a point, whatever the system's language, as the box shows them and Python
+    reads them (in German the box took only "0,03", which then snapped back); and text it cannot
+    accept when editing ends (out of range, unfinished) goes back to `current()` instead of
+    staying in the box unapplied."""
+
+    def __init__(self, lo: float, hi: float, current: Callable[[], str]) -> None:
+        super().__init__(lo, hi, 12)
+        self.setNotation(QDoubleValidator.Notation.ScientificNotation)
+        numbers = QLocale.c()
+        numbers.setNumberOptions(QLocale.NumberOption.RejectGroupSeparator)  # no commas get in
+        self.setLocale(numbers)
+        self._current = current
+
+    def fixup(self, text: str) -> str:  # Qt's name: what the box holds when its text will not do
+        return self._current()
+
+
 class LogSlider(QWidget):
     """A slider over decades (10^lo .. 10^hi), optionally with 0 as its first notch, and a
     text box for an exact value. Learning rates and L2 strengths live on a log scale."""
@@ -42,9 +61,7 @@ class LogSlider(QWidget):
         self.slider.setRange(0, (hi_exp - lo_exp) * steps_per_decade + (1 if allow_zero else 0))
         self.edit = QLineEdit()
         self.edit.setFixedWidth(64)
-        validator = QDoubleValidator(0.0 if allow_zero else 10.0**lo_exp, 10.0**hi_exp, 12)
-        validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
-        self.edit.setValidator(validator)
+        self.edit.setValidator(RevertingValidator(0.0 if allow_zero else 10.0**lo_exp, 10.0**hi_exp, lambda: format_number(self._value)))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.slider, 1)
@@ -83,11 +100,7 @@ class LogSlider(QWidget):
         self.valueChanged.emit(self._value)
 
     def _on_text(self) -> None:
-        try:
-            value = float(self.edit.text())
-        except ValueError:
-            self.edit.setText(format_number(self._value))
-            return
+        value = float(self.edit.text())  # the validator let only a number in range through
         if value != self._value:
             self.setValue(value)
             self.valueChanged.emit(self._value)
