@@ -207,3 +207,28 @@ def test_what_each_variant_learned_is_drawn_while_the_runs_go_on(qtbot, make_win
     np.testing.assert_allclose(heights_of_degree_3(), learned)
     np.testing.assert_allclose(np.array(bars()[0].opts["height"])[:4], [5, 1.2, -3.4, 5.6])
     panel.stop()
+
+
+def test_the_dropout_line_draws_each_variants_fit_over_the_points(qtbot, make_window):
+    """A 1-D regression's variants are drawn as what they predict over the input range, with the
+    training points and the true line y = x, while they learn."""
+    window = make_window()
+    panel = window.comparison
+    window.run_experiment(next(n for n in EXPERIMENTS if n.startswith("Dropout: 200-200")))
+
+    def curves() -> list[pg.PlotDataItem]:
+        return [item for item in panel.outcome_plot.items if isinstance(item, pg.PlotDataItem)]
+
+    wait_for(qtbot, lambda: len(panel.learned) == 2 and len(curves()) == 4)  # two fits, the points, the line
+    panel.stop()
+    panel._draw_learned()
+    fits, points, line = curves()[:2], curves()[2], curves()[3]
+    assert panel.outcome_plot.titleLabel.text == "fits over the data"
+    for fit, (_, learned) in zip(fits, sorted(panel.learned.items())):
+        np.testing.assert_array_equal(fit.yData, learned.fit_y)
+    assert not np.array_equal(fits[0].yData, fits[1].yData), "with and without dropout, two fits"
+    first = panel.learned[0]
+    np.testing.assert_array_equal(points.xData, first.train_x)
+    assert len(points.xData) == 20 and points.opts["pen"] is None, "the 20 training points, unjoined"
+    np.testing.assert_array_equal(line.yData, line.xData)
+    assert (line.xData[0], line.xData[-1]) == (first.fit_x.min(), first.fit_x.max())
