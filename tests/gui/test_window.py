@@ -572,6 +572,20 @@ def test_exports_write_png_and_csv(qtbot, make_window, monkeypatch, tmp_path):
     assert rows[0].startswith("epoch,step,train_loss") and len(rows) > 3
 
 
+def test_an_export_that_cannot_be_written_says_why(qtbot, make_window, monkeypatch, tmp_path, warnings):
+    """The folder went away between the dialog and the write (a drive unplugged): a message
+    with the system's reason, and the window goes on."""
+    window = make_window()
+    gone = tmp_path / "unplugged" / "curves.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(gone), ""))
+    with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as done:
+        window.export_csv_action.trigger()
+    assert "No such file or directory" in done.args[1]
+    assert warnings == [("Export failed", done.args[1])] and not gone.exists()
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+
+
 def test_settings_and_layout_are_remembered(qtbot, make_window, settings):
     window = make_window()
     window.controls.lr.setValue(0.3)
