@@ -240,3 +240,29 @@ def test_a_plane_sets_features_are_chosen_in_the_controls_and_the_plane_still_sh
     assert "x₁²" in shown and "x₂²" in shown, "each input's feature beside it"
     controls.dataset.setCurrentIndex(controls.dataset.findData("digits"))
     assert not controls._data_form.isRowVisible(picker), "only a plane set has features to choose"
+
+
+def test_a_wide_columns_badges_give_each_layers_norms_and_dead_or_saturated_share(qtbot, make_window):
+    """Where a layer's column has room, its badge reads its weight and gradient norms and, for
+    ReLU, its dead share (sigmoid and tanh: the saturated share)."""
+    window = make_window(digits_config().with_changes(model={"hidden": (16,)}))
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    panel = NetworkPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 600)
+    panel.show()
+    qtbot.wait(50)
+    snapshot = window.session.snapshot
+    panel.refresh(snapshot, window.session.layer_names, force=True)
+    qtbot.wait(50)
+    badges = [item.textItem.toPlainText() for item in panel._texts if item.anchor == pg.Point(0.5, 1.0) and item.textItem.toPlainText()]
+    hidden, output = snapshot.layers
+    assert badges == [
+        f"L1\n‖W‖ {hidden.weight_norm:.2g}\n‖∇W‖ {hidden.grad_norm:.2g}\ndead {hidden.dead_fraction:.0%}",
+        f"L2\n‖W‖ {output.weight_norm:.2g}\n‖∇W‖ {output.grad_norm:.2g}",
+    ]
+    saturating = dataclasses.replace(snapshot, layers=(dataclasses.replace(hidden, dead_fraction=None, saturated_fraction=0.25), output))
+    panel.refresh(saturating, window.session.layer_names, force=True)
+    badges = [item.textItem.toPlainText() for item in panel._texts if item.anchor == pg.Point(0.5, 1.0) and item.textItem.toPlainText()]
+    assert badges[0].endswith("\nsat. 25%")
