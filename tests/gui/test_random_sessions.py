@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from engine.config import ACTIVATION_NAMES, PLANE_FEATURES
@@ -28,6 +29,7 @@ from engine.presets import PRESETS
 from gui.app import make_application
 from gui.main_window import MainWindow
 from gui.session import Session
+from gui.widgets import format_number
 from tests.gui.conftest import digits_config
 
 EXAMPLES = int(os.environ.get("MLP_LAB_STATEFUL_EXAMPLES", "12"))
@@ -98,6 +100,18 @@ class WindowSessions(RuleBasedStateMachine):
         c.lr.valueChanged.emit(lr)
         c.flush()
         self.settle()
+
+    @rule(text=st.sampled_from(["0.05", "1e-3", "50", "1e", "abc", "0,5"]))
+    def type_learning_rate(self, text: str) -> None:
+        """Typed into the learning rate's box, then Enter: a number in range applies, anything
+        else goes back to the value in force."""
+        slider = self.window.controls.lr
+        slider.edit.clear()
+        QTest.keyClicks(slider.edit, text)
+        QTest.keyClick(slider.edit, Qt.Key.Key_Return)
+        self.window.controls.flush()
+        self.settle()
+        assert slider.edit.text() == format_number(slider.value()), "the box shows the value in force"
 
     @rule(activation=st.sampled_from(ACTIVATION_NAMES))
     def activation(self, activation: str) -> None:

@@ -349,6 +349,22 @@ def test_a_download_cancelled_by_another_datasets_reset_takes_its_bar_along(qtbo
     window.close()
 
 
+def test_the_status_bar_reads_the_samples_per_second_of_the_last_half_second_while_running(qtbot, make_window):
+    window = make_window(digits_config(epochs=1000), start=True)
+    session = window.session
+    wait_for(qtbot, lambda: session.samples_per_s > 0)
+    began, first = time.perf_counter(), session.step
+    qtbot.wait(1500)
+    measured = (session.step - first) * session.config.train.batch_size / (time.perf_counter() - began)
+    assert measured / 3 < session.samples_per_s < measured * 3, "the session's rate is the run's, give or take the load"
+    window.redraw()
+    assert window.speed_label.text() == f"{session.samples_per_s:,.0f} samples/s"
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: session.mode == "paused")
+    window.redraw()
+    assert session.samples_per_s == 0 and window.speed_label.text() == "", "paused: no rate to read"
+
+
 def test_pause_step_and_reset(qtbot, make_window):
     window = make_window(start=True)
     wait_for(qtbot, lambda: window.session.step > 20)
