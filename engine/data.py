@@ -134,6 +134,9 @@ def _load_idx_set(cfg: DataConfig, seed: int, progress: ProgressCallback | None)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(f"{cfg.name} {split} files do not match: {tuple(images.shape)} images, {tuple(labels.shape)} labels")
     classes = FASHION_CLASSES if cfg.name == "fashion-mnist" else tuple(str(i) for i in range(10))
+    for labels, split in ((y_train, "train"), (y_test, "test")):
+        if len(labels) and int(labels.max()) >= len(classes):  # the loss would fail at the first step
+            raise DataError(f"{cfg.name} {split} labels run up to {int(labels.max())}, but it has {len(classes)} classes, 0 to {len(classes) - 1}")
     h, w = x_train.shape[1:]
     return Dataset(
         cfg.name,

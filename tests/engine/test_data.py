@@ -14,7 +14,7 @@ from engine import data as data_module
 from engine.config import DataConfig
 from engine.data import IDX_FILES, POLY_TRUE_WEIGHTS, is_cached, load_dataset
 from engine.errors import DataError
-from tests.idx_files import write_idx_set
+from tests.idx_files import LABEL_MAGIC, idx_bytes, write_idx_set
 
 
 @pytest.mark.parametrize("gz", [True, False])
@@ -84,6 +84,16 @@ def test_images_and_labels_must_match(tmp_path):
     (tmp_path / "train-labels-idx1-ubyte.gz").write_bytes((other / "train-labels-idx1-ubyte.gz").read_bytes())
     with pytest.raises(DataError, match="do not match"):
         load_dataset(DataConfig(name="fashion-mnist", data_dir=str(tmp_path)))
+
+
+def test_labels_past_the_last_class_are_refused_before_training(tmp_path):
+    """Label 200 of ten classes passed the loader and ended the first step with an IndexError."""
+    write_idx_set(tmp_path, gz=False)
+    labels = np.zeros(40, dtype=np.uint8)
+    labels[7] = 10
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(labels, LABEL_MAGIC))
+    with pytest.raises(DataError, match="mnist test labels run up to 10, but it has 10 classes, 0 to 9"):
+        load_dataset(DataConfig(name="mnist", data_dir=str(tmp_path)))
 
 
 class _FakeResponse(io.BytesIO):
