@@ -103,6 +103,11 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     probes: ProbeConfig = field(default_factory=ProbeConfig)
 
+    @property
+    def normalises_batches(self) -> bool:
+        """Batch norm between hidden layers, where there are any: no batch of a single sample then."""
+        return self.model.batch_norm and bool(self.model.hidden)
+
     def validate(self) -> Config:
         """Raise ConfigError naming the first bad value; return self so calls chain."""
         _check_choice("dataset", self.data.name, DATASET_NAMES)
@@ -129,6 +134,8 @@ class Config:
         _check_positive("learning rate", self.train.lr)
         _check_range("momentum", self.train.momentum, 0.0, 0.999)
         _check_int_min("batch size", self.train.batch_size, 1)
+        if self.normalises_batches and self.train.batch_size < 2:
+            raise ConfigError("batch norm needs batches of at least 2 samples: it normalises each unit over the batch")
         _check_int_min("epochs", self.train.epochs, 0)
         _check_range("weight decay", self.train.weight_decay, 0.0, 100.0)
         _check_range("L1 strength", self.train.l1, 0.0, 100.0)

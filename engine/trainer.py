@@ -122,7 +122,12 @@ class TrainingState:
 
     @property
     def batches_per_epoch(self) -> int:
-        return math.ceil(len(self.data.x_train) / self.config.train.batch_size)
+        """Every sample in a batch, but a last batch of one under batch norm, which cannot
+        normalise it: that sample sits the epoch out (DataLoader's drop_last, for one sample)."""
+        n, size = len(self.data.x_train), self.config.train.batch_size
+        if self.config.normalises_batches and n % size == 1:
+            return n // size
+        return math.ceil(n / size)
 
 
 def make_optimizer(model: MLP, cfg: Config) -> torch.optim.Optimizer:
@@ -149,6 +154,8 @@ def build_state(config: Config, data: Dataset | None = None, progress: ProgressC
     if data is None or data.origin != data_origin(config.data, config.train.seed):
         data = load_dataset(config.data, config.train.seed, progress)
     data = data.to(device)
+    if config.normalises_batches and len(data.x_train) < 2:
+        raise ConfigError(f"batch norm needs at least 2 training samples; {config.data.name} has {len(data.x_train)} with these settings")
     seed = config.train.seed
     model = build_model(data.n_features, data.n_outputs, config.model, torch.Generator().manual_seed(seed)).to(device)
     model.dropout_generator = torch.Generator(device=device).manual_seed(seed + 2)

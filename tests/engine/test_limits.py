@@ -67,11 +67,28 @@ def test_one_batch_per_epoch_when_the_batch_is_larger_than_the_data():
         ({"model": {"init_scale": -1.0}}, "init scale"),
         ({"data": {"noise": 0.9}}, "noise"),
         ({"model": {"activation": "swish"}}, "activation"),
+        ({"model": {"batch_norm": True}, "train": {"batch_size": 1}}, "batch norm needs batches of at least 2"),
     ],
 )
 def test_invalid_settings_are_refused_by_name(changes, words):
     with pytest.raises(ConfigError, match=words):
         digits(**changes).validate()
+
+
+def test_batch_norm_leaves_out_a_last_batch_of_one_sample_and_a_single_training_sample_is_refused():
+    """Batch norm cannot normalise one sample: a last batch of one ended the training thread
+    (digits' 1,347 training images in batches of 2), as did batch size 1 (now refused by name)."""
+    config = digits(model={"batch_norm": True}, train={"batch_size": 2})
+    trainer = Trainer(config)
+    n = len(trainer.data.x_train)
+    assert n % 2 == 1 and trainer.state.batches_per_epoch == n // 2
+    report = next(e for e in trainer.run(start=True, stop_when_finished=True) if isinstance(e, EpochReport) and e.epoch == 1)
+    assert report.step == n // 2 and math.isfinite(report.train_loss)
+    assert Trainer(config.with_changes(model={"batch_norm": False})).state.batches_per_epoch == n // 2 + 1, "without it, every sample trains"
+    assert Trainer(digits(model={"batch_norm": True, "hidden": ()}, train={"batch_size": 1})).state.batches_per_epoch == n, "no hidden layer: nothing to normalise"
+    tiny = Config().with_changes(data={"name": "circle", "samples": 10, "train_ratio": 0.05}, model={"batch_norm": True})
+    with pytest.raises(ConfigError, match="batch norm needs at least 2 training samples; circle has 1"):
+        Trainer(tiny)
 
 
 def test_empty_data_folder_names_the_folder_and_the_files(tmp_path):

@@ -365,6 +365,21 @@ def test_the_status_bar_reads_the_samples_per_second_of_the_last_half_second_whi
     assert session.samples_per_s == 0 and window.speed_label.text() == "", "paused: no rate to read"
 
 
+def test_batch_norm_on_batches_of_one_is_refused_on_reset_and_the_model_stays(qtbot, make_window, warnings):
+    window = make_window()
+    controls = window.controls
+    controls.batch_norm.setChecked(True)
+    controls.batch_size.setValue(1)
+    window.reset_action.trigger()
+    wait_for(qtbot, lambda: len(warnings) == 1)
+    assert warnings[0] == ("Could not reset", "batch norm needs batches of at least 2 samples: it normalises each unit over the batch")
+    assert not window.session.config.model.batch_norm and window.session.config.train.batch_size == 32
+    controls.batch_size.setValue(2)
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.reset_action.trigger()
+    assert window.session.config.model.batch_norm and window.session.config.train.batch_size == 2
+
+
 def test_pause_step_and_reset(qtbot, make_window):
     window = make_window(start=True)
     wait_for(qtbot, lambda: window.session.step > 20)
