@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.commands import fields_needing_reset
-from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_SETS, Config
+from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_SETS, Config, changed_fields
 from gui.widgets import FeaturesPicker, LayersEditor, LogSlider
 
 LIVE_MARK = "●"  # green dot beside settings that apply while training
@@ -74,7 +74,7 @@ class ControlsPanel(QWidget):
         self.activation = QComboBox()
         self.activation.addItems(ACTIVATION_NAMES)
         self.dropout_on = QCheckBox("on")
-        self.dropout = QDoubleSpinBox(decimals=2, minimum=0.05, maximum=0.95, singleStep=0.05)
+        self.dropout = QDoubleSpinBox(decimals=2, minimum=0.01, maximum=0.99, singleStep=0.05)
         self.batch_norm = QCheckBox("between hidden layers")
         self.from_scratch = QCheckBox("W, b, ReLU, SGD by hand")
         self.from_scratch.setToolTip(
@@ -168,7 +168,16 @@ class ControlsPanel(QWidget):
 
     # ------------------------------------------------------------------ config in and out
     def config(self) -> Config:
-        """The settings the widgets show (fields without a widget come from the last set_config)."""
+        """The settings the widgets show, where the user changed them since the last set_config;
+        the others as they were set, exactly: a spin box shows 0.333 as 0.33 and 200,000 epochs
+        as its largest, 100,000, and an unrelated edit sent those on as if chosen."""
+        read, edits = self._read_widgets(), {}
+        for section, name in changed_fields(self._shown, read):
+            edits.setdefault(section, {})[name] = getattr(getattr(read, section), name)
+        return self._base.with_changes(**edits)
+
+    def _read_widgets(self) -> Config:
+        """What the widgets show (fields without a widget come from the last set_config)."""
         return self._base.with_changes(
             data={
                 "name": self.dataset.currentData(),
@@ -231,6 +240,7 @@ class ControlsPanel(QWidget):
         finally:
             for w in widgets:
                 w.blockSignals(False)
+        self._shown = self._read_widgets()
         self._update_enabled()
         self._update_hint()
 

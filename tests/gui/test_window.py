@@ -380,6 +380,31 @@ def test_batch_norm_on_batches_of_one_is_refused_on_reset_and_the_model_stays(qt
     assert window.session.config.model.batch_norm and window.session.config.train.batch_size == 2
 
 
+@pytest.mark.parametrize(
+    "sections",
+    [
+        {"model": {"dropout": 0.333}},  # the box shows two decimals
+        {"model": {"dropout": 0.995}},  # and stops at 0.99
+        {"train": {"epochs": 200_000}},  # the box's largest is 100,000
+        {"train": {"momentum": 0.999, "batch_size": 100_000, "seed": -3}},
+        {"model": {"hidden": (5000,)}},
+    ],
+)
+def test_settings_past_what_a_control_shows_stay_exact_through_other_edits(qtbot, make_window, sections):
+    """Given on the command line or by a file: an unrelated edit (the learning rate) sent the
+    control's rounded or clamped reading on, and changed the run (dropout 0.333 became 0.33);
+    those needing Reset showed as pending."""
+    config = digits_config().with_changes(**sections)
+    window = make_window(config)
+    controls = window.controls
+    assert controls.pending_reset() == [] and controls.config() == window.session.config
+    controls.lr.slider.setValue(controls.lr.slider.value() + 1)
+    controls.flush()
+    wait_for(qtbot, lambda: window.session.config.train.lr != config.train.lr)
+    assert window.session.config == config.with_changes(train={"lr": controls.lr.value()})
+    assert controls.pending_reset() == []
+
+
 def test_pause_step_and_reset(qtbot, make_window):
     window = make_window(start=True)
     wait_for(qtbot, lambda: window.session.step > 20)
