@@ -141,15 +141,15 @@ def time_span(steps: Sequence[int]) -> tuple[int, int]:
     return steps[0], max(steps[-1], steps[0] + 1)
 
 
-def column_under(x: float, steps: Sequence[int], columns: int) -> int | None:
-    """The column of a heatmap over time under `x`: its columns share its `time_span` evenly,
-    whatever the steps between the probes."""
-    if not columns or not len(steps):
+def column_under(x: float, steps: Sequence[int]) -> int | None:
+    """The column of a heatmap over time (a column a probe, at `steps`) under `x`: its columns
+    share its `time_span` evenly, whatever the steps between the probes."""
+    if not len(steps):
         return None
     first, last = time_span(steps)
     if not first <= x <= last:
         return None
-    return min(int((x - first) / (last - first) * columns), columns - 1)
+    return min(int((x - first) / (last - first) * len(steps)), len(steps) - 1)
 
 
 def set_title(plot: pg.PlotItem, title: str) -> None:

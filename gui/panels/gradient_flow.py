@@ -165,7 +165,7 @@ class GradientFlowPanel(QWidget):
     def describe_history(self, step: float, row: float) -> str | None:
         """The hover text over the norms over time: the layer's gradient norm at the probe drawn there."""
         layer = round(row)
-        probe = column_under(step, self._history_steps, len(self._history_steps))
+        probe = column_under(step, self._history_steps)
         if probe is None or not 0 <= layer < len(self._history_norms):
             return None
         return f"L{layer + 1} at step {self._history_steps[probe]}: ‖∇W‖ {self._history_norms[layer, probe]:.3g}"

@@ -217,7 +217,7 @@ class HistogramsPanel(QWidget):
             return None
         image, lo, hi, steps = self._over_time
         bins = image.shape[1]
-        row = column_under(step, steps, len(steps))  # a column of the picture, a row of `image`
+        row = column_under(step, steps)  # a column of the picture, a row of `image`
         if row is None or not lo <= value <= hi:
             return None
         column = min(int((value - lo) / (hi - lo) * bins), bins - 1)

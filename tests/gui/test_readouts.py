@@ -39,10 +39,10 @@ def test_the_column_under_the_mouse_is_the_one_drawn_there_however_uneven_the_pr
     """Single steps probed each, then every 25th: the columns share the span evenly, so the mouse
     at step 12 is over the second column (step 1), not the probe nearest 12 (step 2)."""
     steps = [0, 1, 2, 25, 50]  # five columns of 10 steps each
-    assert [column_under(x, steps, 5) for x in (0, 9.9, 12, 29, 30, 50)] == [0, 0, 1, 2, 3, 4]
-    assert column_under(-0.1, steps, 5) is None and column_under(50.1, steps, 5) is None
-    assert column_under(3, [7], 1) is None and column_under(7.5, [7], 1) == 0, "one probe: a column one step wide"
-    assert column_under(3, [], 0) is None
+    assert [column_under(x, steps) for x in (0, 9.9, 12, 29, 30, 50)] == [0, 0, 1, 2, 3, 4]
+    assert column_under(-0.1, steps) is None and column_under(50.1, steps) is None
+    assert column_under(3, [7]) is None and column_under(7.5, [7]) == 0, "one probe: a column one step wide"
+    assert column_under(3, []) is None
 
 
 def test_the_gradient_norms_over_time_read_a_layers_norm_at_the_probe_nearest_the_mouse(qtbot):
