@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from engine.config import Config
+from engine.stats import Snapshot
 from gui.app import make_application
 from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, layout
 from gui.panels.network import NetworkPanel, short_number
@@ -184,21 +185,32 @@ def test_the_boundary_plot_is_laid_out_for_2d_sets_only(qtbot):
     assert panel.graphics.ci.geometry().width() <= panel.graphics.viewport().width(), "the graph within its view"
 
 
-def test_a_deep_nets_short_badges_keep_apart(qtbot, make_window):
-    """Nine layers in the network's 430-pixel column get short badges, the layer and its
-    gradient norm: written as "1e+00" they ran together into "1e+002e+00..."."""
-    window = make_window(digits_config().with_changes(model={"hidden": (16,) * 8}))
+def drawn_after_a_step(qtbot, window, width: int) -> tuple[NetworkPanel, Snapshot]:
+    """A network panel `width` pixels wide drawing the window's model after one step."""
     window.step_action.trigger()
     wait_for(qtbot, lambda: window.session.step == 1)
     panel = NetworkPanel()
     qtbot.addWidget(panel)
-    panel.resize(430, 600)
+    panel.resize(width, 600)
     panel.show()
     qtbot.wait(50)
     snapshot = window.session.snapshot
     panel.refresh(snapshot, window.session.layer_names, force=True)
     qtbot.wait(50)
-    badges = [item for item in panel._texts if item.anchor == pg.Point(0.5, 1.0) and item.textItem.toPlainText()]
+    return panel, snapshot
+
+
+def badge_items(panel: NetworkPanel) -> list[pg.TextItem]:
+    """The layers' badges, left to right: the texts hung above their columns."""
+    return [item for item in panel._texts if item.anchor == pg.Point(0.5, 1.0) and item.textItem.toPlainText()]
+
+
+def test_a_deep_nets_short_badges_keep_apart(qtbot, make_window):
+    """Nine layers in the network's 430-pixel column get short badges, the layer and its
+    gradient norm: written as "1e+00" they ran together into "1e+002e+00..."."""
+    window = make_window(digits_config().with_changes(model={"hidden": (16,) * 8}))
+    panel, snapshot = drawn_after_a_step(qtbot, window, width=430)
+    badges = badge_items(panel)
     assert len(badges) == len(snapshot.layers) == 9
     for badge, probe in zip(badges, snapshot.layers):
         assert badge.textItem.toPlainText().split("\n") == [probe.name.split(" ")[0], short_number(probe.grad_norm)]
@@ -246,17 +258,8 @@ def test_a_wide_columns_badges_give_each_layers_norms_and_dead_or_saturated_shar
     """Where a layer's column has room, its badge reads its weight and gradient norms and, for
     ReLU, its dead share (sigmoid and tanh: the saturated share)."""
     window = make_window(digits_config().with_changes(model={"hidden": (16,)}))
-    window.step_action.trigger()
-    wait_for(qtbot, lambda: window.session.step == 1)
-    panel = NetworkPanel()
-    qtbot.addWidget(panel)
-    panel.resize(600, 600)
-    panel.show()
-    qtbot.wait(50)
-    snapshot = window.session.snapshot
-    panel.refresh(snapshot, window.session.layer_names, force=True)
-    qtbot.wait(50)
-    badges = [item.textItem.toPlainText() for item in panel._texts if item.anchor == pg.Point(0.5, 1.0) and item.textItem.toPlainText()]
+    panel, snapshot = drawn_after_a_step(qtbot, window, width=600)
+    badges = [item.textItem.toPlainText() for item in badge_items(panel)]
     hidden, output = snapshot.layers
     assert badges == [
         f"L1\n‖W‖ {hidden.weight_norm:.2g}\n‖∇W‖ {hidden.grad_norm:.2g}\ndead {hidden.dead_fraction:.0%}",
@@ -264,5 +267,5 @@ def test_a_wide_columns_badges_give_each_layers_norms_and_dead_or_saturated_shar
     ]
     saturating = dataclasses.replace(snapshot, layers=(dataclasses.replace(hidden, dead_fraction=None, saturated_fraction=0.25), output))
     panel.refresh(saturating, window.session.layer_names, force=True)
-    badges = [item.textItem.toPlainText() for item in panel._texts if item.anchor == pg.Point(0.5, 1.0) and item.textItem.toPlainText()]
+    badges = [item.textItem.toPlainText() for item in badge_items(panel)]
     assert badges[0].endswith("\nsat. 25%")

@@ -233,17 +233,39 @@ def test_reset_to_another_dataset_brings_its_training_and_says_so(qtbot, make_wi
     assert (window.session.config.data.name, train.batch_size, train.epochs) == ("digits", 64, 20)
 
 
+def endless_download(name, folder, progress):
+    """A download that goes on until it is cancelled, reporting its progress as it goes."""
+    for done in range(1000, 10**9, 1000):
+        progress("train-images-idx3-ubyte.gz", done, 10**9)
+        time.sleep(0.002)
+
+
+def window_opening(qtbot, settings, config: Config) -> MainWindow:
+    """A window whose session is opening `config`, not waited for (its data may never come)."""
+    from gui.app import make_application
+
+    make_application()
+    session = Session()
+    window = MainWindow(session, settings, config)
+    qtbot.addWidget(window)
+    window.show()
+    session.open(config)
+    return window
+
+
+def failing_download(name, folder, progress):
+    """A download that gets 40 % of the way, then finds the network gone."""
+    progress("train-images-idx3-ubyte.gz", 4_000_000, 10_000_000)
+    time.sleep(0.5)
+    raise DataError("could not reach the mirror: no network")
+
+
 def test_another_dataset_during_a_download_cancels_it_quietly(qtbot, monkeypatch):
     """Fashion-MNIST downloading, the user picks digits and presses Reset: the cancelled worker's
     "download was cancelled", queued before it stopped, arrived after and shut the new worker
     down: no model, and an error box."""
     import engine.data
     from gui.app import make_application
-
-    def endless_download(name, folder, progress):
-        for done in range(1000, 10**9, 1000):
-            progress("train-images-idx3-ubyte.gz", done, 10**9)
-            time.sleep(0.002)
 
     monkeypatch.setattr(engine.data, "download_idx_set", endless_download)
     make_application()
@@ -258,13 +280,6 @@ def test_another_dataset_during_a_download_cancels_it_quietly(qtbot, monkeypatch
     qtbot.wait(100)
     assert failures == [] and session.alive and session.config.data.name == "digits"
     session.shutdown()
-
-
-def failing_download(name, folder, progress):
-    """A download that gets 40 % of the way, then finds the network gone."""
-    progress("train-images-idx3-ubyte.gz", 4_000_000, 10_000_000)
-    time.sleep(0.5)
-    raise DataError("could not reach the mirror: no network")
 
 
 def test_a_dataset_that_cannot_download_is_refused_and_the_session_stays(qtbot, make_window, monkeypatch):
@@ -297,17 +312,12 @@ def test_a_first_dataset_that_cannot_download_says_what_to_do_and_another_can_fo
     """Launched on Fashion-MNIST with no network (asked for by name): no model to keep, so the
     window says why and what to do, offers Reset only, and digits chosen after it train."""
     import engine.data
-    from gui.app import make_application
 
     monkeypatch.setattr(engine.data, "download_idx_set", failing_download)
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: warnings.append((title, text)))
-    make_application()
-    session = Session()
-    window = MainWindow(session, settings, Config())
-    qtbot.addWidget(window)
-    window.show()
-    session.open(Config())
+    window = window_opening(qtbot, settings, Config())
+    session = window.session
     wait_for(qtbot, lambda: len(warnings) == 1)
     title, text = warnings[0]
     assert title == "Could not load the data" and "no network" in text and text.endswith("Choose another dataset and press Reset.")
@@ -326,20 +336,10 @@ def test_a_first_dataset_that_cannot_download_says_what_to_do_and_another_can_fo
 def test_a_download_cancelled_by_another_datasets_reset_takes_its_bar_along(qtbot, settings, monkeypatch):
     """The bar stayed in the status bar, at its last share, under the new dataset's run."""
     import engine.data
-    from gui.app import make_application
-
-    def endless_download(name, folder, progress):
-        for done in range(1000, 10**9, 1000):
-            progress("train-images-idx3-ubyte.gz", done, 10**9)
-            time.sleep(0.002)
 
     monkeypatch.setattr(engine.data, "download_idx_set", endless_download)
-    make_application()
-    session = Session()
-    window = MainWindow(session, settings, Config())
-    qtbot.addWidget(window)
-    window.show()
-    session.open(Config())
+    window = window_opening(qtbot, settings, Config())
+    session = window.session
     wait_for(qtbot, lambda: window.download_bar.isVisible())
     window.controls.dataset.setCurrentIndex(window.controls.dataset.findData("digits"))
     with qtbot.waitSignal(session.started, timeout=WAIT_MS):
