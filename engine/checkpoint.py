@@ -110,6 +110,8 @@ def _temporary_file_beside(path: Path) -> tuple[int, str]:
 def read_checkpoint(path: str | os.PathLike) -> Any:
     """`torch.load` with weights_only=True, its failures turned into one-line reasons."""
     path = Path(path)
+    if path.is_dir():  # a folder dropped on the window, or chosen by name
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
     try:

@@ -217,6 +217,7 @@ def test_bad_files_are_refused_and_the_session_is_untouched(tmp_path):
     torch.save([1, 2, 3], foreign)
     assert "not an MLP checkpoint" in _refuse(t, foreign)
     assert "no such file" in _refuse(t, tmp_path / "missing.pt")
+    assert "is a folder, not a checkpoint file" in _refuse(t, tmp_path)
     evil = tmp_path / "evil.pt"
     torch.save({"x": _Payload(tmp_path / "marker")}, evil)
     assert "could run code" in _refuse(t, evil)
