@@ -56,6 +56,7 @@ def pytorch_script(config: Config) -> str:
         _LOOP.format(
             loss="nn.CrossEntropyLoss()" if classification else "nn.MSELoss()",
             accuracy="(out.argmax(1) == y_test).float().mean().item()" if classification else "None",
+            last_batch=_LAST_BATCH_OF_ONE if config.normalises_batches else "",
         ),
     ]
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
@@ -180,6 +181,10 @@ def make_optimizer(net):
 '''
 
 
+_LAST_BATCH_OF_ONE = """
+            if len(batch) == 1:  # batch norm cannot normalise one sample: it sits the epoch out, as in MLP Lab
+                break"""
+
 _LOOP = '''
 
 def main():
@@ -194,7 +199,7 @@ def main():
         order = torch.randperm(len(x_train), generator=shuffle)
         loss_sum, seen = 0.0, 0
         for start in range(0, len(order), BATCH_SIZE):
-            batch = order[start : start + BATCH_SIZE]
+            batch = order[start : start + BATCH_SIZE]{last_batch}
             x, y = x_train[batch], y_train[batch]
             loss = loss_fn(net(x), y)
             objective = loss + L1 * sum(w.abs().sum() for w in weights) if L1 > 0 else loss

@@ -65,6 +65,13 @@ def test_exported_plane_script_feeds_the_chosen_features(tmp_path):
     assert_same_run(*app_and_script(config, tmp_path))
 
 
+def test_exported_batch_norm_script_leaves_out_a_last_batch_of_one_as_the_app_does(tmp_path):
+    """Digits' 1,347 training images in batches of 2: the script's last batch of one sample
+    ended it with torch's ValueError."""
+    config = Config().with_changes(data={"name": "digits"}, model={"hidden": (16,), "batch_norm": True}, train={"batch_size": 2, "epochs": 1})
+    assert_same_run(*app_and_script(config, tmp_path))
+
+
 def test_exported_regression_script_with_constant_init(tmp_path):
     config = Config().with_changes(
         data={"name": "polynomial", "poly_degree": 4},
