@@ -101,8 +101,9 @@ class LogSlider(QWidget):
 
     def _on_text(self) -> None:
         value = float(self.edit.text())  # the validator let only a number in range through
-        if value != self._value:
-            self.setValue(value)
+        changed = value != self._value
+        self.setValue(value)  # "05" or "0.10" shows as 5 or 0.1, like every value set
+        if changed:
             self.valueChanged.emit(self._value)
 
 

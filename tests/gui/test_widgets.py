@@ -74,3 +74,15 @@ def test_a_value_typed_with_a_decimal_point_is_read_whatever_the_systems_languag
         assert widget.value() == 0.03 and widget.edit.text() == "0.03", "the box says what is in force"
     finally:
         QLocale.setDefault(QLocale.c())
+
+
+def test_the_value_in_force_typed_another_way_shows_as_it_always_does(qtbot, slider):
+    """"0.10" typed over a learning rate of 0.1 stayed in the box as typed: the box showed a
+    text no other path writes, and only because the value had not changed."""
+    widget, heard = slider
+    widget.setValue(0.1)
+    for typed in ("0.10", "1e-1", "00.1"):
+        widget.edit.clear()
+        qtbot.keyClicks(widget.edit, typed)
+        qtbot.keyClick(widget.edit, Qt.Key.Key_Return)
+        assert (widget.edit.text(), widget.value(), heard) == ("0.1", 0.1, [])
