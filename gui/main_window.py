@@ -35,6 +35,7 @@ from engine.stats import Diverged
 from gui.background import BackgroundJobs
 from gui.banner import DivergenceBanner
 from gui.help import ChapterGuide, about_html
+from gui.keyboard import SpaceForKeyboardFocus
 from gui.recent import RecentCheckpoints
 from gui.refresh_queue import Refresh, RefreshQueue
 from gui.panels.activation import ActivationPanel
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
             ("comparison", "Experiments", self.comparison),
         )
         self._build_actions()
+        self.space_keys = SpaceForKeyboardFocus(self)  # Space: Start/Pause, or the control Tab reached
         self._build_status_bar()
         self._default_state = self.saveState()
         self._restore_settings()

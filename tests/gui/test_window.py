@@ -87,6 +87,28 @@ def test_training_draws_curves_and_histograms(qtbot, make_window):
     assert image is not None and image.shape[1] == len(window.session.snapshots)
 
 
+def test_space_ticks_a_box_reached_with_tab_and_starts_training_otherwise(qtbot, make_window):
+    """Start/Pause took Space from every check box and button: a keyboard user could not tick
+    dropout on. A box clicked with the mouse keeps focus, but Space there still starts training."""
+    window = make_window()
+    pressed: list[bool] = []
+    window.start_action.triggered.connect(lambda: pressed.append(True))
+    box = window.controls.dropout_on
+    ticked = box.isChecked()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    assert (box.isChecked(), box.hasFocus()) == (not ticked, True)
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert (box.isChecked(), len(pressed)) == (not ticked, 1), "Space after a click is Start/Pause"
+    qtbot.keyClick(box, Qt.Key.Key_Tab)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Backtab)
+    assert box.hasFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert (box.isChecked(), len(pressed)) == (ticked, 1), "Space ticks the box Tab reached"
+    wait_for(qtbot, lambda: window.session.mode == "running")
+
+
 def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtbot, make_window, monkeypatch):
     """Qt paints whatever was made dirty in one pass at once: one panel per pass keeps each
     paint, and so the GUI thread's longest stall, to one panel's worth."""
