@@ -100,6 +100,8 @@ class LogSlider(QWidget):
         self.valueChanged.emit(self._value)
 
     def _on_text(self) -> None:
+        if self.edit.text() == format_number(self._value):  # untouched: 0.12345, shown as 0.123, stays exact
+            return
         value = float(self.edit.text())  # the validator let only a number in range through
         changed = value != self._value
         self.setValue(value)  # "05" or "0.10" shows as 5 or 0.1, like every value set

@@ -86,3 +86,15 @@ def test_the_value_in_force_typed_another_way_shows_as_it_always_does(qtbot, sli
         qtbot.keyClicks(widget.edit, typed)
         qtbot.keyClick(widget.edit, Qt.Key.Key_Return)
         assert (widget.edit.text(), widget.value(), heard) == ("0.1", 0.1, [])
+
+
+def test_enter_on_a_value_shown_rounded_keeps_it_exact(qtbot, slider):
+    """0.12345 shows as 0.123; Enter pressed again in the box, text untouched, set the learning
+    rate to 0.123 without a word."""
+    widget, heard = slider
+    widget.edit.clear()
+    qtbot.keyClicks(widget.edit, "0.12345")
+    qtbot.keyClick(widget.edit, Qt.Key.Key_Return)
+    assert (widget.edit.text(), widget.value(), heard) == ("0.123", 0.12345, [0.12345])
+    qtbot.keyClick(widget.edit, Qt.Key.Key_Return)
+    assert (widget.edit.text(), widget.value(), heard) == ("0.123", 0.12345, [0.12345])
