@@ -109,6 +109,33 @@ def test_space_ticks_a_box_reached_with_tab_and_starts_training_otherwise(qtbot,
     wait_for(qtbot, lambda: window.session.mode == "running")
 
 
+def test_space_in_an_open_combo_box_list_leaves_training_alone(qtbot, make_window):
+    """A combo box opened with the mouse: Space in its list started training behind it. One
+    reached with Tab opens on Space, again and again."""
+    window = make_window()
+    pressed: list[bool] = []
+    window.start_action.triggered.connect(lambda: pressed.append(True))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    combo = window.controls.activation
+    qtbot.mouseClick(combo, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(combo.view().isVisible, timeout=WAIT_MS)
+    qtbot.keyClick(combo.view(), Qt.Key.Key_Space)
+    assert (pressed, combo.view().isVisible()) == ([], True)
+    combo.hidePopup()
+    qtbot.keyClick(combo, Qt.Key.Key_Space)
+    assert pressed == [True], "the popup closed, Space is Start/Pause again"
+    window.controls.dropout_on.setFocus(Qt.FocusReason.TabFocusReason)
+    combo.setFocus(Qt.FocusReason.BacktabFocusReason)  # reached with the keyboard: Space opens it
+    qtbot.keyClick(combo, Qt.Key.Key_Space)
+    qtbot.waitUntil(combo.view().isVisible, timeout=WAIT_MS)
+    qtbot.keyClick(combo.view(), Qt.Key.Key_Down)
+    qtbot.keyClick(combo.view(), Qt.Key.Key_Return)
+    assert not combo.view().isVisible() and combo.hasFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Space)
+    assert (pressed, combo.view().isVisible()) == ([True], True), "the list closed, Space opens the box again"
+
+
 def test_a_tick_refreshes_the_visible_panels_one_pass_of_the_event_loop_each(qtbot, make_window, monkeypatch):
     """Qt paints whatever was made dirty in one pass at once: one panel per pass keeps each
     paint, and so the GUI thread's longest stall, to one panel's worth."""
