@@ -128,7 +128,8 @@ class Prober:
         for i, g in enumerate(grads):
             histograms[i].setdefault("act", histograms[i]["pre"])  # the output layer's logits: one histogram serves both
             unit_mean, dead, saturated = host[i, "unit_mean"], host.get((i, "dead")), host.get((i, "saturated"))
-            act_mean = float(unit_mean.mean(dtype=np.float64))  # every unit sees the whole batch: the mean of the means
+            with np.errstate(invalid="ignore"):  # units at +inf and -inf (a diverged layer): NaN, as the readouts show
+                act_mean = float(unit_mean.mean(dtype=np.float64))  # every unit sees the whole batch: the mean of the means
             samples = record.post[i].numel()
             layers.append(
                 LayerProbe(

@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -145,6 +146,22 @@ def test_snapshot_describes_every_layer():
     with torch.no_grad():
         model.layers[0].weight.zero_()
     assert (snap.weights[0] == kept).all()
+
+
+def test_a_layer_with_units_at_both_infinities_has_no_mean_and_no_warning():
+    """A diverged layer, one unit at +inf and another at -inf: their mean is NaN (the readouts
+    say so), and numpy's "invalid value" warning went out to the console at every probe."""
+    model, record, before = snapshot_inputs("relu")
+    with torch.no_grad():
+        record.post[-1][:, 0] = math.inf
+        record.post[-1][:, 1] = -math.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        snap = Prober().capture(model, record, before, step=1, epoch=0, loss=math.inf)
+    logits = snap.layers[-1]
+    assert math.isnan(logits.act_mean) and logits.unit_mean[:2].tolist() == [math.inf, -math.inf]
+    assert logits.histograms["act"].nonfinite == 2 * 32
+    assert math.isfinite(snap.layers[0].act_mean), "the layers below are untouched"
 
 
 def _grad_ratio(activation: str, init: str) -> float:
