@@ -13,8 +13,8 @@ import math
 from collections.abc import Callable, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF
-from PySide6.QtGui import QCursor, QFontMetrics
+from PySide6.QtCore import QEvent, QObject, QPointF
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QToolTip, QWidget
 
 PADDING = 0.02  # of the data's span, on each side, when the view is fitted afresh
@@ -113,27 +113,37 @@ def give_overhanging_title(plot: pg.PlotItem, title: str, **style: str) -> None:
     plot.setTitle(title, **style)
 
 
-class HoverTip:
+class HoverTip(QObject):
     """A tooltip that says what lies under the mouse in `plot`: a heatmap's colours have no
     numbers of their own. `describe(x, y)` gets the point in the plot's data coordinates and
-    gives the text, or None where there is nothing to read (the tip goes away)."""
+    gives the text, or None where there is nothing to read.
+
+    It answers Qt's own tooltip event (the mouse at rest, then every move while a tip shows), as
+    the view's items would: a tip shown on mouse moves instead was hidden again by the scene the
+    moment the mouse rested, since none of its items has a tooltip."""
 
     def __init__(self, widget: pg.GraphicsView, plot: pg.PlotItem, describe: Callable[[float, float], str | None]) -> None:
+        super().__init__(widget)
         self.widget = widget
         self.plot = plot
         self.describe = describe
-        self._proxy = pg.SignalProxy(widget.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
+        widget.viewport().installEventFilter(self)
 
-    def _on_mouse(self, event: tuple[QPointF]) -> None:
-        position = event[0]
-        text = None
-        if self.plot.vb.sceneBoundingRect().contains(position):
-            point = self.plot.vb.mapSceneToView(position)
-            text = self.describe(point.x(), point.y())
-        if text:
-            QToolTip.showText(QCursor.pos(), text, self.widget)
-        elif QToolTip.isVisible():
-            QToolTip.hideText()
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.ToolTip:
+            return False
+        text = self.text_at(self.widget.mapToScene(event.pos()))
+        if text is None:
+            return False  # the scene's turn: another item's tooltip, or none (it hides ours)
+        QToolTip.showText(event.globalPos(), text, self.widget)
+        return True
+
+    def text_at(self, position: QPointF) -> str | None:
+        """What to say with the mouse at `position` of the scene."""
+        if not self.plot.vb.sceneBoundingRect().contains(position):
+            return None
+        point = self.plot.vb.mapSceneToView(position)
+        return self.describe(point.x(), point.y())
 
 
 def time_span(steps: Sequence[int]) -> tuple[int, int]:

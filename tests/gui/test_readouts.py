@@ -4,8 +4,9 @@ heatmap over time's number behind the colour (colours alone have no scale to rea
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QToolTip
+from PySide6.QtCore import QEvent, QPointF
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from engine.trainer import Trainer
 from gui.app import make_application
@@ -17,10 +18,17 @@ from tests.gui.test_drawing_in_parts import histograms_panel, probes
 
 
 def hover(tip, plot, x: float, y: float) -> str:
-    """The tooltip shown with the mouse at (x, y) of `plot`'s data."""
-    tip._on_mouse((plot.vb.mapViewToScene(QPointF(x, y)),))
+    """The tooltip shown with the mouse resting at (x, y) of `plot`'s data."""
+    rest_mouse(tip.widget, plot, x, y)
     assert QToolTip.isVisible()
     return QToolTip.text()
+
+
+def rest_mouse(view, plot, x: float, y: float) -> None:
+    """Qt's tooltip event, as the mouse resting at (x, y) of `plot`'s data sends it to `view`.
+    The scene answers it too: a tip shown on mouse moves alone was hidden by it at once."""
+    at = view.mapFromScene(plot.vb.mapViewToScene(QPointF(x, y)))
+    QApplication.sendEvent(view.viewport(), QHelpEvent(QEvent.Type.ToolTip, at, view.viewport().mapToGlobal(at)))
 
 
 def column_centre(snapshots, index: int) -> float:
@@ -30,8 +38,8 @@ def column_centre(snapshots, index: int) -> float:
 
 
 def tip_goes_away(qtbot, tip, plot, x: float, y: float) -> None:
-    """With the mouse at (x, y) of `plot`'s data, the tooltip hides (Qt lets it linger a moment)."""
-    tip._on_mouse((plot.vb.mapViewToScene(QPointF(x, y)),))
+    """With the mouse at rest at (x, y) of `plot`'s data, the tooltip hides (Qt lets it linger a moment)."""
+    rest_mouse(tip.widget, plot, x, y)
     qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=2000)
 
 
