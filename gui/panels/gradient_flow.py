@@ -154,7 +154,7 @@ class GradientFlowPanel(QWidget):
         same_shape = [s for s in snapshots if len(s.layers) == count]
         self._history_steps = np.array([s.step for s in same_shape])
         self._history_norms = np.array([[layer.grad_norm for layer in s.layers] for s in same_shape]).T
-        image = np.array([log_norms(s) for s in same_shape]).T  # rows: layers, columns: probes
+        image = np.log10(np.maximum(self._history_norms, TINY))  # rows: layers, columns: probes, as log_norms gives them
         finite = image[np.isfinite(image) & (image > np.log10(TINY))]
         levels = (float(finite.min()), float(finite.max()) + 1e-9) if finite.size else (0.0, 1.0)
         self.history_image.setImage(image, autoLevels=False, levels=levels)

@@ -36,6 +36,7 @@ def test_vanishing_preset_is_diagnosed_and_drawn(qtbot, make_window):
     np.testing.assert_allclose(heights, expected)
     assert heights[0] < heights[-1] - 3, "the first layer's bar sits orders of magnitude below the last's"
     assert panel.history_image.image.shape == (9, len(window.session.snapshots))
+    np.testing.assert_allclose(panel.history_image.image[:, -1], expected, rtol=1e-6)  # the last column: this probe
 
 
 def test_an_overflowed_gradient_is_drawn_as_a_red_bar_not_an_error(qtbot, make_window):
