@@ -27,6 +27,7 @@ REDRAW_INTERVAL_S = 0.3
 NODE_COLOURS = {"normal": "#f4f4f4", "dead": "#d62728", "saturated": "#ff7f0e"}
 PLAYGROUND = pg.ColorMap([0.0, 0.5, 1.0], [(245, 147, 34), (232, 234, 235), (8, 119, 189)])  # orange, grey, blue
 COMPACT_BELOW_PX = 95  # column width under which badges shrink to the layer and its gradient norm
+COMPACT_BADGE_ROWS = "layer\n‖∇W‖"  # over the inputs, what a short badge's two lines are
 HOVER_NODE_RADIUS = 0.55
 HOVER_EDGE_DISTANCE = 0.12
 
@@ -226,12 +227,15 @@ class NetworkPanel(QWidget):
             x = column * 3.0
             ys = g.positions[g.node_column == column, 1]
             top, bottom = (ys.max(), ys.min()) if len(ys) else (0.0, 0.0)
-            if column > 0:
-                probe = snapshot.layers[column - 1]
+            if column > 0 or compact:
                 badge = self._text(used)
                 badge.setAnchor((0.5, 1.0))
-                text = badge_text(probe) if not compact else f"{probe.name.split(' ')[0]}\n{short_number(probe.grad_norm)}"
-                badge.setText(text, color="#c0392b" if unhealthy(probe, largest) else "#333")
+                if column == 0:  # short badges are bare numbers: the inputs' column names their rows
+                    badge.setText(COMPACT_BADGE_ROWS, color="#555")
+                else:
+                    probe = snapshot.layers[column - 1]
+                    text = badge_text(probe) if not compact else f"{probe.name.split(' ')[0]}\n{short_number(probe.grad_norm)}"
+                    badge.setText(text, color="#c0392b" if unhealthy(probe, largest) else "#333")
                 badge.setPos(x, top + 0.8)
                 used += 1
             hidden = g.sizes[column] - len(chosen)

@@ -207,13 +207,17 @@ def badge_items(panel: NetworkPanel) -> list[pg.TextItem]:
 
 def test_a_deep_nets_short_badges_keep_apart(qtbot, make_window):
     """Nine layers in the network's 430-pixel column get short badges, the layer and its
-    gradient norm: written as "1e+00" they ran together into "1e+002e+00..."."""
+    gradient norm: written as "1e+00" they ran together into "1e+002e+00...". Over the
+    inputs, the rows' names: the bare numbers said nothing of what they were."""
     window = make_window(digits_config().with_changes(model={"hidden": (16,) * 8}))
     panel, snapshot = drawn_after_a_step(qtbot, window, width=430)
-    badges = badge_items(panel)
+    rows, *badges = badge_items(panel)
+    assert rows.textItem.toPlainText().split("\n") == ["layer", "‖∇W‖"]
+    assert rows.pos().x() == panel.layout_.positions[0, 0]  # over the inputs' column
     assert len(badges) == len(snapshot.layers) == 9
     for badge, probe in zip(badges, snapshot.layers):
         assert badge.textItem.toPlainText().split("\n") == [probe.name.split(" ")[0], short_number(probe.grad_norm)]
+    badges = [rows, *badges]
     rects = [badge.sceneBoundingRect() for badge in badges]
     for left, right in zip(rects, rects[1:]):
         assert left.right() < right.left(), "neighbouring badges do not touch"
