@@ -38,13 +38,22 @@ def unhealthy(probe: LayerProbe, largest_grad: float) -> bool:
     return any(s > 0.5 for s in shares) or tiny or probe.grad_norm > 1e3 or not math.isfinite(probe.grad_norm)
 
 
-def badge_text(probe: LayerProbe) -> str:
-    text = f"{probe.name.split(' ')[0]}\n‖W‖ {probe.weight_norm:.2g}\n‖∇W‖ {probe.grad_norm:.2g}"
-    if probe.dead_fraction is not None:
-        text += f"\ndead {probe.dead_fraction:.0%}"
-    if probe.saturated_fraction is not None:
-        text += f"\nsat. {probe.saturated_fraction:.0%}"
-    return text
+def badge(probe: LayerProbe | None, compact: bool, largest_grad: float) -> tuple[str, str]:
+    """A layer's badge and its colour: its norms and dead or saturated share, or in a narrow
+    column its gradient norm alone. Short badges are bare numbers: over the inputs (no probe)
+    stand the names of their rows."""
+    if probe is None:
+        return COMPACT_BADGE_ROWS, "#555"
+    text = probe.name.split(" ")[0]
+    if compact:
+        text += f"\n{short_number(probe.grad_norm)}"
+    else:
+        text += f"\n‖W‖ {probe.weight_norm:.2g}\n‖∇W‖ {probe.grad_norm:.2g}"
+        if probe.dead_fraction is not None:
+            text += f"\ndead {probe.dead_fraction:.0%}"
+        if probe.saturated_fraction is not None:
+            text += f"\nsat. {probe.saturated_fraction:.0%}"
+    return text, "#c0392b" if unhealthy(probe, largest_grad) else "#333"
 
 
 def short_number(x: float) -> str:
@@ -228,15 +237,11 @@ class NetworkPanel(QWidget):
             ys = g.positions[g.node_column == column, 1]
             top, bottom = (ys.max(), ys.min()) if len(ys) else (0.0, 0.0)
             if column > 0 or compact:
-                badge = self._text(used)
-                badge.setAnchor((0.5, 1.0))
-                if column == 0:  # short badges are bare numbers: the inputs' column names their rows
-                    badge.setText(COMPACT_BADGE_ROWS, color="#555")
-                else:
-                    probe = snapshot.layers[column - 1]
-                    text = badge_text(probe) if not compact else f"{probe.name.split(' ')[0]}\n{short_number(probe.grad_norm)}"
-                    badge.setText(text, color="#c0392b" if unhealthy(probe, largest) else "#333")
-                badge.setPos(x, top + 0.8)
+                text, colour = badge(snapshot.layers[column - 1] if column > 0 else None, compact, largest)
+                item = self._text(used)
+                item.setAnchor((0.5, 1.0))
+                item.setText(text, color=colour)
+                item.setPos(x, top + 0.8)
                 used += 1
             hidden = g.sizes[column] - len(chosen)
             note = self._text(used)
