@@ -223,6 +223,31 @@ def test_a_deep_nets_short_badges_keep_apart(qtbot, make_window):
         assert left.right() < right.left(), "neighbouring badges do not touch"
 
 
+def test_a_badge_turns_red_when_its_layer_is_unhealthy(qtbot, make_window):
+    """Red: over half the units dead or saturated, a gradient under 1e-3 of the largest
+    layer's, above 1e3, or not a number; the other layers' badges stay grey."""
+    window = make_window(digits_config().with_changes(model={"hidden": (16,)}))
+    panel, snapshot = drawn_after_a_step(qtbot, window, width=600)
+    red, grey = "#c0392b", "#333333"
+    hidden, output = snapshot.layers
+    hidden = dataclasses.replace(hidden, grad_norm=1.0, dead_fraction=0.1)
+    output = dataclasses.replace(output, grad_norm=10.0)
+
+    def colours(**changes: object) -> list[str]:
+        layers = (dataclasses.replace(hidden, **changes), output)
+        panel.refresh(dataclasses.replace(snapshot, layers=layers), window.session.layer_names, force=True)
+        return [item.color.name() for item in badge_items(panel)]
+
+    assert colours() == [grey, grey]
+    assert colours(dead_fraction=0.6) == [red, grey]
+    assert colours(dead_fraction=None, saturated_fraction=0.6) == [red, grey]
+    assert colours(dead_fraction=None, saturated_fraction=0.4) == [grey, grey]
+    assert colours(grad_norm=0.009) == [red, grey], "under 1e-3 of the output layer's 10"
+    assert colours(grad_norm=0.011) == [grey, grey]
+    assert colours(grad_norm=1.5e3) == [red, grey], "above 1e3 (and the output's 10 is above 1e-3 of it)"
+    assert colours(grad_norm=math.nan) == [red, grey]
+
+
 def test_short_numbers_read_plainly_between_a_hundredth_and_a_thousand():
     assert [short_number(x) for x in (1.0, 0.3, 0.042, 20.0, 999.0)] == ["1", "0.3", "0.04", "20", "1e3"]
     assert [short_number(x) for x in (7e-6, 2.4e-4, 5.6e7, 0.0)] == ["7e-6", "2e-4", "6e7", "0"]
