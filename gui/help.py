@@ -24,8 +24,10 @@ class Idea:
 IDEAS = (
     Idea(
         "Limits of linear models: XOR",
-        "With no hidden layer the model draws one straight boundary: on XOR it stays at chance, its loss at "
-        "ln 2 = 0.69. One hidden layer of ReLUs bends the boundary (drawn under the network) and solves it. "
+        "With no hidden layer the model draws one straight boundary: on XOR its loss stays at ln 2 = 0.69, "
+        "what answering 1/2 everywhere scores. Its outputs stay near 1/2, so its accuracy is chance: "
+        "anywhere from 0.4 to 0.7, as the seed falls. One hidden layer of ReLUs bends the boundary (drawn "
+        "under the network) and solves it. "
         "With the identity activation any depth is still linear: switch it while training. Or give the "
         "linear model the product x₁x₂ as an input (Features, under the dataset): one weight on it separates "
         "XOR, a feature chosen by hand where a hidden layer learns its own (the circle wants x₁² and x₂²).",

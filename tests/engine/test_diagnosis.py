@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from engine.config import Config
 from engine.demos import activation_and_derivative, random_matrix_products
@@ -90,14 +91,18 @@ def test_the_xor_presets_show_what_a_hidden_layer_adds():
     loss at ln 2, the loss of answering 1/2 everywhere); one hidden layer of 16 ReLUs solves it,
     and so does the linear model given the product x1*x2 (a feature chosen by hand)."""
     start = Config().with_changes(train={"optimizer": "adam", "lr": 0.5})  # what the user had is replaced
-    reports = {}
+    reports, confidence = {}, {}
     start = start.with_changes(data={"name": "circle", "features": ("x1^2",)})  # a plane set's features from before are replaced too
     for name in ("Linear on XOR: no hidden layer", "MLP on XOR: one hidden layer of 16", "Linear on XOR given x1*x2: no hidden layer"):
-        config = PRESETS[name](start)
-        reports[name] = [e for e in Trainer(config).run() if isinstance(e, EpochReport)][-1]
+        trainer = Trainer(PRESETS[name](start))
+        reports[name] = [e for e in trainer.run() if isinstance(e, EpochReport)][-1]
+        chance_of_one = torch.softmax(trainer.outputs("test"), 1)[:, 1]
+        confidence[name] = float((chance_of_one - 0.5).abs().mean())  # 0: a coin toss everywhere; 0.5: sure everywhere
     linear, mlp, given_the_product = reports.values()
     assert linear.test_loss > 0.95 * math.log(2) and linear.test_acc < 0.7
+    assert confidence["Linear on XOR: no hidden layer"] < 0.1, "its outputs stay near 1/2: its accuracy is chance"
     assert mlp.test_loss < 0.2 and mlp.test_acc > 0.95
+    assert confidence["MLP on XOR: one hidden layer of 16"] > 0.35
     assert given_the_product.test_acc > 0.95, "one weight on x1*x2 does what the hidden layer did"
 
 
