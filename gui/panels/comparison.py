@@ -178,8 +178,12 @@ class ComparisonPanel(QWidget):
 
     # ------------------------------------------------------------------ drawing
     def _on_failed(self, run: int, reason: str) -> None:
-        if run == self._run:
-            self.summary.setText(f"<b>{self.name}</b> could not run: {reason}")
+        if run != self._run:
+            return
+        self.summary.setText(f"<b>{self.name}</b> could not run: {reason}")
+        if not self.points:  # nothing drawn (no data, a download failed): the experiments again, not empty axes
+            self.pages.setCurrentIndex(0)
+            self.readout.hide()
 
     def _on_download(self, run: int, file: str, done: int, total: int) -> None:
         """The variants' dataset downloads before they train (Fashion-MNIST, the first time)."""

@@ -138,6 +138,29 @@ def test_the_fashion_experiment_reads_the_sessions_data_folder(qtbot, make_windo
     assert downloads == [] and "could not run" not in panel.summary.text()
 
 
+def test_an_experiment_that_cannot_get_its_data_says_why_over_the_experiments(qtbot, make_window, monkeypatch):
+    """A failed download left empty axes, their legend and a hint to hover them under the reason."""
+    import engine.data
+    from engine.errors import DataError
+
+    def no_network(*args):
+        raise DataError("download failed (no network in this test)")
+
+    monkeypatch.setattr(engine.data, "download_idx_set", no_network)
+    window = make_window()  # on digits: Fashion-MNIST is not in the (test's own) cache
+    panel = window.comparison
+    fashion_experiment(window).trigger()
+    wait_for(qtbot, lambda: "could not run" in panel.summary.text(), timeout=60000)
+    assert "no network in this test" in panel.summary.text()
+    assert panel.pages.currentWidget().widget() is panel.choices, "the experiments to choose from, not empty plots"
+    assert panel.readout.isHidden()
+    wait_for(qtbot, lambda: not panel.running)
+    weight_decay = next(b for b in panel.choices.findChildren(QToolButton) if b.text().startswith("Weight decay"))
+    qtbot.mouseClick(weight_decay, Qt.MouseButton.LeftButton)
+    assert panel.pages.currentWidget() is panel.graphics and panel.readout.isVisibleTo(panel), "another one runs as before"
+    wait_for(qtbot, lambda: len(panel.results) == 2, timeout=60000)
+
+
 def test_the_fashion_experiment_shows_its_download(qtbot, make_window, monkeypatch):
     """The first time, its variants downloaded Fashion-MNIST while the panel said "training"."""
     import engine.data
