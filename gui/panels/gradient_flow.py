@@ -29,8 +29,9 @@ UPDATE_RATIO_RULE = 1e-3  # Karpathy's rule of thumb for update / weight: far be
 WIDE_PX = 900  # at least this wide: the four plots in a row, else two by two
 
 
-def log_norms(snapshot: Snapshot) -> np.ndarray:
-    return np.log10(np.maximum([layer.grad_norm for layer in snapshot.layers], TINY))
+def log_norms(norms: Sequence[float] | np.ndarray) -> np.ndarray:
+    """log10 of gradient norms, a zero norm at log10(TINY): the bars and the image over time alike."""
+    return np.log10(np.maximum(norms, TINY))
 
 
 def layer_colour(index: int, count: int) -> str:
@@ -139,7 +140,7 @@ class GradientFlowPanel(QWidget):
             plot.setXRange(-0.6, count - 0.4, padding=0)
 
     def _draw_norms(self, snapshot: Snapshot) -> None:
-        logs = log_norms(snapshot)
+        logs = log_norms([layer.grad_norm for layer in snapshot.layers])
         finite = np.isfinite(logs)
         shown = logs[finite] if finite.any() else np.zeros(1)
         base = float(np.floor(shown.min())) - 1
@@ -154,7 +155,7 @@ class GradientFlowPanel(QWidget):
         same_shape = [s for s in snapshots if len(s.layers) == count]
         self._history_steps = np.array([s.step for s in same_shape])
         self._history_norms = np.array([[layer.grad_norm for layer in s.layers] for s in same_shape]).T
-        image = np.log10(np.maximum(self._history_norms, TINY))  # rows: layers, columns: probes, as log_norms gives them
+        image = log_norms(self._history_norms)  # rows: layers, columns: probes
         finite = image[np.isfinite(image) & (image > np.log10(TINY))]
         levels = (float(finite.min()), float(finite.max()) + 1e-9) if finite.size else (0.0, 1.0)
         self.history_image.setImage(image, autoLevels=False, levels=levels)
