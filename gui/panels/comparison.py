@@ -76,12 +76,12 @@ class ComparisonPanel(QWidget):
         self.outcome_plot = self.graphics.addPlot(row=0, col=1)
         give_overhanging_title(self.outcome_plot, "what each learned")
         cache_axes(self.outcome_plot)
-        choices_page = QScrollArea()  # the list outgrows a short dock
-        choices_page.setWidget(self.choices)
-        choices_page.setWidgetResizable(True)
-        choices_page.setFrameShape(QFrame.Shape.NoFrame)
+        self.choices_page = QScrollArea()  # the list outgrows a short dock
+        self.choices_page.setWidget(self.choices)
+        self.choices_page.setWidgetResizable(True)
+        self.choices_page.setFrameShape(QFrame.Shape.NoFrame)
         self.pages = QStackedWidget()
-        self.pages.addWidget(choices_page)
+        self.pages.addWidget(self.choices_page)
         self.pages.addWidget(self.graphics)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -182,7 +182,7 @@ class ComparisonPanel(QWidget):
             return
         self.summary.setText(f"<b>{self.name}</b> could not run: {reason}")
         if not self.points:  # nothing drawn (no data, a download failed): the experiments again, not empty axes
-            self.pages.setCurrentIndex(0)
+            self.pages.setCurrentWidget(self.choices_page)
             self.readout.hide()
 
     def _on_download(self, run: int, file: str, done: int, total: int) -> None:
