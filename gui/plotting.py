@@ -21,32 +21,48 @@ PADDING = 0.02  # of the data's span, on each side, when the view is fitted afre
 SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
 SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
 MIN_LABEL_GAP_PX = 15  # between two tick labels of a vertical SparseAxis (a label is ~12 px high)
-HORIZONTAL_LABEL_ROOM = "-00.0k"  # what a horizontal SparseAxis keeps between two labels' centres
+HORIZONTAL_LABEL_GAP_PX = 10  # between two labels of a horizontal SparseAxis
 MAX_INTERVALS = 5  # between a SparseAxis's labels, however long it is
 MIN_MINOR_TICK_GAP_PX = 4  # between a log axis's minor ticks (2, 3, ... 9 in a decade)
 SMALL_TITLE = "9pt"  # for the plots of panels that show several side by side in a dock
 WIDEST_LABEL = "-0.025"  # the tick label a vertical axis has room for from the start (counts read 2.5k, 10k)
 
 
+def round_step(at_least: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `at_least`."""
+    decade = 10.0 ** math.floor(math.log10(at_least))
+    return next(m * decade for m in (1, 2, 2.5, 5, 10) if m * decade >= at_least)
+
+
 class SparseAxis(pg.AxisItem):
     """An axis of short round labels that do not touch (vertical ones MIN_LABEL_GAP_PX apart,
-    horizontal ones the width of HORIZONTAL_LABEL_ROOM), and at most MAX_INTERVALS between them
+    horizontal ones at least HORIZONTAL_LABEL_GAP_PX), and at most MAX_INTERVALS between them
     on a long axis. pyqtgraph asks for at least 2.25 intervals however short the axis, which
-    stacked five overlapping counts on the 40-pixel-high histograms of a 768-pixel screen, and
-    ran "2000 4000 6000 8000" together on the 140-pixel step axes of a 1024-pixel one."""
+    stacked five overlapping counts on the 40-pixel-high histograms of a 768-pixel screen, ran
+    "2000 4000 6000 8000" together on the 140-pixel step axes of a 1024-pixel one, and "-0.2 0
+    0.2 0.4" into "-0.20 0.20.4" under its histograms."""
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802, N803 (pyqtgraph's names)
         span = abs(maxVal - minVal)
         if not (math.isfinite(span) and span > 0 and size > 0):
             return super().tickSpacing(minVal, maxVal, size)
-        wanted = span / min(MAX_INTERVALS, max(1.0, size / self.label_gap_px()))
-        decade = 10.0 ** math.floor(math.log10(wanted))
-        return [(next(m * decade for m in (1, 2, 2.5, 5, 10) if m * decade >= wanted), 0.0)]
-
-    def label_gap_px(self) -> float:
         if self.orientation in ("left", "right"):
-            return MIN_LABEL_GAP_PX
-        return QFontMetrics(self.style["tickFont"] or QApplication.font()).horizontalAdvance(HORIZONTAL_LABEL_ROOM)
+            return [(round_step(span / min(MAX_INTERVALS, max(1.0, size / MIN_LABEL_GAP_PX))), 0.0)]
+        spacing = round_step(span / MAX_INTERVALS)
+        while spacing < span and not self.labels_fit(min(minVal, maxVal), span, size, spacing):
+            spacing = round_step(spacing * (1 + 1e-9))  # the next round step
+        return [(spacing, 0.0)]
+
+    def labels_fit(self, low: float, span: float, size: float, spacing: float) -> bool:
+        """Whether the labels of ticks `spacing` apart stand side by side, HORIZONTAL_LABEL_GAP_PX
+        apart at least ("-7.5e-06" needs more room than "0.5")."""
+        first = math.ceil(low / spacing)
+        values = [(first + i) * spacing for i in range(int(span / spacing) + 1)]
+        widest = max(self.label_metrics().horizontalAdvance(label) for label in self.tickStrings(values, self.scale, spacing))
+        return spacing / span * size >= widest + HORIZONTAL_LABEL_GAP_PX
+
+    def label_metrics(self) -> QFontMetrics:
+        return QFontMetrics(self.style["tickFont"] or QApplication.font())
 
     def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:  # noqa: N802, N803 (pyqtgraph's names)
         """pyqtgraph's log ticks, without the minor ones (2 to 9 in each decade) where a decade is
@@ -58,12 +74,30 @@ class SparseAxis(pg.AxisItem):
         return ticks
 
     def tickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:  # noqa: N802 (pyqtgraph's name)
-        """Thousands as 2.5k, 10k, 200k: short enough for the room cache_axes keeps. A log
-        axis asks for its minor labels with no spacing: pyqtgraph's own strings then (an
-        exception here, inside a cached paint, crashes Qt)."""
-        if spacing is not None and not self.logMode and spacing * scale >= 1000:
+        """Thousands as 2.5k, 10k, 200k: short enough for the room cache_axes keeps; smaller
+        steps with as many decimals as the step needs (pyqtgraph stops at the step's first
+        digit: at steps of 0.25 it wrote 0.25 as "0.2" and 0.75 as "0.8"), values under 0.001 as
+        2.5e-06, as pyqtgraph does. A log axis asks for its minor labels with no spacing:
+        pyqtgraph's own strings then (an exception here, inside a cached paint, crashes Qt)."""
+        if spacing is None or self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        step = spacing * scale
+        if step >= 1000:
             return [f"{v * scale / 1000:g}k" if v else "0" for v in values]
-        return super().tickStrings(values, scale, spacing)
+        places = decimals(step)
+        return [tick_label(v * scale if abs(v * scale) > step * 1e-9 else 0.0, places) for v in values]  # 5.6e-17 is 0
+
+
+def tick_label(value: float, places: int) -> str:
+    return f"{value:.{places}f}" if 1e-3 <= abs(value) < 1e4 else f"{value:g}"
+
+
+def decimals(step: float) -> int:
+    """How many decimals write every multiple of `step` exactly: 2 for 0.25, 1 for 2.5, 0 for 250."""
+    places = max(0, -math.floor(math.log10(step)))
+    while places < 15 and abs(round(step, places) - step) > step * 1e-9:
+        places += 1
+    return places
 
 
 def cache_axes(plot: pg.PlotItem) -> None:

@@ -20,6 +20,9 @@ from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_u
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
 HEATMAP_FLOOR = -4  # log10 of the smallest share that gets a colour
+# How far a value label may overhang a plot's bottom corners: a histogram's range ends on round
+# values (-0.5 to 0.5), and pyqtgraph hid the labels there, leaving a lone "0" on a narrow plot.
+END_LABEL_OVERHANG_PX = 20
 KIND_COLOURS = {"pre": "#9467bd", "act": "#2ca02c", "act_grad": "#ff7f0e", "weight": "#1f77b4", "weight_grad": "#d62728"}
 
 
@@ -91,12 +94,13 @@ class HistogramsPanel(QWidget):
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         for i, kind in enumerate(LIVE_KINDS):
-            plot = self.graphics.addPlot(row=i // 3, col=i % 3, axisItems={"left": SparseAxis("left")})
+            plot = self.graphics.addPlot(row=i // 3, col=i % 3, axisItems={"left": SparseAxis("left"), "bottom": SparseAxis("bottom")})
             give_overhanging_title(plot, HISTOGRAM_TITLES[kind], size=SMALL_TITLE)  # the size stays for later titles
             plot.hideButtons()
             plot.setMouseEnabled(x=False, y=False)
             plot.disableAutoRange()  # ranges move only when the data outgrow them: no axis redraw per probe
             cache_axes(plot)
+            plot.getAxis("bottom").setStyle(hideOverlappingLabels=END_LABEL_OVERHANG_PX)
             colour = KIND_COLOURS[kind]
             self.curves[kind] = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(colour), brush=pg.mkBrush(colour + "80"))
             self.plots[kind] = plot

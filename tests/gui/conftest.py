@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -72,3 +74,14 @@ def drawn_labels(axis: pg.AxisItem) -> list[tuple[pg.QtCore.QRectF, str]]:
         return [(rect, text) for rect, _, text in axis.generateDrawSpecs(painter)[2]]
     finally:
         painter.end()
+
+
+def touching_labels(widget) -> list[tuple[str, str, str]]:
+    """Pairs of tick labels that touch or overlap, on any axis drawn inside `widget`, with the axis's side."""
+    touching = []
+    for view in widget.findChildren(pg.GraphicsView):
+        for axis in (item for item in view.scene().items() if isinstance(item, pg.AxisItem) and item.isVisible()):
+            for (rect, text), (other_rect, other_text) in itertools.combinations(drawn_labels(axis), 2):
+                if rect.intersects(other_rect):
+                    touching.append((axis.orientation, text, other_text))
+    return touching

@@ -1,13 +1,15 @@
-"""The histograms panel's own options and warnings: log counts, NaN/Inf counted in red, and a
-histogram a probe does not have."""
+"""The histograms panel's own options and warnings: log counts, NaN/Inf counted in red, a
+histogram a probe does not have, and value axes that stay readable in a narrow dock."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
+import pytest
 
 from engine.stats import Snapshot
+from tests.gui.conftest import drawn_labels, touching_labels
 from tests.gui.test_drawing_in_parts import histograms_panel, probes
 
 
@@ -48,3 +50,25 @@ def test_values_that_are_not_finite_are_counted_in_the_title_and_a_missing_histo
     assert panel.curves["act_grad"].xData is None or len(panel.curves["act_grad"].xData) == 0
     panel.refresh([snapshot, with_histogram(snapshot, "weight_grad")])
     assert "NaN/Inf" not in panel.plots["weight_grad"].titleLabel.text, "the warning goes with the values"
+
+
+@pytest.mark.parametrize("width", [400, 560])
+def test_value_axes_keep_their_labels_apart_in_a_narrow_dock(qtbot, width):
+    """Under plots 90 to 120 pixels wide (the histograms dock on a 1024-pixel screen) pyqtgraph
+    put a label every 0.2 on weights from -0.5 to 0.5 and drew "-0.20 0.20.4"; spaced apart,
+    the labels at the range's round ends were hidden, leaving a lone "0"."""
+    [snapshot] = probes(1)
+    panel = histograms_panel(qtbot, [snapshot])
+    panel.resize(width, 300)
+    panel.show()
+    first = snapshot.layers[0]
+    for lo in (0.0, -(2.0**-17), -0.125, -0.5, -1.0, -64.0):  # sticky ranges: signed powers of two
+        for hi in (2.0**-17, 2.0**-6, 0.5, 2.0, 1024.0):
+            ranged = {kind: dataclasses.replace(histogram, lo=lo, hi=hi) for kind, histogram in first.histograms.items()}
+            panel.refresh([dataclasses.replace(snapshot, layers=(dataclasses.replace(first, histograms=ranged), *snapshot.layers[1:]))])
+            qtbot.wait(10)
+            assert touching_labels(panel) == [], f"range {lo} to {hi}"
+            labels = {kind: [text for _, text in drawn_labels(plot.getAxis("bottom"))] for kind, plot in panel.plots.items()}
+            assert all(labels.values()), f"every plot has a value to read, range {lo} to {hi}"
+            if (lo, hi) == (-0.5, 0.5):
+                assert all({-0.5, 0.0, 0.5} <= {float(text) for text in shown} for shown in labels.values()), labels

@@ -273,16 +273,31 @@ def test_a_sparse_axis_keeps_its_labels_apart_and_round(size, top):
         assert spacing <= top, "two labels at least, where there is room for them"
 
 
-@pytest.mark.parametrize("size", [60.0, 140.0, 230.0, 600.0])
-@pytest.mark.parametrize("top", [300.0, 900.0, 9000.0, 13_000.0, 250_000.0])
-def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, top):
-    """A step axis of a narrow plot (a 1024-pixel screen): labels side by side never touch."""
+@pytest.mark.parametrize("size", [60.0, 90.0, 140.0, 230.0, 600.0])
+@pytest.mark.parametrize("low, top", [(0.0, 300.0), (0.0, 900.0), (0.0, 9000.0), (0.0, 13_000.0), (0.0, 250_000.0), (-0.5, 0.5), (-1.0, 2.0**-6), (0.0, 2.0**-17), (-(2.0**-17), 2.0**-17)])
+def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, low, top):
+    """A step axis of a narrow plot (a 1024-pixel screen), or a histogram's values: labels side
+    by side never touch, however long ("-7.5e-06")."""
     make_application()
     axis = SparseAxis("bottom")
-    ((spacing, _),) = axis.tickSpacing(0.0, top, size)
-    labels = axis.tickStrings(list(np.arange(0.0, top + spacing / 2, spacing)), 1.0, spacing)
+    ((spacing, _),) = axis.tickSpacing(low, top, size)
+    values = list(np.arange(math.ceil(low / spacing), math.floor(top / spacing) + 1) * spacing)
+    labels = axis.tickStrings(values, 1.0, spacing)
     widest = max(QFontMetrics(QApplication.font()).horizontalAdvance(label) for label in labels)
-    assert spacing / top * size > widest + 4, f"labels {labels} closer than their width"
+    assert len(values) < 2 or spacing / (top - low) * size > widest + 3, f"labels {labels} closer than their width"
+    mantissa = spacing / 10 ** np.floor(np.log10(spacing))
+    assert min(abs(mantissa - m) for m in (1, 2, 2.5, 5)) < 1e-9, "a round step"
+
+
+@pytest.mark.parametrize("spacing", [2.5e-6, 2.5e-4, 0.025, 0.25, 0.5, 2.5, 25.0, 250.0, 2500.0, 25_000.0])
+def test_tick_labels_write_every_multiple_of_their_step_exactly(spacing):
+    """pyqtgraph gives a label its step's first digit: at steps of 0.25 it wrote "0.2" for 0.25."""
+    make_application()
+    values = [k * spacing for k in range(-2, 5)]
+    labels = SparseAxis("bottom").tickStrings(values, 1.0, spacing)
+    read = [float(label[:-1]) * 1000 if label.endswith("k") else float(label) for label in labels]
+    assert read == pytest.approx(values, rel=1e-9, abs=spacing * 1e-9), labels
+    assert SparseAxis("bottom").tickStrings([-0.3 + 3 * 0.1], 1.0, 0.1) == ["0"], "rounding noise (5.6e-17) reads 0"
 
 
 def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in_view(qtbot):
