@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QToolTip, QWidget
 
@@ -127,6 +127,16 @@ class OverhangingTitle(pg.LabelItem):
     def updateMin(self) -> None:
         super().updateMin()
         self.setMinimumWidth(0)
+
+
+def add_legend_row(graphics: pg.GraphicsLayoutWidget, row: int, colspan: int = 1, per_line: int = 3) -> pg.LegendItem:
+    """A legend in a row of its own under the plots, centred, `per_line` entries to a line: over
+    a plot it covered what it named (the curves' first epochs, an experiment's worst variant)."""
+    legend = pg.LegendItem(labelTextSize="8pt", colCount=per_line)
+    legend.layout.setContentsMargins(0, 0, 0, 0)  # a line's height each: the plots keep the rest
+    graphics.addItem(legend, row=row, col=0, colspan=colspan)
+    graphics.ci.layout.setAlignment(legend, Qt.AlignmentFlag.AlignHCenter)
+    return legend
 
 
 def add_legend(plot: pg.PlotItem, offset: tuple[float, float]) -> pg.LegendItem:

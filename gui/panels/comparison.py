@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QTool
 
 from engine.errors import EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Learned, Outcome, Variant, VariantEpoch, compare
-from gui.plotting import add_legend, cache_axes, give_overhanging_title, steady_plot
+from gui.plotting import add_legend_row, cache_axes, give_overhanging_title, steady_plot
 from gui.worker import NumberedWorker
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
@@ -72,10 +72,13 @@ class ComparisonPanel(QWidget):
         self.loss_plot.setLabel("bottom", "epoch")
         # Before any run: 0.01 to 10, not pyqtgraph's 1 to 10 with a label on every minor tick.
         self.loss_plot.vb.setRange(yRange=(-2, 1), padding=0, disableAutoRange=False)
-        self.legend = add_legend(self.loss_plot, offset=(-5, 5))
         self.outcome_plot = self.graphics.addPlot(row=0, col=1)
         give_overhanging_title(self.outcome_plot, "what each learned")
         cache_axes(self.outcome_plot)
+        # A variant has one colour in both plots. Over the losses the legend hid the worst
+        # variant's curve (model selection's degree 1, flat at the top left). Two to a line: three
+        # long names ("degree 19 (20 features)") held the plots wider than a 1024-pixel screen's dock.
+        self.legend = add_legend_row(self.graphics, row=1, colspan=2, per_line=2)
         self.choices_page = QScrollArea()  # the list outgrows a short dock
         self.choices_page.setWidget(self.choices)
         self.choices_page.setWidgetResizable(True)
@@ -142,7 +145,8 @@ class ComparisonPanel(QWidget):
         self.points.clear()
         for i, variant in enumerate(variants):
             colour = COLOURS[i % len(COLOURS)]
-            self.curves[(i, "test")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=2), name=variant.label)
+            self.curves[(i, "test")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=2))
+            self.legend.addItem(self.curves[(i, "test")], variant.label)
             self.curves[(i, "train")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
         self._training_text = f"<b>{name}</b>: training {len(variants)} variants side by side…"
         self.summary.setText(self._training_text)

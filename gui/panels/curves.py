@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.config import Config, describe_differences
 from engine.stats import EpochReport, History, early_stopping_epoch
-from gui.plotting import steady_plot
+from gui.plotting import add_legend_row, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
@@ -84,12 +84,9 @@ class CurvesPanel(QWidget):
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "step")
-        # One legend serves both plots (same colours), in a row of its own under them: over the
-        # loss plot it covered the first epochs' points whenever the loss started flat.
-        self.legend = pg.LegendItem(labelTextSize="8pt", colCount=3)
-        self.legend.layout.setContentsMargins(0, 0, 0, 0)  # one line's height: the plots keep the rest
-        self.graphics.addItem(self.legend, row=1, col=0)
-        self.graphics.ci.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignHCenter)
+        # One legend serves both plots (same colours): over the loss plot it covered the first
+        # epochs' points whenever the loss started flat.
+        self.legend = add_legend_row(self.graphics, row=1)
         self.baselines: list[Baseline] = []
         self.acc_plot.setYRange(0, 1)
         faint = pg.mkPen(TRAIN_COLOUR, width=1)

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication
 
+from engine.experiments import polynomial_degrees
 from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.activation import ActivationPanel
@@ -303,12 +304,15 @@ def test_tick_labels_write_every_multiple_of_their_step_exactly(spacing):
 def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in_view(qtbot):
     """On a 1024-pixel screen the docks leave the centre panels about 460 pixels: the
     histograms' long titles held their grid 526 pixels wide (its third column cut off; the
-    gradient flow's second column likewise), and the curves' legend ran out of the loss plot
-    on the left (it now has a row of its own under the plots, where it covers no point), and the
-    experiments' loss title pushed the plot of what each learned out on the right."""
+    gradient flow's second column likewise), the curves' legend ran out of the loss plot on
+    the left, the experiments' loss title pushed the plot of what each learned out on the
+    right, and their legend hid the worst variant's loss. Legends now have a row of their own
+    under the plots, where they cover no point."""
     make_application()
     histograms, curves, gradients, experiments = HistogramsPanel(), CurvesPanel(), GradientFlowPanel(), ComparisonPanel()
     experiments.pages.setCurrentWidget(experiments.graphics)  # as once an experiment runs
+    for variant in polynomial_degrees():  # the longest names: "degree 19 (20 features)"
+        experiments.legend.addItem(experiments.loss_plot.plot([1, 2], [10.0, 9.0]), variant.label)
     for panel in (histograms, curves, gradients, experiments):
         qtbot.addWidget(panel)
         panel.resize(460, 300)
@@ -316,10 +320,11 @@ def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in
     qtbot.wait(50)
     for grid in (histograms.graphics, gradients.graphics, experiments.graphics):
         assert grid.ci.geometry().width() <= grid.viewport().width()
-    legend = curves.legend.sceneBoundingRect()
-    assert 0 <= legend.left() and legend.right() <= curves.graphics.viewport().width()
-    for plot in (curves.loss_plot, curves.acc_plot):
-        assert not legend.intersects(plot.vb.sceneBoundingRect()), "no data under the legend"
+    for panel, plots in ((curves, (curves.loss_plot, curves.acc_plot)), (experiments, (experiments.loss_plot, experiments.outcome_plot))):
+        legend = panel.legend.sceneBoundingRect()
+        assert 0 <= legend.left() and legend.right() <= panel.graphics.viewport().width()
+        for plot in plots:
+            assert not legend.intersects(plot.vb.sceneBoundingRect()), "no data under the legend"
 
 
 def test_the_demonstrations_fit_the_network_column_of_a_small_screen(qtbot):
