@@ -22,9 +22,14 @@ SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
 SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
 MIN_LABEL_GAP_PX = 15  # between two tick labels of a vertical SparseAxis (a label is ~12 px high)
 HORIZONTAL_LABEL_GAP_PX = 10  # between two labels of a horizontal SparseAxis
+# How far a horizontal SparseAxis's end labels may overhang the plot's corners: ranges end on round
+# values (a histogram's -0.5 to 0.5, a first step's 0 to 1), and pyqtgraph hid the labels there,
+# leaving a lone "0", or no label at all.
+END_LABEL_OVERHANG_PX = 20
 MAX_INTERVALS = 5  # between a SparseAxis's labels, however long it is
 MIN_MINOR_TICK_GAP_PX = 4  # between a log axis's minor ticks (2, 3, ... 9 in a decade)
 SMALL_TITLE = "9pt"  # for the plots of panels that show several side by side in a dock
+LARGE_UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))  # tick labels at steps of 1000 or more: the largest label's
 WIDEST_LABEL = "-0.025"  # the tick label a vertical axis has room for from the start (counts read 2.5k, 10k)
 
 
@@ -40,16 +45,23 @@ class SparseAxis(pg.AxisItem):
     on a long axis. pyqtgraph asks for at least 2.25 intervals however short the axis, which
     stacked five overlapping counts on the 40-pixel-high histograms of a 768-pixel screen, ran
     "2000 4000 6000 8000" together on the 140-pixel step axes of a 1024-pixel one, and "-0.2 0
-    0.2 0.4" into "-0.20 0.20.4" under its histograms."""
+    0.2 0.4" into "-0.20 0.20.4" under its histograms. Horizontal ones show the labels at their
+    ends (END_LABEL_OVERHANG_PX). A `whole` axis (steps, epochs) labels
+    whole numbers only: the first probe's heatmap read "0.25 0.50 0.75" along its steps."""
+
+    def __init__(self, orientation: str, whole: bool = False, **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        self.whole = whole
+        if orientation in ("top", "bottom"):
+            self.setStyle(hideOverlappingLabels=END_LABEL_OVERHANG_PX)
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802, N803 (pyqtgraph's names)
         span = abs(maxVal - minVal)
         if not (math.isfinite(span) and span > 0 and size > 0):
             return super().tickSpacing(minVal, maxVal, size)
-        if self.orientation in ("left", "right"):
-            return [(round_step(span / min(MAX_INTERVALS, max(1.0, size / MIN_LABEL_GAP_PX))), 0.0)]
-        spacing = round_step(span / MAX_INTERVALS)
-        while spacing < span and not self.labels_fit(min(minVal, maxVal), span, size, spacing):
+        vertical = self.orientation in ("left", "right")
+        spacing = round_step(span / (min(MAX_INTERVALS, max(1.0, size / MIN_LABEL_GAP_PX)) if vertical else MAX_INTERVALS))
+        while (self.whole and spacing % 1) or (not vertical and spacing < span and not self.labels_fit(min(minVal, maxVal), span, size, spacing)):
             spacing = round_step(spacing * (1 + 1e-9))  # the next round step
         return [(spacing, 0.0)]
 
@@ -74,16 +86,20 @@ class SparseAxis(pg.AxisItem):
         return ticks
 
     def tickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:  # noqa: N802 (pyqtgraph's name)
-        """Thousands as 2.5k, 10k, 200k: short enough for the room cache_axes keeps; smaller
-        steps with as many decimals as the step needs (pyqtgraph stops at the step's first
-        digit: at steps of 0.25 it wrote 0.25 as "0.2" and 0.75 as "0.8"), values under 0.001 as
-        2.5e-06, as pyqtgraph does. A log axis asks for its minor labels with no spacing:
-        pyqtgraph's own strings then (an exception here, inside a cached paint, crashes Qt)."""
+        """At steps of 1000 or more, in the largest label's unit: 2.5k, 10k, 200k, or -0.5M, 0.5M,
+        1M (G, T): short enough for the room cache_axes keeps ("1000k" ran past an exploding
+        gradient's histogram). Smaller steps with as many decimals as the step needs (pyqtgraph
+        stops at the step's first digit: at steps of 0.25 it wrote 0.25 as "0.2" and 0.75 as
+        "0.8"), values under 0.001 as 2.5e-06, as pyqtgraph does. A log axis asks for its minor
+        labels with no spacing: pyqtgraph's own strings then (an exception here, inside a cached
+        paint, crashes Qt: no values at all is no exception either)."""
         if spacing is None or self.logMode:
             return super().tickStrings(values, scale, spacing)
         step = spacing * scale
         if step >= 1000:
-            return [f"{v * scale / 1000:g}k" if v else "0" for v in values]
+            largest = max((abs(v * scale) for v in values), default=0.0)
+            unit, suffix = next(((unit, suffix) for unit, suffix in LARGE_UNITS if largest >= unit), LARGE_UNITS[-1])
+            return [f"{v * scale / unit:g}{suffix}" if v else "0" for v in values]
         places = decimals(step)
         return [tick_label(v * scale if abs(v * scale) > step * 1e-9 else 0.0, places) for v in values]  # 5.6e-17 is 0
 
@@ -340,9 +356,9 @@ def steady_plot(
     slides: tuple[bool, bool] = (False, False),
     **kwargs: object,
 ) -> pg.PlotItem:
-    """layout.addPlot with a SteadyViewBox, cached axes and a SparseAxis for x (steps or
+    """layout.addPlot with a SteadyViewBox, cached axes and a whole-number SparseAxis for x (steps or
     epochs): for plots that grow while training."""
-    axes = {"bottom": SparseAxis("bottom"), **kwargs.pop("axisItems", {})}  # type: ignore[dict-item]
+    axes = {"bottom": SparseAxis("bottom", whole=True), **kwargs.pop("axisItems", {})}  # type: ignore[dict-item]
     plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span, slides), axisItems=axes, **kwargs)
     cache_axes(plot)
     return plot

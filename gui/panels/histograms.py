@@ -20,9 +20,6 @@ from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_u
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
 HEATMAP_FLOOR = -4  # log10 of the smallest share that gets a colour
-# How far a value label may overhang a plot's bottom corners: a histogram's range ends on round
-# values (-0.5 to 0.5), and pyqtgraph hid the labels there, leaving a lone "0" on a narrow plot.
-END_LABEL_OVERHANG_PX = 20
 KIND_COLOURS = {"pre": "#9467bd", "act": "#2ca02c", "act_grad": "#ff7f0e", "weight": "#1f77b4", "weight_grad": "#d62728"}
 
 
@@ -100,7 +97,6 @@ class HistogramsPanel(QWidget):
             plot.setMouseEnabled(x=False, y=False)
             plot.disableAutoRange()  # ranges move only when the data outgrow them: no axis redraw per probe
             cache_axes(plot)
-            plot.getAxis("bottom").setStyle(hideOverlappingLabels=END_LABEL_OVERHANG_PX)
             colour = KIND_COLOURS[kind]
             self.curves[kind] = plot.plot(stepMode="center", fillLevel=0, pen=pg.mkPen(colour), brush=pg.mkBrush(colour + "80"))
             self.plots[kind] = plot

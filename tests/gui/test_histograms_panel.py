@@ -56,11 +56,16 @@ def test_values_that_are_not_finite_are_counted_in_the_title_and_a_missing_histo
 def test_value_axes_keep_their_labels_apart_in_a_narrow_dock(qtbot, width):
     """Under plots 90 to 120 pixels wide (the histograms dock on a 1024-pixel screen) pyqtgraph
     put a label every 0.2 on weights from -0.5 to 0.5 and drew "-0.20 0.20.4"; spaced apart,
-    the labels at the range's round ends were hidden, leaving a lone "0"."""
+    the labels at the range's round ends were hidden, leaving a lone "0". The heatmap of the
+    first step labelled its steps "0.25 0.50 0.75"."""
     [snapshot] = probes(1)
     panel = histograms_panel(qtbot, [snapshot])
     panel.resize(width, 300)
     panel.show()
+    panel.refresh([dataclasses.replace(snapshot, step=0), dataclasses.replace(snapshot, step=1)])  # a run's first step
+    qtbot.wait(10)
+    steps = [text for _, text in drawn_labels(panel.heatmap_plot.getAxis("bottom"))]
+    assert steps and all(text.isdigit() for text in steps), f"the first step's heatmap, over steps {steps}"
     first = snapshot.layers[0]
     for lo in (0.0, -(2.0**-17), -0.125, -0.5, -1.0, -64.0):  # sticky ranges: signed powers of two
         for hi in (2.0**-17, 2.0**-6, 0.5, 2.0, 1024.0):

@@ -290,15 +290,32 @@ def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, low, top)
     assert min(abs(mantissa - m) for m in (1, 2, 2.5, 5)) < 1e-9, "a round step"
 
 
-@pytest.mark.parametrize("spacing", [2.5e-6, 2.5e-4, 0.025, 0.25, 0.5, 2.5, 25.0, 250.0, 2500.0, 25_000.0])
+@pytest.mark.parametrize("spacing", [2.5e-6, 2.5e-4, 0.025, 0.25, 0.5, 2.5, 25.0, 250.0, 2500.0, 25_000.0, 2.5e5, 5e5, 2.5e6, 5e9])
 def test_tick_labels_write_every_multiple_of_their_step_exactly(spacing):
-    """pyqtgraph gives a label its step's first digit: at steps of 0.25 it wrote "0.2" for 0.25."""
+    """pyqtgraph gives a label its step's first digit: at steps of 0.25 it wrote "0.2" for 0.25.
+    Large steps count in thousands, millions and billions (2.5k, 2.5M, 5G), never "1000k"
+    (an exploding gradient's histogram, at steps of 500k up to 1M)."""
     make_application()
     values = [k * spacing for k in range(-2, 5)]
     labels = SparseAxis("bottom").tickStrings(values, 1.0, spacing)
-    read = [float(label[:-1]) * 1000 if label.endswith("k") else float(label) for label in labels]
+    units = {"k": 1e3, "M": 1e6, "G": 1e9}
+    read = [float(label[:-1]) * units[label[-1]] if label[-1] in units else float(label) for label in labels]
     assert read == pytest.approx(values, rel=1e-9, abs=spacing * 1e-9), labels
+    assert max(len(label) for label in labels) <= 8 and not any("000k" in label or "000M" in label for label in labels), labels
     assert SparseAxis("bottom").tickStrings([-0.3 + 3 * 0.1], 1.0, 0.1) == ["0"], "rounding noise (5.6e-17) reads 0"
+    assert SparseAxis("bottom").tickStrings([], 1.0, spacing) == [], "no tick in view: no labels, no exception"
+
+
+@pytest.mark.parametrize("top", [0.5, 1.0, 3.0, 12.0, 130.0])
+@pytest.mark.parametrize("size", [60.0, 140.0, 600.0])
+def test_a_step_axis_labels_whole_steps_only(top, size):
+    """The heatmaps' and curves' step and epoch axes: the first probe's heatmap, one step wide,
+    read "0.25 0.50 0.75"; twelve epochs at steps of 2.5 read "2.5 7.5"."""
+    make_application()
+    ((spacing, _),) = SparseAxis("bottom", whole=True).tickSpacing(0.0, top, size)
+    assert spacing >= 1 and spacing == int(spacing)
+    ((free, _),) = SparseAxis("bottom").tickSpacing(0.0, top, size)
+    assert spacing == free or free < 1 or free % 1, "a whole step where the values' own step was whole"
 
 
 def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in_view(qtbot):
