@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyqtgraph.exporters
 from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -180,6 +180,9 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.start_action = self._action("Start", "Space", self.toggle_training, "Start or pause training")
+        # While no model is ready Start is off, and Space went on to the focused control (the
+        # log-scale box, which a new window focuses first, ticked itself): this takes it then.
+        self.space_while_not_ready = QShortcut(QKeySequence("Space"), self, context=Qt.ShortcutContext.ApplicationShortcut)
         self.step_action = self._action("Step", "Ctrl+Right", self.step, "Train one batch, then pause")
         self.reset_action = self._action("Reset", "Ctrl+R", self.reset, "A fresh model with the settings shown")
         self.save_action = self._action("Save checkpoint…", QKeySequence.StandardKey.Save, self.save_checkpoint)
@@ -432,6 +435,7 @@ class MainWindow(QMainWindow):
         ready = self.session.alive and mode != "loading"
         self.start_action.setText("Pause" if running else "Start")
         self.start_action.setEnabled(ready)
+        self.space_while_not_ready.setEnabled(not ready)  # never both: Qt fires neither of two at once
         self.step_action.setEnabled(ready)
         self.save_action.setEnabled(ready)
         self.open_action.setEnabled(ready)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from engine.config import Config
 from engine.errors import DataError
 from engine.trainer import Trainer
+from gui.app import make_application
 from gui.main_window import MainWindow, finished_text, remembered_config
 from gui.session import Session
 from tests.gui.conftest import WAIT_MS, digits_config, press_shortcut, wait_for
@@ -107,6 +108,29 @@ def test_space_ticks_a_box_reached_with_tab_and_starts_training_otherwise(qtbot,
     qtbot.keyClick(box, Qt.Key.Key_Space)
     assert (box.isChecked(), len(pressed)) == (ticked, 1), "Space ticks the box Tab reached"
     wait_for(qtbot, lambda: window.session.mode == "running")
+
+
+def test_space_before_a_model_is_ready_leaves_the_focused_box_alone(qtbot, settings):
+    """While a model is built or a dataset loads Start is off, and Space went on to the focused
+    control: the log-scale box, which a new window gives the focus first, ticked itself."""
+    make_application()
+    session = Session()
+    window = MainWindow(session, settings, digits_config())
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    box = window.curves.log_scale
+    box.setFocus()
+    with qtbot.waitSignal(session.started, timeout=WAIT_MS):
+        session.open(digits_config())
+        assert not window.start_action.isEnabled(), "the model is still being built"
+        qtbot.keyClick(box, Qt.Key.Key_Space)
+        assert not box.isChecked()
+    wait_for(qtbot, window.start_action.isEnabled)
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    assert not box.isChecked()
+    wait_for(qtbot, lambda: session.mode == "running")
 
 
 def test_space_in_an_open_combo_box_list_leaves_training_alone(qtbot, make_window):
@@ -291,8 +315,6 @@ def endless_download(name, folder, progress):
 
 def window_opening(qtbot, settings, config: Config) -> MainWindow:
     """A window whose session is opening `config`, not waited for (its data may never come)."""
-    from gui.app import make_application
-
     make_application()
     session = Session()
     window = MainWindow(session, settings, config)
