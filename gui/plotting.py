@@ -29,7 +29,7 @@ END_LABEL_OVERHANG_PX = 20
 MAX_INTERVALS = 5  # between a SparseAxis's labels, however long it is
 MIN_MINOR_TICK_GAP_PX = 4  # between a log axis's minor ticks (2, 3, ... 9 in a decade)
 SMALL_TITLE = "9pt"  # for the plots of panels that show several side by side in a dock
-LARGE_UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))  # tick labels at steps of 1000 or more: the largest label's
+LARGE_UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))  # at steps of 1000 or more, the largest label's unit
 WIDEST_LABEL = "-0.025"  # the tick label a vertical axis has room for from the start (counts read 2.5k, 10k)
 
 
@@ -46,8 +46,8 @@ class SparseAxis(pg.AxisItem):
     stacked five overlapping counts on the 40-pixel-high histograms of a 768-pixel screen, ran
     "2000 4000 6000 8000" together on the 140-pixel step axes of a 1024-pixel one, and "-0.2 0
     0.2 0.4" into "-0.20 0.20.4" under its histograms. Horizontal ones show the labels at their
-    ends (END_LABEL_OVERHANG_PX). A `whole` axis (steps, epochs) labels
-    whole numbers only: the first probe's heatmap read "0.25 0.50 0.75" along its steps."""
+    ends (END_LABEL_OVERHANG_PX). A `whole` axis (steps, epochs) labels whole numbers only: the
+    first step's heatmap read "0.25 0.50 0.75" along its steps."""
 
     def __init__(self, orientation: str, whole: bool = False, **kwargs: object) -> None:
         super().__init__(orientation, **kwargs)
