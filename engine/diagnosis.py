@@ -48,7 +48,9 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
     first, last = norms[0], norms[-1]
     if len(norms) > 1 and last > 0 and first / last < VANISHING_RATIO:
         remedy = REMEDIES_FOR_VANISHING.get(activation, "try ReLU with He init, or batch norm")
-        return "vanishing", f"First-layer gradients are {_order(first / last)} of the last layer's: vanishing. {remedy}."
+        frozen = unchanged_layers(snapshot)
+        stuck = f" The weights of {spoken_list(frozen)} did not change at all: their updates are too small for float32 to add to them." if frozen else ""
+        return "vanishing", f"First-layer gradients are {_order(first / last)} of the last layer's: vanishing.{stuck} {remedy}."
     peak = max(norms)
     growing = previous is not None and len(previous.layers) == len(norms) and peak > max(l.grad_norm for l in previous.layers)
     if peak > EXPLODING_NORM and (growing or previous is None):
@@ -77,6 +79,21 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
         return "healthy", "Healthy, though some layer has no gradient yet."
     spread = max(norms) / min(norms)
     return "healthy", f"Healthy: layer gradient norms stay within a factor of {spread:.3g} of each other (first/last {first / last:.2g})."
+
+
+def unchanged_layers(snapshot: Snapshot) -> list[str]:
+    """The layers ("L1", ...) whose weights the probed step left exactly as they were though they
+    had a gradient, while other layers' changed: each weight's update was under half the float32
+    spacing around it (6e-8 of its size), so adding it changed nothing. A deep sigmoid net's first
+    layers stop learning outright there. None in a step without any update (the first probe)."""
+    if not any(layer.update_ratio > 0 for layer in snapshot.layers):
+        return []
+    return [layer.name.split()[0] for layer in snapshot.layers if layer.grad_norm > 0 and layer.update_ratio == 0]
+
+
+def spoken_list(names: list[str]) -> str:
+    """'L1', 'L1 and L2', 'L1, L2 and L3'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def copies_of_one_unit(layer: LayerProbe) -> bool:

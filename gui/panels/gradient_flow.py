@@ -24,7 +24,7 @@ VERDICT_STYLES = {
     "saturated": "background:#fff3cd; color:#664d03",
     "symmetric": "background:#fff3cd; color:#664d03",
 }
-TINY = 1e-30  # stands in for a zero norm or ratio under log10
+TINY = 1e-30  # stands in for a zero norm under log10
 UPDATE_RATIO_RULE = 1e-3  # Karpathy's rule of thumb for update / weight: far below learns slowly, far above is unstable
 WIDE_PX = 900  # at least this wide: the four plots in a row, else two by two
 
@@ -175,7 +175,10 @@ class GradientFlowPanel(QWidget):
         while len(self.ratio_curves) < count:
             i = len(self.ratio_curves)
             self.ratio_curves.append(self.ratio_plot.plot(name=f"L{i + 1}"))
-        same_shape = [s for s in snapshots if len(s.layers) == count and s.layers[0].update_ratio > 0]
+        # Probes after an update. Not "the first layer's ratio is above 0": a deep vanishing net's
+        # first layers do not change at all (engine.diagnosis.unchanged_layers), which left the
+        # plot blank.
+        same_shape = [s for s in snapshots if len(s.layers) == count and any(layer.update_ratio > 0 for layer in s.layers)]
         steps = np.array([s.step for s in same_shape], dtype=float)
         span = [steps[0], steps[-1]] if same_shape else []
         self.ratio_rule.setData(span, [UPDATE_RATIO_RULE] * len(span))
@@ -184,8 +187,8 @@ class GradientFlowPanel(QWidget):
             if i >= count or not same_shape:
                 curve.setData([], [])
                 continue
-            ratios = np.array([max(s.layers[i].update_ratio, TINY) for s in same_shape])
-            curve.setData(steps, ratios, pen=pg.mkPen(layer_colour(i, count), width=1.5))
+            ratios = np.array([s.layers[i].update_ratio or np.nan for s in same_shape])  # no change: a gap, not 1e-30 down the view
+            curve.setData(steps, ratios, pen=pg.mkPen(layer_colour(i, count), width=1.5), connect="finite")
 
     def _draw_health(self, snapshot: Snapshot) -> None:
         shares = [layer.dead_fraction if layer.dead_fraction is not None else layer.saturated_fraction for layer in snapshot.layers]

@@ -1,11 +1,14 @@
-"""What a snapshot is taken from, built small and by hand: shared by the CPU and CUDA probe tests."""
+"""What a snapshot is taken from, built small and by hand: shared by the CPU and CUDA probe tests,
+and the probes of a net whose first layers cannot learn, for the diagnosis and its panel."""
 
 from __future__ import annotations
 
 import torch
 
-from engine.config import ModelConfig
+from engine.config import Config, ModelConfig
 from engine.model import MLP, ForwardRecord, build_model
+from engine.stats import Snapshot
+from engine.trainer import Trainer
 
 
 def snapshot_inputs(activation: str) -> tuple[MLP, ForwardRecord, list[torch.Tensor]]:
@@ -16,3 +19,16 @@ def snapshot_inputs(activation: str) -> tuple[MLP, ForwardRecord, list[torch.Ten
     record = ForwardRecord([], [])
     torch.nn.functional.cross_entropy(model(x, record), y).backward()
     return model, record, [layer.weight.detach().clone() for layer in model.layers]
+
+
+def frozen_net_probes(steps: int) -> list[Snapshot]:
+    """Probes of a deep sigmoid net with tiny weights (Xavier at 0.01) on the spiral, one per step:
+    its gradients shrink about a thousandfold a layer back from the output."""
+    config = Config().with_changes(
+        data={"name": "spiral"},
+        model={"hidden": (16,) * 6, "activation": "sigmoid", "init": "xavier", "init_scale": 0.01},
+        train={"batch_size": 10},
+        probes={"every": 1},
+    )
+    trainer = Trainer(config)
+    return [trainer.inspect()] + [next(e for e in trainer.train_step(probe=True) if isinstance(e, Snapshot)) for _ in range(steps)]

@@ -10,10 +10,11 @@ import torch
 
 from engine.config import Config
 from engine.demos import activation_and_derivative, random_matrix_products
-from engine.diagnosis import diagnose
+from engine.diagnosis import diagnose, spoken_list
 from engine.presets import PRESETS
 from engine.stats import EpochReport, LayerProbe, Snapshot
 from engine.trainer import Trainer
+from tests.engine.probe_inputs import frozen_net_probes
 
 
 def snapshot(norms, dead=None, saturated=None, step=1) -> Snapshot:
@@ -29,6 +30,21 @@ def test_vanishing_names_the_ratio_and_the_remedies():
     verdict, text = diagnose(snapshot([1e-6, 1e-3, 0.1]), "sigmoid")
     assert verdict == "vanishing"
     assert "1e-5 of the last layer's" in text and "Sigmoid saturates" in text and "ReLU" in text
+
+
+def test_a_layer_whose_weights_did_not_change_at_all_is_named():
+    """In float32 w + u == w when |u| is under half the spacing around w (6e-8 of w): a layer
+    with a gradient can learn nothing at all. Not said of a probe without an update."""
+    first, *updated = frozen_net_probes(2)
+    for probe in updated:
+        frozen = [layer for layer in probe.layers if layer.update_ratio == 0]
+        assert frozen and all(layer.grad_norm > 0 for layer in frozen), "a gradient, and no change"
+        assert any(layer.update_ratio > 0 for layer in probe.layers)
+        verdict, text = diagnose(probe, "sigmoid")
+        names = [layer.name.split()[0] for layer in frozen]
+        assert verdict == "vanishing" and f"The weights of {spoken_list(names)} did not change at all" in text, text
+    assert all(layer.update_ratio == 0 for layer in first.layers) and "did not change" not in diagnose(first, "sigmoid")[1]
+    assert (spoken_list(["L1"]), spoken_list(["L1", "L2", "L3"])) == ("L1", "L1, L2 and L3")
 
 
 def test_exploding_needs_big_and_growing_norms():

@@ -8,7 +8,9 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
+from gui.app import make_application
 from gui.panels.gradient_flow import GradientFlowPanel
+from tests.engine.probe_inputs import frozen_net_probes
 from tests.gui.conftest import WAIT_MS, digits_config, drawn_labels, wait_for
 
 
@@ -112,6 +114,32 @@ def test_the_update_ratio_plot_fits_the_rule_with_the_ratios(qtbot, make_window)
     low, high = window.gradient_flow.ratio_plot.vb.viewRange()[1]
     ratios = np.log10([layer.update_ratio for s in window.session.snapshots if s.step > 0 for layer in s.layers])
     assert low <= min(ratios.min(), -3) and max(ratios.max(), -3) <= high
+
+
+def test_layers_whose_weights_did_not_change_leave_gaps_and_the_others_are_drawn(qtbot):
+    """A deep sigmoid net's first layers can learn nothing at all (their updates too small for
+    float32): the plot kept only probes whose first layer changed, and stayed blank."""
+    make_application()
+    snapshots = frozen_net_probes(4)
+    panel = GradientFlowPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    panel.refresh(snapshots, "sigmoid")
+    qtbot.wait(50)
+    steps, _ = panel.ratio_rule.getData()
+    assert list(steps) == [1, 4], "the dashed 1e-3 under the steps after an update"
+    updated = snapshots[1:]
+    for i, curve in enumerate(panel.ratio_curves):
+        ratios = np.array([s.layers[i].update_ratio for s in updated])
+        drawn = curve.getData()[1]  # log10, as the plot is
+        assert np.array_equal(np.isnan(drawn), ratios == 0), f"L{i + 1}: a gap where nothing changed"
+        assert np.allclose(drawn[ratios > 0], np.log10(ratios[ratios > 0]))
+    assert any(np.isnan(curve.getData()[1]).all() for curve in panel.ratio_curves), "a layer that never changed"
+    low, high = panel.ratio_plot.vb.viewRange()[1]
+    changed = np.log10([layer.update_ratio for s in updated for layer in s.layers if layer.update_ratio > 0])
+    assert low <= changed.min() and max(changed.max(), -3) <= high and low > -20, "the curves in view, not 1e-30"
+    assert "did not change at all" in panel.diagnosis.text()
 
 
 def test_the_update_ratio_plots_title_keys_each_curve_to_its_layer(qtbot, make_window):
