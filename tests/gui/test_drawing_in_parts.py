@@ -9,6 +9,7 @@ from engine.stats import Snapshot
 from engine.trainer import Trainer
 from gui.app import make_application
 from gui.panels.curves import CurvesPanel
+from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import LIVE_KINDS, HistogramsPanel
 from tests.gui.conftest import digits_config
 
@@ -32,6 +33,18 @@ def histograms_panel(qtbot, snapshots: list[Snapshot]) -> HistogramsPanel:
     panel = HistogramsPanel()
     qtbot.addWidget(panel)
     panel.set_layers([layer.name for layer in snapshots[0].layers])
+    return panel
+
+
+def gradient_flow_panel(qtbot, snapshots: list[Snapshot], activation: str) -> GradientFlowPanel:
+    """A gradient-flow panel wide enough for its four plots in a row, showing `snapshots`, laid out."""
+    make_application()
+    panel = GradientFlowPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.show()
+    panel.refresh(snapshots, activation)
+    qtbot.wait(50)  # laid out: the plots have their places in the scene
     return panel
 
 

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from gui.app import make_application
 from gui.panels.gradient_flow import GradientFlowPanel
 from tests.engine.probe_inputs import frozen_net_probes
 from tests.gui.conftest import WAIT_MS, digits_config, drawn_labels, wait_for
+from tests.gui.test_drawing_in_parts import gradient_flow_panel
 
 
 def open_tab(window, key: str) -> None:
@@ -119,14 +119,8 @@ def test_the_update_ratio_plot_fits_the_rule_with_the_ratios(qtbot, make_window)
 def test_layers_whose_weights_did_not_change_leave_gaps_and_the_others_are_drawn(qtbot):
     """A deep sigmoid net's first layers can learn nothing at all (their updates too small for
     float32): the plot kept only probes whose first layer changed, and stayed blank."""
-    make_application()
     snapshots = frozen_net_probes(4)
-    panel = GradientFlowPanel()
-    qtbot.addWidget(panel)
-    panel.resize(900, 300)
-    panel.show()
-    panel.refresh(snapshots, "sigmoid")
-    qtbot.wait(50)
+    panel = gradient_flow_panel(qtbot, snapshots, "sigmoid")
     steps, _ = panel.ratio_rule.getData()
     assert list(steps) == [1, 4], "the dashed 1e-3 under the steps after an update"
     updated = snapshots[1:]

@@ -11,10 +11,9 @@ from PySide6.QtWidgets import QApplication, QToolTip
 from engine.trainer import Trainer
 from gui.app import make_application
 from gui.panels.curves import HOVER_HINT, CurvesPanel
-from gui.panels.gradient_flow import GradientFlowPanel
 from gui.plotting import column_under
 from tests.gui.conftest import digits_config
-from tests.gui.test_drawing_in_parts import histograms_panel, probes
+from tests.gui.test_drawing_in_parts import gradient_flow_panel, histograms_panel, probes
 
 
 def hover(tip, plot, x: float, y: float) -> str:
@@ -54,14 +53,8 @@ def test_the_column_under_the_mouse_is_the_one_drawn_there_however_uneven_the_pr
 
 
 def test_the_gradient_norms_over_time_read_a_layers_norm_at_the_probe_nearest_the_mouse(qtbot):
-    make_application()
     snapshots = probes(6)
-    panel = GradientFlowPanel()
-    qtbot.addWidget(panel)
-    panel.resize(900, 300)
-    panel.show()
-    panel.refresh(snapshots, "relu")
-    qtbot.wait(50)  # laid out: the plots have their places in the scene
+    panel = gradient_flow_panel(qtbot, snapshots, "relu")
     probe = snapshots[3]
     for layer in range(len(probe.layers)):
         text = hover(panel._history_tip, panel.history_plot, column_centre(snapshots, 3), layer)
