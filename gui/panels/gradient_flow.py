@@ -142,11 +142,12 @@ class GradientFlowPanel(QWidget):
     def _draw_norms(self, snapshot: Snapshot) -> None:
         logs = log_norms([layer.grad_norm for layer in snapshot.layers])
         finite = np.isfinite(logs)
-        shown = logs[finite] if finite.any() else np.zeros(1)
+        some = finite & (logs > np.log10(TINY))  # a zero norm (a dead layer) sets no scale: -30 squashed the others
+        shown = logs[some] if some.any() else np.zeros(1)
         base = float(np.floor(shown.min())) - 1
         top = max(float(np.ceil(shown.max() + 0.25)), base + 1)  # whole decades: the axis moves rarely
-        # A layer whose gradient overflowed (inf or NaN) gets a red bar up to the top.
-        heights = np.where(finite, logs, top) - base
+        # A layer whose gradient overflowed (inf or NaN) gets a red bar up to the top; one without any, no bar.
+        heights = np.where(finite, np.maximum(logs, base), top) - base
         brushes = [pg.mkBrush("#1f77b4" if ok else "#d62728") for ok in finite]
         self.norm_bars.setOpts(x=np.arange(len(logs)), height=heights, y0=base, brushes=brushes)
         self.norm_plot.setYRange(base, top, padding=0)

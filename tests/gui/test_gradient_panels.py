@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from gui.panels.gradient_flow import GradientFlowPanel
 from tests.engine.probe_inputs import frozen_net_probes
 from tests.gui.conftest import WAIT_MS, digits_config, drawn_labels, wait_for
-from tests.gui.test_drawing_in_parts import gradient_flow_panel
+from tests.gui.test_drawing_in_parts import gradient_flow_panel, probes
 
 
 def open_tab(window, key: str) -> None:
@@ -53,6 +53,19 @@ def test_an_overflowed_gradient_is_drawn_as_a_red_bar_not_an_error(qtbot, make_w
     assert np.isfinite(heights).all()
     colours = [brush.color().name() for brush in panel.norm_bars.opts["brushes"]]
     assert colours[0] == "#d62728" and set(colours[1:]) == {"#1f77b4"}
+
+
+def test_a_layer_without_gradient_gets_no_bar_and_leaves_the_others_their_scale(qtbot):
+    """A wholly dead layer's zero norm was drawn at log10(1e-30): the axis reached -31 and the
+    other layers' bars, two decades apart, looked alike."""
+    snapshot = probes(1)[0]
+    dead = dataclasses.replace(snapshot.layers[0], grad_norm=0.0)
+    panel = gradient_flow_panel(qtbot, [dataclasses.replace(snapshot, layers=(dead, *snapshot.layers[1:]))], "relu")
+    low, high = panel.norm_plot.viewRange()[1]
+    logs = np.log10([layer.grad_norm for layer in snapshot.layers[1:]])
+    assert low == np.floor(logs.min()) - 1 and high >= logs.max(), "the scale of the layers with a gradient"
+    assert panel.norm_bars.opts["height"][0] == 0, "no bar for no gradient"
+    np.testing.assert_allclose(panel.norm_bars.opts["height"][1:] + low, logs, rtol=1e-6)
 
 
 def test_healthy_preset_reads_healthy(qtbot, make_window):
