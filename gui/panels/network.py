@@ -232,16 +232,20 @@ class NetworkPanel(QWidget):
         used = 0
         largest = max((p.grad_norm for p in snapshot.layers if math.isfinite(p.grad_norm)), default=0.0)
         compact = self.graph_plot.vb.width() / len(g.shown) < COMPACT_BELOW_PX  # deep nets: short labels
+        # Every badge on one line over the tallest column: over its own column, a short output
+        # column's badge sat among the edges converging on it (a regression's single output), and
+        # off the line the inputs' row names label.
+        badge_y = g.positions[:, 1].max() + 0.8
         for column, chosen in enumerate(g.shown):
             x = column * 3.0
             ys = g.positions[g.node_column == column, 1]
-            top, bottom = (ys.max(), ys.min()) if len(ys) else (0.0, 0.0)
+            bottom = ys.min() if len(ys) else 0.0
             if column > 0 or compact:
                 text, colour = badge(snapshot.layers[column - 1] if column > 0 else None, compact, largest)
                 item = self._text(used)
                 item.setAnchor((0.5, 1.0))
                 item.setText(text, color=colour)
-                item.setPos(x, top + 0.8)
+                item.setPos(x, badge_y)
                 used += 1
             hidden = g.sizes[column] - len(chosen)
             note = self._text(used)

@@ -218,9 +218,20 @@ def test_a_deep_nets_short_badges_keep_apart(qtbot, make_window):
     for badge, probe in zip(badges, snapshot.layers):
         assert badge.textItem.toPlainText().split("\n") == [probe.name.split(" ")[0], short_number(probe.grad_norm)]
     badges = [rows, *badges]
+    assert {badge.pos().y() for badge in badges} == {rows.pos().y()}, "the output's badge on the line its row names name"
     rects = [badge.sceneBoundingRect() for badge in badges]
     for left, right in zip(rects, rects[1:]):
         assert left.right() < right.left(), "neighbouring badges do not touch"
+
+
+def test_a_single_outputs_badge_stands_over_the_graph_not_among_its_edges(qtbot, make_window):
+    """A regression without a hidden layer: its one output node sits halfway down, and the badge
+    hung over it sat where all twenty inputs' edges converge."""
+    window = make_window(Config().with_changes(data={"name": "polynomial"}, model={"hidden": ()}))
+    panel, _ = drawn_after_a_step(qtbot, window, width=220)
+    [badge] = badge_items(panel)
+    ends = panel.layout_.positions[panel.layout_.edges]  # (edges, 2 ends, x/y)
+    assert badge.pos().y() > ends[..., 1].max(), "above every edge"
 
 
 def test_a_badge_turns_red_when_its_layer_is_unhealthy(qtbot, make_window):
