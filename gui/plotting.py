@@ -34,9 +34,15 @@ WIDEST_LABEL = "-0.025"  # the tick label a vertical axis has room for from the 
 
 
 def round_step(at_least: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `at_least`."""
+    """The smallest of 1, 2, 2.5, 4, 5 times a power of ten that is at least `at_least` (4: a
+    histogram's range from -4 to 4 reads "-4 0 4" where steps of 5 left a lone "0")."""
     decade = 10.0 ** math.floor(math.log10(at_least))
-    return next(m * decade for m in (1, 2, 2.5, 5, 10) if m * decade >= at_least)
+    return next(m * decade for m in (1, 2, 2.5, 4, 5, 10) if m * decade >= at_least)
+
+
+def ticks_in(low: float, high: float, spacing: float) -> int:
+    """How many multiples of `spacing` lie from `low` to `high`."""
+    return math.floor(high / spacing + 1e-9) - math.ceil(low / spacing - 1e-9) + 1
 
 
 class SparseAxis(pg.AxisItem):
@@ -63,6 +69,10 @@ class SparseAxis(pg.AxisItem):
         spacing = round_step(span / (min(MAX_INTERVALS, max(1.0, size / MIN_LABEL_GAP_PX)) if vertical else MAX_INTERVALS))
         while (self.whole and spacing % 1) or (not vertical and spacing < span and not self.labels_fit(min(minVal, maxVal), span, size, spacing)):
             spacing = round_step(spacing * (1 + 1e-9))  # the next round step
+        low, high = sorted((minVal, maxVal))
+        rounder = round_step(spacing * (1 + 1e-9))
+        if not vertical and ticks_in(low, high, rounder) >= ticks_in(low, high, spacing):  # as many labels, rounder: -0.5 0 0.5, not -0.4 0 0.4
+            spacing = rounder
         return [(spacing, 0.0)]
 
     def labels_fit(self, low: float, span: float, size: float, spacing: float) -> bool:

@@ -56,7 +56,8 @@ def test_values_that_are_not_finite_are_counted_in_the_title_and_a_missing_histo
 def test_value_axes_keep_their_labels_apart_in_a_narrow_dock(qtbot, width):
     """Under plots 90 to 120 pixels wide (the histograms dock on a 1024-pixel screen) pyqtgraph
     put a label every 0.2 on weights from -0.5 to 0.5 and drew "-0.20 0.20.4"; spaced apart,
-    the labels at the range's round ends were hidden, leaving a lone "0". The heatmap of the
+    the labels at the range's round ends were hidden, leaving a lone "0", as steps of 5 did
+    from -4 to 4. The heatmap of the
     first step labelled its steps "0.25 0.50 0.75"."""
     [snapshot] = probes(1)
     panel = histograms_panel(qtbot, [snapshot])
@@ -67,13 +68,14 @@ def test_value_axes_keep_their_labels_apart_in_a_narrow_dock(qtbot, width):
     steps = [text for _, text in drawn_labels(panel.heatmap_plot.getAxis("bottom"))]
     assert steps and all(text.isdigit() for text in steps), f"the first step's heatmap, over steps {steps}"
     first = snapshot.layers[0]
-    for lo in (0.0, -(2.0**-17), -0.125, -0.5, -1.0, -64.0):  # sticky ranges: signed powers of two
-        for hi in (2.0**-17, 2.0**-6, 0.5, 2.0, 1024.0):
+    for lo in (0.0, -(2.0**-17), -0.125, -0.5, -1.0, -4.0, -64.0):  # sticky ranges: signed powers of two
+        for hi in (2.0**-17, 2.0**-6, 0.5, 2.0, 4.0, 1024.0):
             ranged = {kind: dataclasses.replace(histogram, lo=lo, hi=hi) for kind, histogram in first.histograms.items()}
             panel.refresh([dataclasses.replace(snapshot, layers=(dataclasses.replace(first, histograms=ranged), *snapshot.layers[1:]))])
             qtbot.wait(10)
             assert touching_labels(panel) == [], f"range {lo} to {hi}"
             labels = {kind: [text for _, text in drawn_labels(plot.getAxis("bottom"))] for kind, plot in panel.plots.items()}
             assert all(labels.values()), f"every plot has a value to read, range {lo} to {hi}"
-            if (lo, hi) == (-0.5, 0.5):
-                assert all({-0.5, 0.0, 0.5} <= {float(text) for text in shown} for shown in labels.values()), labels
+            for ends in ((-0.5, 0.5), (-4.0, 4.0)):  # steps of 0.2 or 0.25, 2 or 2.5 do not fit; 5 left a lone 0
+                if (lo, hi) == ends:
+                    assert all({lo, 0.0, hi} <= {float(text) for text in shown} for shown in labels.values()), labels

@@ -269,7 +269,7 @@ def test_a_sparse_axis_keeps_its_labels_apart_and_round(size, top):
     assert spacing / top * size >= MIN_LABEL_GAP_PX, "labels at least MIN_LABEL_GAP_PX apart"
     assert top / spacing <= MAX_INTERVALS, "a long axis gets a handful of labels, not a stack"
     mantissa = spacing / 10 ** np.floor(np.log10(spacing))
-    assert min(abs(mantissa - m) for m in (1, 2, 2.5, 5)) < 1e-9, "a round step"
+    assert min(abs(mantissa - m) for m in (1, 2, 2.5, 4, 5)) < 1e-9, "a round step"
     if size >= 2 * MIN_LABEL_GAP_PX:
         assert spacing <= top, "two labels at least, where there is room for them"
 
@@ -287,7 +287,7 @@ def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, low, top)
     widest = max(QFontMetrics(QApplication.font()).horizontalAdvance(label) for label in labels)
     assert len(values) < 2 or spacing / (top - low) * size > widest + 3, f"labels {labels} closer than their width"
     mantissa = spacing / 10 ** np.floor(np.log10(spacing))
-    assert min(abs(mantissa - m) for m in (1, 2, 2.5, 5)) < 1e-9, "a round step"
+    assert min(abs(mantissa - m) for m in (1, 2, 2.5, 4, 5)) < 1e-9, "a round step"
 
 
 @pytest.mark.parametrize("spacing", [2.5e-6, 2.5e-4, 0.025, 0.25, 0.5, 2.5, 25.0, 250.0, 2500.0, 25_000.0, 2.5e5, 5e5, 2.5e6, 5e9])
