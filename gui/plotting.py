@@ -155,10 +155,10 @@ class OverhangingTitle(pg.LabelItem):
         self.setMinimumWidth(0)
 
 
-def add_legend_row(graphics: pg.GraphicsLayoutWidget, row: int, colspan: int = 1, per_line: int = 3) -> pg.LegendItem:
-    """A legend in a row of its own under the plots, centred, `per_line` entries to a line: over
-    a plot it covered what it named (the curves' first epochs, an experiment's worst variant)."""
-    legend = pg.LegendItem(labelTextSize="8pt", colCount=per_line)
+def add_legend_row(graphics: pg.GraphicsLayoutWidget, row: int, colspan: int = 1) -> pg.LegendItem:
+    """A legend in a row of its own under the plots, centred, three entries to a line: over a
+    plot it covered what it named (the curves' first epochs, an experiment's worst variant)."""
+    legend = pg.LegendItem(labelTextSize="8pt", colCount=3)
     legend.layout.setContentsMargins(0, 0, 0, 0)  # a line's height each: the plots keep the rest
     graphics.addItem(legend, row=row, col=0, colspan=colspan)
     graphics.ci.layout.setAlignment(legend, Qt.AlignmentFlag.AlignHCenter)

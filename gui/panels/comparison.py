@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QThread, QTimer, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QPointF, QThread, QTimer, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
@@ -76,9 +76,9 @@ class ComparisonPanel(QWidget):
         give_overhanging_title(self.outcome_plot, "what each learned")
         cache_axes(self.outcome_plot)
         # A variant has one colour in both plots. Over the losses the legend hid the worst
-        # variant's curve (model selection's degree 1, flat at the top left). Two to a line: three
-        # long names ("degree 19 (20 features)") held the plots wider than a 1024-pixel screen's dock.
-        self.legend = add_legend_row(self.graphics, row=1, colspan=2, per_line=2)
+        # variant's curve (model selection's degree 1, flat at the top left).
+        self.legend = add_legend_row(self.graphics, row=1, colspan=2)
+        self.graphics.viewport().installEventFilter(self)  # its width decides the legend's lines
         self.choices_page = QScrollArea()  # the list outgrows a short dock
         self.choices_page.setWidget(self.choices)
         self.choices_page.setWidgetResizable(True)
@@ -125,6 +125,19 @@ class ComparisonPanel(QWidget):
             self._choice_list.insertWidget(at, button, 0, Qt.AlignmentFlag.AlignLeft)
             self._choice_list.insertWidget(at + 1, about)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.graphics.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_legend(event.size().width())
+        return False
+
+    def _fit_legend(self, width: int) -> None:
+        """The variants three to a line where the plots are `width` wide enough, else two: three
+        long names ("degree 19 (20 features)") held the plots wider than a 1024-pixel screen's dock."""
+        self.legend.setColumnCount(3)
+        self.graphics.ci.layout.invalidate()  # its size hints were cached for the last column count
+        if self.graphics.ci.effectiveSizeHint(Qt.SizeHint.MinimumSize).width() > width:  # the legend with the layout's margins
+            self.legend.setColumnCount(2)
+
     # ------------------------------------------------------------------ running
     @property
     def running(self) -> bool:
@@ -148,6 +161,7 @@ class ComparisonPanel(QWidget):
             self.curves[(i, "test")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=2))
             self.legend.addItem(self.curves[(i, "test")], variant.label)
             self.curves[(i, "train")] = self.loss_plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine))
+        self._fit_legend(self.graphics.viewport().width())
         self._training_text = f"<b>{name}</b>: training {len(variants)} variants side by side…"
         self.summary.setText(self._training_text)
         self._run += 1

@@ -342,6 +342,14 @@ def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in
         assert 0 <= legend.left() and legend.right() <= panel.graphics.viewport().width()
         for plot in plots:
             assert not legend.intersects(plot.vb.sceneBoundingRect()), "no data under the legend"
+    assert experiments.legend.columnCount == 2, "three long names side by side are wider than 460 pixels"
+    experiments.resize(900, 300)
+    qtbot.wait(50)
+    assert experiments.legend.columnCount == 3, "where they fit, the three on one line: the plots keep its height"
+    for width in (900, 485):  # 485: the legend itself fits, not with the layout's margins
+        experiments.resize(width, 300)
+        qtbot.wait(50)
+        assert experiments.graphics.ci.geometry().width() <= experiments.graphics.viewport().width(), width
 
 
 def test_the_demonstrations_fit_the_network_column_of_a_small_screen(qtbot):
