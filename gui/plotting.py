@@ -40,6 +40,11 @@ def round_step(at_least: float) -> float:
     return next(m * decade for m in (1, 2, 2.5, 4, 5, 10) if m * decade >= at_least)
 
 
+def next_step(spacing: float) -> float:
+    """The round step after `spacing`: 2 after 1, 2.5 after 2, 10 after 5."""
+    return round_step(spacing * (1 + 1e-9))
+
+
 def ticks_in(low: float, high: float, spacing: float) -> int:
     """How many multiples of `spacing` lie from `low` to `high`."""
     return math.floor(high / spacing + 1e-9) - math.ceil(low / spacing - 1e-9) + 1
@@ -65,23 +70,30 @@ class SparseAxis(pg.AxisItem):
         span = abs(maxVal - minVal)
         if not (math.isfinite(span) and span > 0 and size > 0):
             return super().tickSpacing(minVal, maxVal, size)
+        low, high = sorted((minVal, maxVal))
         vertical = self.orientation in ("left", "right")
         spacing = round_step(span / (min(MAX_INTERVALS, max(1.0, size / MIN_LABEL_GAP_PX)) if vertical else MAX_INTERVALS))
-        while (self.whole and spacing % 1) or (not vertical and spacing < span and not self.labels_fit(min(minVal, maxVal), span, size, spacing)):
-            spacing = round_step(spacing * (1 + 1e-9))  # the next round step
-        low, high = sorted((minVal, maxVal))
-        rounder = round_step(spacing * (1 + 1e-9))
-        if not vertical and ticks_in(low, high, rounder) >= ticks_in(low, high, spacing):  # as many labels, rounder: -0.5 0 0.5, not -0.4 0 0.4
-            spacing = rounder
+        while not self.can_step(low, high, size, spacing):
+            spacing = next_step(spacing)
+        rounder = next_step(spacing)
+        if not vertical and self.can_step(low, high, size, rounder) and ticks_in(low, high, rounder) >= ticks_in(low, high, spacing):
+            spacing = rounder  # as many labels, rounder: -0.5 0 0.5, not -0.4 0 0.4
         return [(spacing, 0.0)]
 
-    def labels_fit(self, low: float, span: float, size: float, spacing: float) -> bool:
+    def can_step(self, low: float, high: float, size: float, spacing: float) -> bool:
+        """Whether ticks `spacing` apart suit the axis: whole steps on a `whole` one, and labels
+        that fit side by side on a horizontal one (or a single step over its whole range)."""
+        if self.whole and spacing % 1:
+            return False
+        return self.orientation in ("left", "right") or spacing >= high - low or self.labels_fit(low, high, size, spacing)
+
+    def labels_fit(self, low: float, high: float, size: float, spacing: float) -> bool:
         """Whether the labels of ticks `spacing` apart stand side by side, HORIZONTAL_LABEL_GAP_PX
         apart at least ("-7.5e-06" needs more room than "0.5")."""
-        first = math.ceil(low / spacing)
-        values = [(first + i) * spacing for i in range(int(span / spacing) + 1)]
+        first = math.ceil(low / spacing - 1e-9)
+        values = [(first + i) * spacing for i in range(ticks_in(low, high, spacing))]
         widest = max(self.label_metrics().horizontalAdvance(label) for label in self.tickStrings(values, self.scale, spacing))
-        return spacing / span * size >= widest + HORIZONTAL_LABEL_GAP_PX
+        return spacing / (high - low) * size >= widest + HORIZONTAL_LABEL_GAP_PX
 
     def label_metrics(self) -> QFontMetrics:
         return QFontMetrics(self.style["tickFont"] or QApplication.font())

@@ -306,7 +306,7 @@ def test_tick_labels_write_every_multiple_of_their_step_exactly(spacing):
     assert SparseAxis("bottom").tickStrings([], 1.0, spacing) == [], "no tick in view: no labels, no exception"
 
 
-@pytest.mark.parametrize("top", [0.5, 1.0, 3.0, 12.0, 130.0])
+@pytest.mark.parametrize("top", [0.5, 1.0, 3.0, 5.0, 12.0, 130.0])
 @pytest.mark.parametrize("size", [60.0, 140.0, 600.0])
 def test_a_step_axis_labels_whole_steps_only(top, size):
     """The heatmaps' and curves' step and epoch axes: the first probe's heatmap, one step wide,
