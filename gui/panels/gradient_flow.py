@@ -34,6 +34,12 @@ def log_norms(norms: Sequence[float] | np.ndarray) -> np.ndarray:
     return np.log10(np.maximum(norms, TINY))
 
 
+def measured(logs: np.ndarray) -> np.ndarray:
+    """Where `log_norms` holds a norm to scale by: neither overflowed nor a zero's stand-in
+    (log10(TINY) would stretch any scale over thirty decades)."""
+    return np.isfinite(logs) & (logs > np.log10(TINY))
+
+
 def layer_colour(index: int, count: int) -> str:
     """The update/weight curve's colour for layer `index` of `count`: hues around the wheel, dark
     enough to read on white (at full value, yellow, green and cyan names were hard to make out)."""
@@ -142,7 +148,7 @@ class GradientFlowPanel(QWidget):
     def _draw_norms(self, snapshot: Snapshot) -> None:
         logs = log_norms([layer.grad_norm for layer in snapshot.layers])
         finite = np.isfinite(logs)
-        some = finite & (logs > np.log10(TINY))  # a zero norm (a dead layer) sets no scale: -30 squashed the others
+        some = measured(logs)  # a zero norm (a dead layer) sets no scale: -30 squashed the others
         shown = logs[some] if some.any() else np.zeros(1)
         base = float(np.floor(shown.min())) - 1
         top = max(float(np.ceil(shown.max() + 0.25)), base + 1)  # whole decades: the axis moves rarely
@@ -157,7 +163,7 @@ class GradientFlowPanel(QWidget):
         self._history_steps = np.array([s.step for s in same_shape])
         self._history_norms = np.array([[layer.grad_norm for layer in s.layers] for s in same_shape]).T
         image = log_norms(self._history_norms)  # rows: layers, columns: probes
-        finite = image[np.isfinite(image) & (image > np.log10(TINY))]
+        finite = image[measured(image)]
         levels = (float(finite.min()), float(finite.max()) + 1e-9) if finite.size else (0.0, 1.0)
         self.history_image.setImage(image, autoLevels=False, levels=levels)
         first, last = time_span(self._history_steps)
