@@ -57,8 +57,7 @@ def test_value_axes_keep_their_labels_apart_in_a_narrow_dock(qtbot, width):
     """Under plots 90 to 120 pixels wide (the histograms dock on a 1024-pixel screen) pyqtgraph
     put a label every 0.2 on weights from -0.5 to 0.5 and drew "-0.20 0.20.4"; spaced apart,
     the labels at the range's round ends were hidden, leaving a lone "0", as steps of 5 did
-    from -4 to 4. The heatmap of the
-    first step labelled its steps "0.25 0.50 0.75"."""
+    from -4 to 4. The heatmap of the first step labelled its steps "0.25 0.50 0.75"."""
     [snapshot] = probes(1)
     panel = histograms_panel(qtbot, [snapshot])
     panel.resize(width, 300)
