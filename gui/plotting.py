@@ -76,8 +76,8 @@ class SparseAxis(pg.AxisItem):
         while not self.can_step(low, high, size, spacing):
             spacing = next_step(spacing)
         rounder = next_step(spacing)
-        if not vertical and self.can_step(low, high, size, rounder) and ticks_in(low, high, rounder) >= ticks_in(low, high, spacing):
-            spacing = rounder  # as many labels, rounder: -0.5 0 0.5, not -0.4 0 0.4
+        if self.can_step(low, high, size, rounder) and ticks_in(low, high, rounder) >= ticks_in(low, high, spacing):
+            spacing = rounder  # as many labels, rounder: -0.5 0 0.5, not -0.4 0 0.4; 0 50 100 %, not 0 40 80
         return [(spacing, 0.0)]
 
     def can_step(self, low: float, high: float, size: float, spacing: float) -> bool:

@@ -290,6 +290,15 @@ def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, low, top)
     assert min(abs(mantissa - m) for m in (1, 2, 2.5, 4, 5)) < 1e-9, "a round step"
 
 
+def test_of_two_steps_with_as_many_labels_the_rounder_is_taken():
+    """Steps of 4 label a histogram from -4 to 4 (-4 0 4); where 5 labels as much, 5 wins: a
+    45-pixel percentage axis read "0 40 80", its 100 unlabelled."""
+    make_application()
+    assert SparseAxis("left").tickSpacing(0.0, 100.0, 45.0) == [(50.0, 0.0)]
+    assert SparseAxis("bottom").tickSpacing(-0.5, 0.5, 90.0) == [(0.5, 0.0)]
+    assert SparseAxis("bottom").tickSpacing(-4.16, 4.16, 82.0) == [(4.0, 0.0)]
+
+
 @pytest.mark.parametrize("spacing", [2.5e-6, 2.5e-4, 0.025, 0.25, 0.5, 2.5, 25.0, 250.0, 2500.0, 25_000.0, 2.5e5, 5e5, 2.5e6, 5e9])
 def test_tick_labels_write_every_multiple_of_their_step_exactly(spacing):
     """pyqtgraph gives a label its step's first digit: at steps of 0.25 it wrote "0.2" for 0.25.
