@@ -21,7 +21,7 @@ PADDING = 0.02  # of the data's span, on each side, when the view is fitted afre
 SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
 SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
 MIN_LABEL_GAP_PX = 15  # between two tick labels of a vertical SparseAxis (a label is ~12 px high)
-HORIZONTAL_LABEL_GAP_PX = 10  # between two labels of a horizontal SparseAxis
+HORIZONTAL_LABEL_GAP_PX = 7  # between two labels of a horizontal SparseAxis: a wide space
 # How far a horizontal SparseAxis's end labels may overhang the plot's corners: ranges end on round
 # values (a histogram's -0.5 to 0.5, a first step's 0 to 1), and pyqtgraph hid the labels there,
 # leaving a lone "0", or no label at all.
@@ -89,11 +89,14 @@ class SparseAxis(pg.AxisItem):
 
     def labels_fit(self, low: float, high: float, size: float, spacing: float) -> bool:
         """Whether the labels of ticks `spacing` apart stand side by side, HORIZONTAL_LABEL_GAP_PX
-        apart at least ("-7.5e-06" needs more room than "0.5")."""
+        apart at least ("-7.5e-06" needs more room than "0.5"). Each label is centred on its
+        tick, so two neighbours need half of each one's width: "-0.025 0 0.025" fits under a
+        90-pixel histogram of values within +-0.03, where room for two of the widest left a lone "0"."""
         first = math.ceil(low / spacing - 1e-9)
         values = [(first + i) * spacing for i in range(ticks_in(low, high, spacing))]
-        widest = max(self.label_metrics().horizontalAdvance(label) for label in self.tickStrings(values, self.scale, spacing))
-        return spacing / (high - low) * size >= widest + HORIZONTAL_LABEL_GAP_PX
+        widths = [self.label_metrics().horizontalAdvance(label) for label in self.tickStrings(values, self.scale, spacing)]
+        needed = max(((left + right) / 2 for left, right in zip(widths, widths[1:])), default=0.0)
+        return spacing / (high - low) * size >= needed + HORIZONTAL_LABEL_GAP_PX
 
     def label_metrics(self) -> QFontMetrics:
         return QFontMetrics(self.style["tickFont"] or QApplication.font())

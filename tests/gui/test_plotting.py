@@ -284,10 +284,23 @@ def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, low, top)
     ((spacing, _),) = axis.tickSpacing(low, top, size)
     values = list(np.arange(math.ceil(low / spacing), math.floor(top / spacing) + 1) * spacing)
     labels = axis.tickStrings(values, 1.0, spacing)
-    widest = max(QFontMetrics(QApplication.font()).horizontalAdvance(label) for label in labels)
-    assert len(values) < 2 or spacing / (top - low) * size > widest + 3, f"labels {labels} closer than their width"
+    widths = [QFontMetrics(QApplication.font()).horizontalAdvance(label) for label in labels]
+    apart = spacing / (top - low) * size
+    assert all(apart > (left + right) / 2 + 3 for left, right in zip(widths, widths[1:])), f"labels {labels} closer than their widths"
     mantissa = spacing / 10 ** np.floor(np.log10(spacing))
     assert min(abs(mantissa - m) for m in (1, 2, 2.5, 4, 5)) < 1e-9, "a round step"
+
+
+@pytest.mark.parametrize("size", [90.0, 107.0])
+@pytest.mark.parametrize("end", [2.0**-4, 2.0**-5])
+def test_neighbouring_labels_need_half_of_each_ones_width(size, end):
+    """A label is centred on its tick: "-0.02" and "0" need half of each one's width between
+    them, not the widest twice. Counted so, a histogram of small values (a sticky range of
+    +-2^-5) under a plot 90 to 107 pixels wide reads "-0.025 0 0.025", not a lone "0"."""
+    make_application()
+    axis = SparseAxis("bottom")
+    ((spacing, _),) = axis.tickSpacing(-end, end, size)
+    assert spacing < end, f"steps of {spacing} leave a lone 0 on +-{end}"
 
 
 def test_of_two_steps_with_as_many_labels_the_rounder_is_taken():
@@ -296,7 +309,7 @@ def test_of_two_steps_with_as_many_labels_the_rounder_is_taken():
     make_application()
     assert SparseAxis("left").tickSpacing(0.0, 100.0, 45.0) == [(50.0, 0.0)]
     assert SparseAxis("bottom").tickSpacing(-0.5, 0.5, 90.0) == [(0.5, 0.0)]
-    assert SparseAxis("bottom").tickSpacing(-4.16, 4.16, 82.0) == [(4.0, 0.0)]
+    assert SparseAxis("bottom").tickSpacing(-4.16, 4.16, 75.0) == [(4.0, 0.0)]  # -2.5 0 2.5 fits too
 
 
 @pytest.mark.parametrize("spacing", [2.5e-6, 2.5e-4, 0.025, 0.25, 0.5, 2.5, 25.0, 250.0, 2500.0, 25_000.0, 2.5e5, 5e5, 2.5e6, 5e9])
