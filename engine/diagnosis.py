@@ -16,6 +16,10 @@ import numpy as np
 from engine.stats import LayerProbe, Snapshot
 
 VANISHING_RATIO = 1e-3  # first-layer gradient norm / last layer's
+# Under this (and above VANISHING_RATIO) gradients fade toward the input: one sigmoid layer at
+# d2l's N(0, 0.01) init (3e-2) or three at Xavier (2e-2) stay at chance on digits for ten
+# epochs, which "healthy" hid; ReLU at He, tanh at Xavier and batch norm stay near 1.
+FADING_RATIO = 0.1
 EXPLODING_NORM = 1e3
 UNHEALTHY_FRACTION = 0.5  # dead or saturated share of a layer's units
 SYMMETRY_TOLERANCE = 1e-6  # relative spread of a layer's unit means under which its units are copies
@@ -32,8 +36,9 @@ def _order(x: float) -> str:
 
 
 def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = None) -> tuple[str, str]:
-    """(verdict, sentence): verdict is one of healthy, vanishing, exploding, dead, saturated,
-    symmetric, diverged; the sentence gives the numbers and the remedies."""
+    """(verdict, sentence): verdict is one of healthy, fading, vanishing, exploding, dead,
+    saturated, symmetric, diverged; the sentence gives the numbers and the remedies. Fading,
+    the mildest, comes after dead and saturated units, which say more."""
     norms = [layer.grad_norm for layer in snapshot.layers]
     if not norms:
         return "healthy", ""
@@ -46,8 +51,8 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
             "gradient and they stay copies, one unit in effect. Reset with a random init; dropout also breaks the symmetry as it trains."
         )
     first, last = norms[0], norms[-1]
+    remedy = REMEDIES_FOR_VANISHING.get(activation, "try ReLU with He init, or batch norm")
     if len(norms) > 1 and last > 0 and first / last < VANISHING_RATIO:
-        remedy = REMEDIES_FOR_VANISHING.get(activation, "try ReLU with He init, or batch norm")
         frozen = unchanged_layers(snapshot)
         stuck = f" The weights of {spoken_list(frozen)} did not change at all: their updates are too small for float32 to add to them." if frozen else ""
         return "vanishing", f"First-layer gradients are {_order(first / last)} of the last layer's: vanishing.{stuck} {remedy}."
@@ -75,6 +80,11 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
             )
         if share > UNHEALTHY_FRACTION:
             return name, f"{share:.0%} of layer {layer}'s units are {name}: {advice}."
+    if len(norms) > 1 and last > 0 and first / last < FADING_RATIO:
+        return "fading", (
+            f"First-layer gradients are {first / last:.1%} of the last layer's: they fade toward the input, "
+            f"so the first layers learn more slowly than the last. {remedy}."
+        )
     if min(norms) <= 0:
         return "healthy", "Healthy, though some layer has no gradient yet."
     spread = max(norms) / min(norms)

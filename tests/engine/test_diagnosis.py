@@ -32,6 +32,32 @@ def test_vanishing_names_the_ratio_and_the_remedies():
     assert "1e-5 of the last layer's" in text and "Sigmoid saturates" in text and "ReLU" in text
 
 
+def test_gradients_that_fade_toward_the_input_are_told_short_of_vanishing():
+    """Between 1e-3 and 1e-1 of the last layer's the first layer's gradient fades: said with its
+    share, after dead or saturated units (they say more), and never of a net within a factor 10."""
+    verdict, text = diagnose(snapshot([0.02, 0.3, 1.0]), "sigmoid")
+    assert verdict == "fading" and "2.0% of the last layer's" in text and "Sigmoid saturates" in text
+    assert diagnose(snapshot([0.0009, 1.0]), "sigmoid")[0] == "vanishing"
+    assert diagnose(snapshot([0.11, 1.0]), "sigmoid")[0] == "healthy"
+    assert diagnose(snapshot([0.02, 1.0], saturated=0.7), "sigmoid")[0] == "saturated"
+
+
+@pytest.mark.parametrize(
+    "hidden, activation, init, verdict",
+    [
+        ((64, 64, 64), "sigmoid", "xavier", "fading"),  # 2e-2: at chance on digits after ten epochs
+        ((256,), "sigmoid", "normal", "fading"),  # d2l's init: 3e-2
+        ((256,), "sigmoid", "xavier", "healthy"),  # 0.17: learns
+        ((64, 64, 64), "relu", "he", "healthy"),
+        ((64, 64), "tanh", "xavier", "healthy"),
+    ],
+)
+def test_sigmoid_nets_that_stay_at_chance_fade_and_learning_ones_do_not(hidden, activation, init, verdict):
+    scale = 0.01 if init == "normal" else 1.0
+    config = Config().with_changes(data={"name": "digits"}, model={"hidden": hidden, "activation": activation, "init": init, "init_scale": scale})
+    assert diagnose(Trainer(config).inspect(), activation)[0] == verdict
+
+
 def test_a_layer_whose_weights_did_not_change_at_all_is_named():
     """In float32 w + u == w when |u| is under half the spacing around w (6e-8 of w): a layer
     with a gradient can learn nothing at all. Not said of a probe without an update."""

@@ -41,6 +41,15 @@ def test_vanishing_preset_is_diagnosed_and_drawn(qtbot, make_window):
     np.testing.assert_allclose(panel.history_image.image[:, -1], expected, rtol=1e-6)  # the last column: this probe
 
 
+def test_fading_gradients_are_told_as_a_warning(qtbot):
+    """The first layer's gradient at 2 % of the last one's: not green "healthy" but the warning's colours."""
+    [snapshot] = probes(1)
+    layers = [dataclasses.replace(layer, grad_norm=norm) for layer, norm in zip(snapshot.layers, [0.02] + [1.0] * (len(snapshot.layers) - 1))]
+    panel = gradient_flow_panel(qtbot, [dataclasses.replace(snapshot, layers=tuple(layers))], "sigmoid")
+    assert panel.verdict == "fading" and "2.0% of the last layer's" in panel.diagnosis.text()
+    assert "#fff3cd" in panel.diagnosis.styleSheet(), "the warning's yellow ground"
+
+
 def test_an_overflowed_gradient_is_drawn_as_a_red_bar_not_an_error(qtbot, make_window):
     window = make_window()
     wait_for(qtbot, lambda: window.session.snapshot is not None)
