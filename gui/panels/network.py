@@ -16,10 +16,11 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.stats import LayerProbe, Snapshot
-from gui.network_layout import EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
+from gui.network_layout import COLUMN_SPACING, EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
 from gui.plotting import SMALL_TITLE, give_overhanging_title
 from gui.widgets import FEATURE_LABELS
 
@@ -28,6 +29,9 @@ NODE_COLOURS = {"normal": "#f4f4f4", "dead": "#d62728", "saturated": "#ff7f0e"}
 PLAYGROUND = pg.ColorMap([0.0, 0.5, 1.0], [(245, 147, 34), (232, 234, 235), (8, 119, 189)])  # orange, grey, blue
 COMPACT_BELOW_PX = 95  # column width under which badges shrink to the layer and its gradient norm
 COMPACT_BADGE_ROWS = "layer\n‖∇W‖"  # over the inputs, what a short badge's two lines are
+BADGE_GAP_PX = 4  # between two badges, or two size notes, side by side
+FRAME_MARGIN = 1.3  # left and right of the outer columns, in the graph's units
+INPUT_NAME_GAP = 0.3  # between an input's name and its node, in the same units
 HOVER_NODE_RADIUS = 0.55
 HOVER_EDGE_DISTANCE = 0.12
 
@@ -54,6 +58,14 @@ def badge(probe: LayerProbe | None, compact: bool, largest_grad: float) -> tuple
         if probe.saturated_fraction is not None:
             text += f"\nsat. {probe.saturated_fraction:.0%}"
     return text, "#c0392b" if unhealthy(probe, largest_grad) else "#333"
+
+
+Placement = tuple[float, tuple[float, float], str, str]  # x in the graph's units, anchor, text, colour
+
+
+def over_column(column: int, text: str, colour: str, raised: bool = False) -> Placement:
+    """A badge on the badges' line over `column`, or (raised) one badge higher."""
+    return column * COLUMN_SPACING, (0.5, 2.0 if raised else 1.0), text, colour
 
 
 def short_number(x: float) -> str:
@@ -139,9 +151,15 @@ class NetworkPanel(QWidget):
         self._points: tuple[np.ndarray, ...] = ()
         self.image_shape: tuple[int, int] | None = None  # the inputs' (rows, columns) on an image set
         self.features: tuple[str, ...] = ()  # what each input is on a plane set (engine.config.PLANE_FEATURES)
-        self._framed: tuple[int, ...] = ()
+        self._framed: tuple = ((), ())  # the sizes and input names the graph was framed for
+        self._zoomed = False  # by the user, since the graph was framed: a resize leaves the view alone
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=20, slot=self._on_mouse)
         self.graph.scatter.sigClicked.connect(self._on_click)
+        # Which badges fit depends on the pixels between columns: a resized dock or a zoom
+        # redraws them at once, not at the next snapshot (none comes while training is paused).
+        self.graph_plot.vb.sigResized.connect(self._on_resized)
+        self.graph_plot.vb.sigXRangeChanged.connect(self._redraw_texts)
+        self.graph_plot.vb.sigRangeChangedManually.connect(self._note_zoom)
 
     # ------------------------------------------------------------------ data in
     def set_points(self, points: tuple[np.ndarray, ...]) -> None:
@@ -172,8 +190,7 @@ class NetworkPanel(QWidget):
         self._last_draw = now
         self.snapshot, self.layer_names = snapshot, layer_names
         self.layout_ = layout(list(snapshot.weights))
-        if self.layout_.sizes != self._framed:  # a new architecture: frame it (the user's zoom stays otherwise)
-            self._framed = self.layout_.sizes
+        if (self.layout_.sizes, self.features) != self._framed:  # a new architecture: frame it (the user's zoom stays otherwise)
             self._frame(self.layout_)
         self._draw_graph(snapshot, self.layout_)
         self._draw_texts(snapshot, self.layout_)
@@ -182,10 +199,30 @@ class NetworkPanel(QWidget):
 
     # ------------------------------------------------------------------ drawing
     def _frame(self, g: GraphLayout) -> None:
-        """Room around the nodes for the badges above and the size notes below."""
+        """Room around the nodes for the badges above, the size notes below and, on a plane set,
+        the inputs' names on the left (a narrow dock cut "x₁" to "‹₁")."""
         ys = g.positions[:, 1]
-        right = (len(g.shown) - 1) * 3.0
-        self.graph_plot.setRange(xRange=(-1.3, right + 1.3), yRange=(ys.min() - 2.6, ys.max() + 5.5), padding=0)
+        right = (len(g.shown) - 1) * COLUMN_SPACING + FRAME_MARGIN
+        left = -FRAME_MARGIN
+        names = [FEATURE_LABELS[feature] for feature in self.features] if self._names_inputs(g) else []
+        width = self.graph_plot.vb.width()
+        needed = max((self._item_width(name) for name in names), default=0.0)  # pixels, the text's margins included
+        if 0 < needed < width:  # the names' room in the graph's units grows with the span it is part of
+            left = min(left, -(INPUT_NAME_GAP + needed * right / width) / (1 - needed / width))
+        self.graph_plot.setRange(xRange=(left, right), yRange=(ys.min() - 2.6, ys.max() + 5.5), padding=0)
+        self._framed = (g.sizes, self.features)
+        self._zoomed = False
+
+    def _names_inputs(self, g: GraphLayout) -> bool:
+        """Whether the inputs are a plane set's features, each named beside its node."""
+        return len(self.features) == g.sizes[0]
+
+    def _on_resized(self) -> None:
+        """Frame the graph for its new width (the names' room depends on it) unless the user
+        zoomed or panned it, then redraw the texts: which badges fit depends on the width too."""
+        if self.layout_ is not None and not self._zoomed:
+            self._frame(self.layout_)
+        self._redraw_texts()
 
     def _node_brushes(self, snapshot: Snapshot, g: GraphLayout) -> list:
         brushes = []
@@ -231,39 +268,102 @@ class NetworkPanel(QWidget):
         and on a plane set each input's feature (x₁², ...) beside it."""
         used = 0
         largest = max((p.grad_norm for p in snapshot.layers if math.isfinite(p.grad_norm)), default=0.0)
-        compact = self.graph_plot.vb.width() / len(g.shown) < COMPACT_BELOW_PX  # deep nets: short labels
+        compact = self._column_px() < COMPACT_BELOW_PX  # deep nets: short labels
         # Every badge on one line over the tallest column: over its own column, a short output
         # column's badge sat among the edges converging on it (a regression's single output), and
         # off the line the inputs' row names label.
         badge_y = g.positions[:, 1].max() + 0.8
-        for column, chosen in enumerate(g.shown):
-            x = column * 3.0
+        for x, anchor, text, colour in self._placed_badges(snapshot, compact, largest):
+            item = self._text(used)
+            item.setAnchor(anchor)
+            item.setText(text, color=colour)
+            item.setPos(x, badge_y)
+            used += 1
+        columns = list(range(len(g.shown)))
+        notes = [self._size_note(g, column, compact) for column in columns]
+        xs = self._fit_on_line(columns, notes)
+        if xs is None:  # eight hidden layers of 128 ran into "64128128128...": the input's and the output's
+            columns, notes = [0, columns[-1]], [notes[0], notes[-1]]
+            xs = self._fit_on_line(columns, notes) or [column * COLUMN_SPACING for column in columns]
+        for column, text, x in zip(columns, notes, xs):
             ys = g.positions[g.node_column == column, 1]
-            bottom = ys.min() if len(ys) else 0.0
-            if column > 0 or compact:
-                text, colour = badge(snapshot.layers[column - 1] if column > 0 else None, compact, largest)
-                item = self._text(used)
-                item.setAnchor((0.5, 1.0))
-                item.setText(text, color=colour)
-                item.setPos(x, badge_y)
-                used += 1
-            hidden = g.sizes[column] - len(chosen)
             note = self._text(used)
             note.setAnchor((0.5, 0.0))
-            label = "input" if column == 0 else "output" if column == len(g.shown) - 1 else f"hidden {column}"
-            more = f"\n+{hidden} more" if hidden > 0 else ""
-            note.setText(f"{g.sizes[column]}" if compact else f"{label}: {g.sizes[column]}{more}", color="#555")
-            note.setPos(x, bottom - 0.7)
+            note.setText(text, color="#555")
+            note.setPos(x, (ys.min() if len(ys) else 0.0) - 0.7)
             used += 1
-        if len(self.features) == g.sizes[0]:
+        if self._names_inputs(g):
             for unit, y in zip(g.node_unit[g.node_column == 0], g.positions[g.node_column == 0, 1]):
                 name = self._text(used)
                 name.setAnchor((1.0, 0.5))
                 name.setText(FEATURE_LABELS[self.features[unit]], color="#333")
-                name.setPos(-0.3, y)
+                name.setPos(-INPUT_NAME_GAP, y)
                 used += 1
         for item in self._texts[used:]:
             item.setText("")
+
+    def _note_zoom(self) -> None:
+        self._zoomed = True
+
+    def _redraw_texts(self) -> None:
+        if self.snapshot is not None and self.layout_ is not None:
+            self._draw_texts(self.snapshot, self.layout_)
+
+    def _column_px(self) -> float:
+        """Pixels from one column to the next, as the graph is framed now."""
+        (left, right), width = self.graph_plot.vb.viewRange()[0], self.graph_plot.vb.width()
+        return COLUMN_SPACING * width / (right - left) if right > left else 0.0
+
+    def _placed_badges(self, snapshot: Snapshot, compact: bool, largest: float) -> list[Placement]:
+        """The badges: full ones in wide columns, else short ones (the layer and its gradient
+        norm, the rows' names over the inputs) side by side, else short ones staggered, every
+        other one a badge higher, with the rows' names over them all from the left edge (eight
+        hidden layers in a 1024-pixel screen's network column ran "7e-66e-55e-4" together),
+        else none: the gradient flow tab has every number."""
+        layers = [(column, *badge(probe, compact, largest)) for column, probe in enumerate(snapshot.layers, start=1)]
+        if not compact:
+            return [(column * COLUMN_SPACING, (0.5, 1.0), text, colour) for column, text, colour in layers]
+        short = [(0, COMPACT_BADGE_ROWS, "#555"), *layers]
+        xs = self._fit_on_line([column for column, _, _ in short], [text for _, text, _ in short])
+        if xs is not None:
+            return [(x, (0.5, 1.0), text, colour) for x, (_, text, colour) in zip(xs, short)]
+        placed = []
+        for raised, line in ((True, layers[0::2]), (False, layers[1::2])):
+            xs = self._fit_on_line([column for column, _, _ in line], [text for _, text, _ in line])
+            if xs is None:
+                return []
+            placed += [(x, (0.5, 2.0 if raised else 1.0), text, colour) for x, (_, text, colour) in zip(xs, line)]
+        left = self.graph_plot.vb.viewRange()[0][0]
+        return [(left, (0.0, 3.0), COMPACT_BADGE_ROWS, "#555"), *sorted(placed)]  # left to right
+
+    def _fit_on_line(self, columns: list[int], texts: list[str]) -> list[float] | None:
+        """Where texts centred over `columns` stand on one line (in the graph's units), each moved
+        just inside the graph's edges; None where two would stand closer than BADGE_GAP_PX."""
+        (left, right), width = self.graph_plot.vb.viewRange()[0], self.graph_plot.vb.width()
+        if right <= left or width <= 0:
+            return None
+        units_per_px = (right - left) / width
+        widths = [self._text_width(text) * units_per_px for text in texts]
+        xs = [min(max(column * COLUMN_SPACING, left + w / 2), right - w / 2) for column, w in zip(columns, widths)]
+        gap = BADGE_GAP_PX * units_per_px
+        fits = all(b - a >= (wa + wb) / 2 + gap for a, b, wa, wb in zip(xs, xs[1:], widths, widths[1:]))
+        return xs if fits else None
+
+    def _size_note(self, g: GraphLayout, column: int, compact: bool) -> str:
+        if compact:
+            return f"{g.sizes[column]}"
+        hidden = g.sizes[column] - len(g.shown[column])
+        label = "input" if column == 0 else "output" if column == len(g.shown) - 1 else f"hidden {column}"
+        return f"{label}: {g.sizes[column]}" + (f"\n+{hidden} more" if hidden > 0 else "")
+
+    def _item_width(self, text: str) -> float:
+        """`text`'s width drawn as a text item: its margins on both sides included."""
+        margin = self._text(0).textItem.document().documentMargin()
+        return self._text_width(text) + 2 * margin
+
+    def _text_width(self, text: str) -> float:
+        metrics = QFontMetricsF(self._text(0).textItem.font())
+        return max((metrics.horizontalAdvance(line) for line in text.split("\n")), default=0.0)
 
     def _image(self, index: int) -> pg.ImageItem:
         while len(self._images) <= index:

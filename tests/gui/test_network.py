@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import warnings
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QRectF
 
-from engine.config import Config
+from engine.config import PLANE_FEATURES, Config
 from engine.stats import Snapshot
 from gui.app import make_application
 from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, layout
 from gui.panels.network import NetworkPanel, short_number
 from gui.refresh_queue import on_screen
+from gui.widgets import FEATURE_LABELS
 from tests.gui.conftest import WAIT_MS, digits_config, wait_for
 
 
@@ -201,8 +205,9 @@ def drawn_after_a_step(qtbot, window, width: int) -> tuple[NetworkPanel, Snapsho
 
 
 def badge_items(panel: NetworkPanel) -> list[pg.TextItem]:
-    """The layers' badges, left to right: the texts hung above their columns."""
-    return [item for item in panel._texts if item.anchor == pg.Point(0.5, 1.0) and item.textItem.toPlainText()]
+    """The layers' badges, left to right: the texts hung over the graph (anchored at their
+    bottom, or a badge or two higher), not the size notes under it nor the features beside it."""
+    return [item for item in panel._texts if item.anchor.y() >= 1.0 and item.textItem.toPlainText()]
 
 
 def test_a_deep_nets_short_badges_keep_apart(qtbot, make_window):
@@ -222,6 +227,37 @@ def test_a_deep_nets_short_badges_keep_apart(qtbot, make_window):
     rects = [badge.sceneBoundingRect() for badge in badges]
     for left, right in zip(rects, rects[1:]):
         assert left.right() < right.left(), "neighbouring badges do not touch"
+
+
+def text_rect(item: pg.TextItem) -> QRectF:
+    """Where `item`'s text is drawn in the scene: its bounding rectangle less the text's margins."""
+    margin = item.textItem.document().documentMargin()
+    return item.sceneBoundingRect().adjusted(margin, margin, -margin, -margin)
+
+
+def test_a_deep_nets_badges_in_a_narrow_column_are_staggered_and_keep_apart(qtbot, make_window):
+    """Nine layers in the 190 pixels a 1024-pixel screen leaves the network: side by side the
+    short badges ran "7e-66e-55e-4" together and the row names were cut at the left edge. Every
+    other badge stands a badge higher, the rows' names over them all, and the hidden layers'
+    sizes ("64128128...") give way to the input's and the output's. Widened, the column goes
+    back to badges side by side at once, without waiting for a snapshot."""
+    window = make_window(digits_config().with_changes(model={"hidden": (128,) * 8}))
+    panel, snapshot = drawn_after_a_step(qtbot, window, width=190)
+    rows, *badges = badge_items(panel)
+    assert rows.textItem.toPlainText() == "layer\n‖∇W‖"
+    assert [badge.textItem.toPlainText() for badge in badges] == [f"{p.name.split()[0]}\n{short_number(p.grad_norm)}" for p in snapshot.layers]
+    assert [badge.anchor.y() for badge in badges] == [2.0, 1.0] * 4 + [2.0], "L1, L3... a badge higher"
+    rects = [text_rect(item) for item in (rows, *badges)]
+    assert not any(a.intersects(b) for a, b in itertools.combinations(rects, 2)), "no two badges touch"
+    view = panel.graph_plot.vb.sceneBoundingRect()
+    assert all(view.contains(rect) for rect in rects), "none is cut at the graph's edges"
+    notes = [item for item in panel._texts if item.anchor == pg.Point(0.5, 0.0) and item.textItem.toPlainText()]
+    assert [note.textItem.toPlainText() for note in notes] == ["64", "10"]
+    assert all(view.contains(text_rect(note)) for note in notes)
+    panel.resize(500, 600)
+    qtbot.wait(50)
+    rows, *badges = badge_items(panel)
+    assert rows.pos().x() == panel.layout_.positions[0, 0] and {badge.anchor.y() for badge in badges} == {1.0}, "side by side"
 
 
 def test_a_single_outputs_badge_stands_over_the_graph_not_among_its_edges(qtbot, make_window):
@@ -292,6 +328,30 @@ def test_a_plane_sets_features_are_chosen_in_the_controls_and_the_plane_still_sh
     assert "x₁²" in shown and "x₂²" in shown, "each input's feature beside it"
     controls.dataset.setCurrentIndex(controls.dataset.findData("digits"))
     assert not controls._data_form.isRowVisible(picker), "only a plane set has features to choose"
+
+
+@pytest.mark.parametrize("width", [190, 400])
+def test_a_plane_sets_input_names_stand_whole_beside_their_inputs(qtbot, make_window, width):
+    """In the 190 pixels a 1024-pixel screen leaves the network, "x₁" was cut to "‹₁" at the
+    graph's left edge: the graph keeps room for the widest name, and finds it again when resized."""
+    config = Config().with_changes(data={"name": "spiral", "features": PLANE_FEATURES}, model={"hidden": (16, 16, 16)})
+    window = make_window(config)
+    wait_for(qtbot, lambda: window.session.features == PLANE_FEATURES)
+    panel = NetworkPanel()
+    panel.features = window.session.features
+    qtbot.addWidget(panel)
+    panel.resize(600, 600)
+    panel.show()
+    qtbot.wait(50)
+    panel.refresh(window.session.snapshot, window.session.layer_names, force=True)
+    panel.resize(width, 600)
+    qtbot.wait(50)
+    names = {item.textItem.toPlainText(): item for item in panel._texts if item.anchor == pg.Point(1.0, 0.5)}
+    assert set(names) == {FEATURE_LABELS[feature] for feature in PLANE_FEATURES}
+    view = panel.graph_plot.vb.sceneBoundingRect()
+    inputs = panel.graph_plot.vb.mapViewToScene(pg.Point(0.0, 0.0)).x()
+    for name, item in names.items():
+        assert view.left() <= text_rect(item).left() and text_rect(item).right() < inputs, f"{name} whole, left of its input"
 
 
 def test_a_wide_columns_badges_give_each_layers_norms_and_dead_or_saturated_share(qtbot, make_window):
