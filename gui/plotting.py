@@ -81,9 +81,9 @@ class SparseAxis(pg.AxisItem):
         return [(spacing, 0.0)]
 
     def can_step(self, low: float, high: float, size: float, spacing: float) -> bool:
-        """Whether ticks `spacing` apart suit the axis: whole steps on a `whole` one, and labels
+        """Whether ticks `spacing` apart suit the axis: whole steps on a `whole` or log one, and labels
         that fit side by side on a horizontal one (or a single step over its whole range)."""
-        if self.whole and spacing % 1:
+        if (self.whole or self.logMode) and spacing % 1:  # a log axis: whole decades, not 0.003 beside 10⁻⁵
             return False
         return self.orientation in ("left", "right") or spacing >= high - low or self.labels_fit(low, high, size, spacing)
 

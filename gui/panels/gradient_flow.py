@@ -55,6 +55,16 @@ def ratio_title(count: int) -> str:
     return f"update / weight {key} (dashed: 1e-3)" if count else "update / weight (dashed: 1e-3)"
 
 
+def health_title(activation: str) -> str:
+    """What the health bars count for this activation: one "% dead ReLUs / saturated units" ran
+    past its plot on a 1024-pixel screen, and named what the net could not have."""
+    if activation == "relu":
+        return "% dead ReLUs"
+    if activation in ("sigmoid", "tanh"):
+        return "% saturated units"
+    return "dead / saturated units: n/a"
+
+
 def layer_ticks(count: int) -> list[list[tuple[int, str]]]:
     """The first and last layer as major ticks, the others as minor ones: pyqtgraph always
     labels the major level and drops a lower one that would crowd the axis (nine layers on a
@@ -96,7 +106,7 @@ class GradientFlowPanel(QWidget):
         self.ratio_plot.vb.setRange(yRange=(rule - 2, rule + 2), padding=0, disableAutoRange=False)
         self.ratio_curves: list[pg.PlotDataItem] = []
         self.health_plot = self.graphics.addPlot(row=0, col=3, axisItems={"left": SparseAxis("left")})
-        give_overhanging_title(self.health_plot, "% dead ReLUs / saturated units", size=SMALL_TITLE)
+        give_overhanging_title(self.health_plot, health_title("relu"), size=SMALL_TITLE)
         self.health_plot.setYRange(0, 100)
         self.health_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#d62728")
         self.health_plot.addItem(self.health_bars)
@@ -142,6 +152,7 @@ class GradientFlowPanel(QWidget):
         self._draw_history(snapshots, count)
         self._draw_ratios(snapshots, count)
         self._draw_health(latest)
+        set_title(self.health_plot, health_title(activation))
         for plot in (self.norm_plot, self.health_plot):
             plot.getAxis("bottom").setTicks(layer_ticks(count))
             plot.setXRange(-0.6, count - 0.4, padding=0)

@@ -50,6 +50,18 @@ def test_fading_gradients_are_told_as_a_warning(qtbot):
     assert "#fff3cd" in panel.diagnosis.styleSheet(), "the warning's yellow ground"
 
 
+def test_the_health_plot_is_titled_by_what_the_activation_can_have(qtbot):
+    """One title for all, "% dead ReLUs / saturated units", ran past its plot on a 1024-pixel
+    screen and named dead ReLUs in a sigmoid net."""
+    [snapshot] = probes(1)
+    panel = gradient_flow_panel(qtbot, [snapshot], "relu")
+    titles = {}
+    for activation in ("relu", "sigmoid", "tanh", "gelu"):
+        panel.refresh([dataclasses.replace(snapshot)], activation)
+        titles[activation] = panel.health_plot.titleLabel.text
+    assert titles == {"relu": "% dead ReLUs", "sigmoid": "% saturated units", "tanh": "% saturated units", "gelu": "dead / saturated units: n/a"}
+
+
 def test_an_overflowed_gradient_is_drawn_as_a_red_bar_not_an_error(qtbot, make_window):
     window = make_window()
     wait_for(qtbot, lambda: window.session.snapshot is not None)

@@ -414,6 +414,19 @@ def test_a_short_log_axis_over_many_decades_draws_no_minor_ticks():
     assert len(minor) >= 16 and np.diff(minor).min() * 100 >= MIN_MINOR_TICK_GAP_PX, "two decades in 200 pixels"
 
 
+@pytest.mark.parametrize("size", [45.0, 120.0])
+def test_a_log_axis_labels_whole_decades(size):
+    """Update ratios from 10^-5.3 to 10^-2.2 on a 45-pixel axis were labelled at steps of 2.5
+    decades: "10⁻⁵" beside "0.003" (10^-2.5). Only whole powers of ten are labelled."""
+    make_application()
+    axis = SparseAxis("left")
+    axis.setLogMode(False, True)
+    ((spacing, _),) = axis.tickSpacing(-5.3, -2.2, size)
+    assert spacing % 1 == 0
+    values = [v for level, ticks in axis.tickValues(-5.3, -2.2, size) if level is not None for v in ticks]
+    assert values and all(v % 1 == 0 for v in values), values
+
+
 def test_sparse_axis_labels_stay_short_and_the_axis_keeps_its_width(qtbot):
     """A vertical axis whose labels widen (5000 to 10000) would lay its panel out again."""
     make_application()
