@@ -82,7 +82,7 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
             return name, f"{share:.0%} of layer {layer}'s units are {name}: {advice}."
     if len(norms) > 1 and last > 0 and first / last < FADING_RATIO:
         return "fading", (
-            f"First-layer gradients are {first / last:.1%} of the last layer's: they fade toward the input, "
+            f"First-layer gradients are {100 * first / last:.2g}% of the last layer's: they fade toward the input, "
             f"so the first layers learn more slowly than the last. {remedy}."
         )
     if min(norms) <= 0:

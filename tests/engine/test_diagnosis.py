@@ -36,7 +36,8 @@ def test_gradients_that_fade_toward_the_input_are_told_short_of_vanishing():
     """Between 1e-3 and 1e-1 of the last layer's the first layer's gradient fades: said with its
     share, after dead or saturated units (they say more), and never of a net within a factor 10."""
     verdict, text = diagnose(snapshot([0.02, 0.3, 1.0]), "sigmoid")
-    assert verdict == "fading" and "2.0% of the last layer's" in text and "Sigmoid saturates" in text
+    assert verdict == "fading" and "2% of the last layer's" in text and "Sigmoid saturates" in text
+    assert "0.14% of the last layer's" in diagnose(snapshot([0.0014, 1.0]), "sigmoid")[1], "two digits: 0.1% read as the line to vanishing"
     assert diagnose(snapshot([0.0009, 1.0]), "sigmoid")[0] == "vanishing"
     assert diagnose(snapshot([0.11, 1.0]), "sigmoid")[0] == "healthy"
     assert diagnose(snapshot([0.02, 1.0], saturated=0.7), "sigmoid")[0] == "saturated"

@@ -46,7 +46,7 @@ def test_fading_gradients_are_told_as_a_warning(qtbot):
     [snapshot] = probes(1)
     layers = [dataclasses.replace(layer, grad_norm=norm) for layer, norm in zip(snapshot.layers, [0.02] + [1.0] * (len(snapshot.layers) - 1))]
     panel = gradient_flow_panel(qtbot, [dataclasses.replace(snapshot, layers=tuple(layers))], "sigmoid")
-    assert panel.verdict == "fading" and "2.0% of the last layer's" in panel.diagnosis.text()
+    assert panel.verdict == "fading" and "2% of the last layer's" in panel.diagnosis.text()
     assert "#fff3cd" in panel.diagnosis.styleSheet(), "the warning's yellow ground"
 
 
