@@ -42,12 +42,9 @@ def unhealthy(probe: LayerProbe, largest_grad: float) -> bool:
     return any(s > 0.5 for s in shares) or tiny or probe.grad_norm > 1e3 or not math.isfinite(probe.grad_norm)
 
 
-def badge(probe: LayerProbe | None, compact: bool, largest_grad: float) -> tuple[str, str]:
+def badge(probe: LayerProbe, compact: bool, largest_grad: float) -> tuple[str, str]:
     """A layer's badge and its colour: its norms and dead or saturated share, or in a narrow
-    column its gradient norm alone. Short badges are bare numbers: over the inputs (no probe)
-    stand the names of their rows."""
-    if probe is None:
-        return COMPACT_BADGE_ROWS, "#555"
+    column its gradient norm alone, a bare number under COMPACT_BADGE_ROWS."""
     text = probe.name.split(" ")[0]
     if compact:
         text += f"\n{short_number(probe.grad_norm)}"
@@ -60,12 +57,8 @@ def badge(probe: LayerProbe | None, compact: bool, largest_grad: float) -> tuple
     return text, "#c0392b" if unhealthy(probe, largest_grad) else "#333"
 
 
-Placement = tuple[float, tuple[float, float], str, str]  # x in the graph's units, anchor, text, colour
-
-
-def over_column(column: int, text: str, colour: str, raised: bool = False) -> Placement:
-    """A badge on the badges' line over `column`, or (raised) one badge higher."""
-    return column * COLUMN_SPACING, (0.5, 2.0 if raised else 1.0), text, colour
+# A badge: x in the graph's units, anchor (0.5, 1.0) on the badges' line, (0.5, 2.0) a badge higher, text, colour.
+Placement = tuple[float, tuple[float, float], str, str]
 
 
 def short_number(x: float) -> str:
