@@ -174,7 +174,9 @@ class GradientFlowPanel(QWidget):
         same_shape = [s for s in snapshots if len(s.layers) == count]
         self._history_steps = np.array([s.step for s in same_shape])
         self._history_norms = np.array([[layer.grad_norm for layer in s.layers] for s in same_shape]).T
-        image = log_norms(self._history_norms)  # rows: layers, columns: probes
+        # Rows: layers, columns: probes. No gradient at all is left uncoloured (NaN draws
+        # transparent): the scale's floor colour would read as the smallest norm measured.
+        image = np.where(self._history_norms > 0, log_norms(self._history_norms), np.nan)
         finite = image[measured(image)]
         levels = (float(finite.min()), float(finite.max()) + 1e-9) if finite.size else (0.0, 1.0)
         self.history_image.setImage(image, autoLevels=False, levels=levels)

@@ -78,7 +78,7 @@ def test_an_overflowed_gradient_is_drawn_as_a_red_bar_not_an_error(qtbot, make_w
 
 def test_a_layer_without_gradient_gets_no_bar_and_leaves_the_others_their_scale(qtbot):
     """A wholly dead layer's zero norm was drawn at log10(1e-30): the axis reached -31 and the
-    other layers' bars, two decades apart, looked alike."""
+    other layers' bars, two decades apart, looked alike. Over time it is left uncoloured."""
     snapshot = probes(1)[0]
     dead = dataclasses.replace(snapshot.layers[0], grad_norm=0.0)
     panel = gradient_flow_panel(qtbot, [dataclasses.replace(snapshot, layers=(dead, *snapshot.layers[1:]))], "relu")
@@ -87,6 +87,9 @@ def test_a_layer_without_gradient_gets_no_bar_and_leaves_the_others_their_scale(
     assert low == np.floor(logs.min()) - 1 and high >= logs.max(), "the scale of the layers with a gradient"
     assert panel.norm_bars.opts["height"][0] == 0, "no bar for no gradient"
     np.testing.assert_allclose(panel.norm_bars.opts["height"][1:] + low, logs, rtol=1e-6)
+    column = panel.history_image.image[:, -1]
+    assert np.isnan(column[0]), "over time too: no colour (the floor's colour said 'the smallest norm')"
+    np.testing.assert_allclose(column[1:], logs, rtol=1e-6)
 
 
 def test_healthy_preset_reads_healthy(qtbot, make_window):
