@@ -115,10 +115,16 @@ class SparseAxis(pg.AxisItem):
         1M (G, T): short enough for the room cache_axes keeps ("1000k" ran past an exploding
         gradient's histogram). Smaller steps with as many decimals as the step needs (pyqtgraph
         stops at the step's first digit: at steps of 0.25 it wrote 0.25 as "0.2" and 0.75 as
-        "0.8"), values under 0.001 as 2.5e-06, as pyqtgraph does. A log axis asks for its minor
-        labels with no spacing: pyqtgraph's own strings then (an exception here, inside a cached
-        paint, crashes Qt: no values at all is no exception either)."""
-        if spacing is None or self.logMode:
+        "0.8"), values under 0.001 as 2.5e-06, as pyqtgraph does. A log axis writes its values
+        from 0.0001 to 1000 plainly and the others as pyqtgraph does, 10⁻⁵ or 2·10⁻⁵ (pyqtgraph
+        wrote 10 as "10¹" between "1" and "100"). A linear axis asks for its minor labels with no
+        spacing: pyqtgraph's own strings then (an exception here, inside a cached paint, crashes
+        Qt: no values at all is no exception either)."""
+        if self.logMode:
+            strings = super().tickStrings(values, scale, spacing)
+            plain = [float(f"{10.0**v * scale:.1g}") for v in values]  # one digit, as pyqtgraph: 2, not 2.0000000000000004
+            return [f"{x:g}" if 1e-4 <= x < 1e4 else text for x, text in zip(plain, strings)]
+        if spacing is None:
             return super().tickStrings(values, scale, spacing)
         step = spacing * scale
         if step >= 1000:

@@ -442,7 +442,11 @@ def test_sparse_axis_labels_stay_short_and_the_axis_keeps_its_width(qtbot):
     for each in (log_axis, reference):
         each.setLogMode(True)
     minor = ([-1.3, -1.0, 3.0, 4.0], 1.0, None)  # a log axis's minor labels come with no spacing
-    assert log_axis.tickStrings(*minor) == reference.tickStrings(*minor)
+    assert reference.tickStrings(*minor) == ["0.05", "0.1", "10³", "10⁴"]
+    assert log_axis.tickStrings(*minor) == ["0.05", "0.1", "1000", "10⁴"], "plain from 0.0001 to 1000"
+    decades = ([-5.0, -4.0, 0.0, 1.0, 2.0], 1.0, 1.0)
+    assert reference.tickStrings(*decades) == ["10⁻⁵", "0.0001", "1", "10¹", "10²"]
+    assert log_axis.tickStrings(*decades) == ["10⁻⁵", "0.0001", "1", "10", "100"], 'not "10¹" between "1" and "100"'
     curve = plot.plot()
     widget.resize(300, 200)
     widget.show()
