@@ -380,6 +380,16 @@ def fit_steady_views(widget: QWidget) -> None:
                 item.fit()
 
 
+def graphics_layout() -> pg.GraphicsLayoutWidget:
+    """A GraphicsLayoutWidget for plots with SparseAxis labels along the bottom: its right margin
+    holds an end label overhanging the last plot by END_LABEL_OVERHANG_PX (pyqtgraph's 9 pixels
+    cut a histogram's "0.50" at the panel's right edge)."""
+    graphics = pg.GraphicsLayoutWidget()
+    left, top, _, bottom = graphics.ci.layout.getContentsMargins()
+    graphics.ci.layout.setContentsMargins(left, top, END_LABEL_OVERHANG_PX, bottom)
+    return graphics
+
+
 def steady_plot(
     layout: pg.GraphicsLayoutWidget | pg.GraphicsLayout,
     headroom: tuple[float, float] = (1.0, 0.5),

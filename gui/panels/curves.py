@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.config import Config, describe_differences
 from engine.stats import EpochReport, History, early_stopping_epoch
-from gui.plotting import add_legend_row, steady_plot
+from gui.plotting import add_legend_row, graphics_layout, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
@@ -73,7 +73,7 @@ def history_csv(history: History) -> str:
 class CurvesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = graphics_layout()
         # At least MIN_STEPS_SHOWN steps wide: the first steps of a run come in fast, and each
         # jump of the axes is a costly repaint.
         # The two plots share a row of their own, so that the loss can take all of it (a regression).

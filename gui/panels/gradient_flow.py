@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.diagnosis import diagnose
 from engine.stats import Snapshot
-from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, set_title, steady_plot, time_span
+from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, graphics_layout, set_title, steady_plot, time_span
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
@@ -79,7 +79,7 @@ class GradientFlowPanel(QWidget):
         self.diagnosis = QLabel("Train to see how gradients flow back through the layers.")
         self.diagnosis.setWordWrap(True)
         self.diagnosis.setStyleSheet("padding:4px")
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = graphics_layout()
         self.norm_plot = self.graphics.addPlot(row=0, col=0, axisItems={"left": SparseAxis("left")})
         give_overhanging_title(self.norm_plot, "log10 ‖∇W‖ now, input → output", size=SMALL_TITLE)
         self.norm_bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1f77b4")

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
-from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, set_title, steady_plot, steady_range, time_span
+from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, graphics_layout, set_title, steady_plot, steady_range, time_span
 
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
@@ -87,7 +87,7 @@ class HistogramsPanel(QWidget):
         bar.addWidget(QLabel("Over time:"))
         bar.addWidget(self.heatmap_kind)
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = graphics_layout()
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         for i, kind in enumerate(LIVE_KINDS):

@@ -76,6 +76,16 @@ def drawn_labels(axis: pg.AxisItem) -> list[tuple[pg.QtCore.QRectF, str]]:
         painter.end()
 
 
+def cut_labels(widget) -> list[tuple[str, str]]:
+    """Tick labels drawn inside `widget` that its views cut off: partly outside the visible scene."""
+    cut = []
+    for view in widget.findChildren(pg.GraphicsView):
+        visible = view.mapToScene(view.viewport().rect()).boundingRect()
+        for axis in (item for item in view.scene().items() if isinstance(item, pg.AxisItem) and item.isVisible()):
+            cut += [(axis.orientation, text) for rect, text in drawn_labels(axis) if not visible.contains(axis.mapRectToScene(rect))]
+    return cut
+
+
 def touching_labels(widget) -> list[tuple[str, str, str]]:
     """Pairs of tick labels that touch or overlap, on any axis drawn inside `widget`, with the axis's side."""
     touching = []

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.stats import Snapshot
-from tests.gui.conftest import drawn_labels, touching_labels
+from tests.gui.conftest import cut_labels, drawn_labels, touching_labels
 from tests.gui.test_drawing_in_parts import histograms_panel, probes
 
 
@@ -73,6 +73,7 @@ def test_value_axes_keep_their_labels_apart_in_a_narrow_dock(qtbot, width):
             panel.refresh([dataclasses.replace(snapshot, layers=(dataclasses.replace(first, histograms=ranged), *snapshot.layers[1:]))])
             qtbot.wait(10)
             assert touching_labels(panel) == [], f"range {lo} to {hi}"
+            assert cut_labels(panel) == [], f"range {lo} to {hi}: a label at the panel's edge is cut"
             labels = {kind: [text for _, text in drawn_labels(plot.getAxis("bottom"))] for kind, plot in panel.plots.items()}
             assert all(labels.values()), f"every plot has a value to read, range {lo} to {hi}"
             for ends in ((-0.5, 0.5), (-4.0, 4.0)):  # steps of 0.2 or 0.25, 2 or 2.5 do not fit; 5 left a lone 0
