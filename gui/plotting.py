@@ -122,7 +122,8 @@ class SparseAxis(pg.AxisItem):
         Qt: no values at all is no exception either)."""
         if self.logMode:
             strings = super().tickStrings(values, scale, spacing)
-            plain = [float(f"{10.0**v * scale:.1g}") for v in values]  # one digit, as pyqtgraph: 2, not 2.0000000000000004
+            # One digit, as pyqtgraph: 2, not 2.0000000000000004; no power past 1e308 (an OverflowError in a paint).
+            plain = [float(f"{10.0 ** min(v, 308.0) * scale:.1g}") for v in values]
             return [f"{x:g}" if 1e-4 <= x < 1e4 else text for x, text in zip(plain, strings)]
         if spacing is None:
             return super().tickStrings(values, scale, spacing)

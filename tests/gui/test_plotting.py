@@ -4,6 +4,7 @@ sparse axes keep the labels of short plots apart."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pyqtgraph as pg
@@ -447,6 +448,9 @@ def test_sparse_axis_labels_stay_short_and_the_axis_keeps_its_width(qtbot):
     decades = ([-5.0, -4.0, 0.0, 1.0, 2.0], 1.0, 1.0)
     assert reference.tickStrings(*decades) == ["10⁻⁵", "0.0001", "1", "10¹", "10²"]
     assert log_axis.tickStrings(*decades) == ["10⁻⁵", "0.0001", "1", "10", "100"], 'not "10¹" between "1" and "100"'
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # pyqtgraph's own overflow to inf
+        assert len(log_axis.tickStrings([400.0], 1.0, 1.0)) == 1, "past 1e308: a label, not an OverflowError inside a paint"
     curve = plot.plot()
     widget.resize(300, 200)
     widget.show()
