@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QTool
 
 from engine.errors import EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Learned, Outcome, Variant, VariantEpoch, compare
-from gui.plotting import add_legend_row, cache_axes, give_overhanging_title, graphics_layout, steady_plot
+from gui.plotting import SparseAxis, add_legend_row, cache_axes, give_overhanging_title, graphics_layout, steady_plot
 from gui.worker import NumberedWorker
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
@@ -66,7 +66,7 @@ class ComparisonPanel(QWidget):
         self._choice_list.addStretch(1)  # the choices at the top
         self.graphics = graphics_layout()
         # Titles overhang their plots rather than widen them: at 1024 px the loss title pushed the other plot out of view.
-        self.loss_plot = steady_plot(self.graphics, row=0, col=0)
+        self.loss_plot = steady_plot(self.graphics, row=0, col=0, axisItems={"left": SparseAxis("left")})  # a log axis: 10, not "10¹"
         give_overhanging_title(self.loss_plot, "loss (solid: test, dashed: train)")
         self.loss_plot.setLogMode(y=True)
         self.loss_plot.setLabel("bottom", "epoch")

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.config import Config, describe_differences
 from engine.stats import EpochReport, History, early_stopping_epoch
-from gui.plotting import add_legend_row, graphics_layout, steady_plot
+from gui.plotting import SparseAxis, add_legend_row, graphics_layout, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
@@ -78,7 +78,7 @@ class CurvesPanel(QWidget):
         # jump of the axes is a costly repaint.
         # The two plots share a row of their own, so that the loss can take all of it (a regression).
         plots = self.graphics.addLayout(row=0, col=0)
-        self.loss_plot = steady_plot(plots, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=0, title="Loss")
+        self.loss_plot = steady_plot(plots, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=0, title="Loss", axisItems={"left": SparseAxis("left")})
         self.acc_plot = steady_plot(plots, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=1, title="Accuracy")
         self.acc_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.acc_plot):

@@ -428,6 +428,24 @@ def test_a_log_axis_labels_whole_decades(size):
     assert values and all(v % 1 == 0 for v in values), values
 
 
+def test_the_loss_axes_on_a_log_scale_write_ten_plainly(qtbot):
+    """The experiments' losses (always on a log axis) and the curves' log-scale loss read
+    "10¹" between "1" and "0.1": their axes are pyqtgraph's no longer."""
+    from gui.panels.comparison import ComparisonPanel
+    from gui.panels.curves import CurvesPanel
+
+    curves, comparison = CurvesPanel(), ComparisonPanel()
+    curves.log_scale.setChecked(True)
+    for panel in (curves, comparison):
+        qtbot.addWidget(panel)
+        panel.resize(600, 400)
+        panel.show()
+        panel.loss_plot.setYRange(-1.5, 1.5, padding=0)
+        qtbot.wait(20)
+        labels = [text for _, text in drawn_labels(panel.loss_plot.getAxis("left"))]
+        assert "10" in labels and "10¹" not in labels, labels
+
+
 def test_sparse_axis_labels_stay_short_and_the_axis_keeps_its_width(qtbot):
     """A vertical axis whose labels widen (5000 to 10000) would lay its panel out again."""
     make_application()
