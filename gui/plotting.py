@@ -45,6 +45,12 @@ def next_step(spacing: float) -> float:
     return round_step(spacing * (1 + 1e-9))
 
 
+def stand_apart(distances: Sequence[float], widths: Sequence[float], gap: float) -> bool:
+    """Whether texts of `widths`, each centred on its place, with `distances` between neighbouring
+    places, stand `gap` apart at least: two neighbours need half of each one's width."""
+    return all(distance >= (left + right) / 2 + gap for distance, left, right in zip(distances, widths, widths[1:]))
+
+
 def ticks_in(low: float, high: float, spacing: float) -> int:
     """How many multiples of `spacing` lie from `low` to `high`."""
     return math.floor(high / spacing + 1e-9) - math.ceil(low / spacing - 1e-9) + 1
@@ -95,8 +101,7 @@ class SparseAxis(pg.AxisItem):
         first = math.ceil(low / spacing - 1e-9)
         values = [(first + i) * spacing for i in range(ticks_in(low, high, spacing))]
         widths = [self.label_metrics().horizontalAdvance(label) for label in self.tickStrings(values, self.scale, spacing)]
-        needed = max(((left + right) / 2 for left, right in zip(widths, widths[1:])), default=0.0)
-        return spacing / (high - low) * size >= needed + HORIZONTAL_LABEL_GAP_PX
+        return stand_apart([spacing / (high - low) * size] * (len(widths) - 1), widths, HORIZONTAL_LABEL_GAP_PX)
 
     def label_metrics(self) -> QFontMetrics:
         return QFontMetrics(self.style["tickFont"] or QApplication.font())

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.stats import LayerProbe, Snapshot
 from gui.network_layout import COLUMN_SPACING, EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
-from gui.plotting import SMALL_TITLE, give_overhanging_title
+from gui.plotting import SMALL_TITLE, give_overhanging_title, stand_apart
 from gui.widgets import FEATURE_LABELS
 
 REDRAW_INTERVAL_S = 0.3
@@ -338,8 +338,7 @@ class NetworkPanel(QWidget):
         units_per_px = (right - left) / width
         widths = [self._text_width(text) * units_per_px for text in texts]
         xs = [min(max(column * COLUMN_SPACING, left + w / 2), right - w / 2) for column, w in zip(columns, widths)]
-        gap = BADGE_GAP_PX * units_per_px
-        fits = all(b - a >= (wa + wb) / 2 + gap for a, b, wa, wb in zip(xs, xs[1:], widths, widths[1:]))
+        fits = stand_apart([b - a for a, b in zip(xs, xs[1:])], widths, BADGE_GAP_PX * units_per_px)
         return xs if fits else None
 
     def _size_note(self, g: GraphLayout, column: int, compact: bool) -> str:
