@@ -215,4 +215,7 @@ class GradientFlowPanel(QWidget):
         shares = [layer.dead_fraction if layer.dead_fraction is not None else layer.saturated_fraction for layer in snapshot.layers]
         heights = np.array([100 * s if s is not None else 0.0 for s in shares])
         brushes = [pg.mkBrush("#d62728" if h > 50 else "#ff7f0e" if h > 10 else "#2ca02c") for h in heights]
-        self.health_bars.setOpts(x=np.arange(len(heights)), height=heights, brushes=brushes)
+        # A layer with nothing to count (the output layer has no activation) gets no bar at all:
+        # its outline at zero read as "0 % dead".
+        pens = [pg.mkPen(None) if s is None else pg.getConfigOption("foreground") for s in shares]
+        self.health_bars.setOpts(x=np.arange(len(heights)), height=heights, brushes=brushes, pens=pens)

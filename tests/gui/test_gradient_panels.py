@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 
 from gui.panels.gradient_flow import GradientFlowPanel
 from tests.engine.probe_inputs import frozen_net_probes
@@ -60,6 +61,17 @@ def test_the_health_plot_is_titled_by_what_the_activation_can_have(qtbot):
         panel.refresh([dataclasses.replace(snapshot)], activation)
         titles[activation] = panel.health_plot.titleLabel.text
     assert titles == {"relu": "% dead ReLUs", "sigmoid": "% saturated units", "tanh": "% saturated units", "gelu": "dead / saturated units: n/a"}
+
+
+def test_the_output_layer_has_no_health_bar_where_it_has_no_activation(qtbot):
+    """The output layer counts no dead ReLUs: its bar's outline at zero read as "0 % dead"."""
+    [snapshot] = probes(1)
+    panel = gradient_flow_panel(qtbot, [snapshot], "relu")
+    shares = [layer.dead_fraction for layer in snapshot.layers]
+    assert shares[-1] is None and all(share is not None for share in shares[:-1])
+    styles = [pg.mkPen(pen).style() for pen in panel.health_bars.opts["pens"]]
+    assert styles[-1] == Qt.PenStyle.NoPen and Qt.PenStyle.NoPen not in styles[:-1]
+    np.testing.assert_allclose(panel.health_bars.opts["height"][:-1], [100 * share for share in shares[:-1]])
 
 
 def test_an_overflowed_gradient_is_drawn_as_a_red_bar_not_an_error(qtbot, make_window):
