@@ -14,6 +14,7 @@ import dataclasses
 import os
 import secrets
 import stat
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -115,7 +116,11 @@ def read_checkpoint(path: str | os.PathLike) -> Any:
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            # A plain pickle (protocol 4, not torch's 2) made torch warn on stderr before the
+            # refusal below: the command line's "one error line" became three.
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for bad files; all mean "refused"
         text = str(exc)
         if "Weights only load failed" in text and "global" in text.lower():
