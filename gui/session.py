@@ -67,7 +67,6 @@ class Session(QObject):
         self.epoch_fraction = 0.0  # progress through the epoch under way
         self.mode = "stopped"  # stopped (no worker) | loading | running | paused | finished | diverged
         self.samples_per_s = 0.0
-        self.generation = 0  # counts models: panels drop per-model caches when it changes
         self._thread: QThread | None = None
         self._worker: TrainingWorker | None = None
         self._stragglers: list[tuple[QThread, TrainingWorker]] = []
@@ -172,7 +171,6 @@ class Session(QObject):
             self.predictions = None  # the new model's follow at once
             self.step, self.epoch = event.snapshot.step, event.snapshot.epoch
             self.epoch_fraction = event.epoch_fraction
-            self.generation += 1
             self._rate_mark = None
             if self.mode == "loading":  # the model is ready for commands; its StateChanged follows
                 self._set_mode("paused", "ready")
