@@ -79,6 +79,23 @@ def matrix_ticks(class_names: Sequence[str]) -> tuple[list[tuple[int, str]], lis
     return left, bottom
 
 
+def summary_text(p: Predictions) -> str:
+    """The line over the gallery and the matrix. A set of points, not images, has no gallery:
+    its line told of mistakes in red over nothing but the matrix."""
+    accuracy = 1 - p.wrong / max(1, p.total)
+    score = f"<b>Epoch {p.epoch}</b> (step {p.step}): {p.wrong:,} of {p.total:,} test examples misclassified, accuracy {accuracy:.1%}."
+    if has_images(p):
+        return (
+            f"{score} The most confident mistakes come first: <span style='color:{WRONG}'>the prediction in red</span>, "
+            f"the true label under it; <span style='color:{RIGHT}'>correct ones in green</span>."
+        )
+    return f"{score} Each row of the matrix is a true class, each column a prediction: off the diagonal, the mistakes."
+
+
+def has_images(p: Predictions) -> bool:
+    return p.images.ndim == 3 and len(p.images) > 0
+
+
 class PredictionsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -148,16 +165,9 @@ class PredictionsPanel(QWidget):
         if isinstance(predictions, Fit):
             self._draw_fit(predictions)
             return
-        p = predictions
-        accuracy = 1 - p.wrong / max(1, p.total)
-        self.summary.setText(
-            f"<b>Epoch {p.epoch}</b> (step {p.step}): {p.wrong:,} of {p.total:,} test examples misclassified, "
-            f"accuracy {accuracy:.1%}. The most confident mistakes come first: "
-            f"<span style='color:{WRONG}'>the prediction in red</span>, the true label under it; "
-            f"<span style='color:{RIGHT}'>correct ones in green</span>."
-        )
-        self._draw_gallery(p)
-        self._draw_matrix(p)
+        self.summary.setText(summary_text(predictions))
+        self._draw_gallery(predictions)
+        self._draw_matrix(predictions)
 
     def _draw_fit(self, f: Fit) -> None:
         self.summary.setText(
@@ -171,9 +181,8 @@ class PredictionsPanel(QWidget):
         self.diagonal.setData(ends, ends)
 
     def _draw_gallery(self, p: Predictions) -> None:
-        has_images = p.images.ndim == 3 and len(p.images) > 0
-        self.gallery.setVisible(has_images)
-        if not has_images:
+        self.gallery.setVisible(has_images(p))
+        if not has_images(p):
             return
         while len(self.tiles) < len(p.images):
             self.tiles.append(Tile(self.gallery.widget()))  # parented at once: never a window of its own

@@ -28,7 +28,7 @@ def test_gallery_and_confusion_matrix_follow_the_epochs(qtbot, make_window):
         assert tile.image.pixmap().width() == 56
     cells = [text.textItem.toPlainText() for text in panel.cell_texts]
     assert cells == [str(n) if n else "" for n in p.confusion.ravel()]
-    assert f"{p.wrong:,} of {p.total:,}" in panel.summary.text()
+    assert f"{p.wrong:,} of {p.total:,}" in panel.summary.text() and "most confident mistakes come first" in panel.summary.text()
 
 
 def test_a_regression_shows_its_test_targets_against_its_predictions(qtbot, make_window):
@@ -65,6 +65,9 @@ def test_the_confusion_matrix_names_the_classes_on_both_axes_where_they_fit(qtbo
     show_predictions(qtbot, window)
     names = list(window.session.predictions.class_names)
     assert len(names) == 2
+    summary = window.predictions.summary.text()
+    assert window.predictions.gallery.isHidden() and "confident mistakes" not in summary, "no gallery to speak of"
+    assert "off the diagonal, the mistakes" in summary
     for side in ("left", "bottom"):
         assert sorted(text for _, text in drawn_labels(window.predictions.matrix_plot.getAxis(side))) == sorted(names)
     left, bottom = matrix_ticks(FASHION_CLASSES)
