@@ -606,7 +606,7 @@ class MainWindow(QMainWindow):
         if config is not None:
             activation = config.model.activation
             refreshes += [
-                (self.gradient_flow, lambda _: self.gradient_flow.refresh(s.snapshots, activation)),
+                (self.gradient_flow, lambda _: self.gradient_flow.refresh(s.snapshots, activation, s.snapshot)),
                 (self.activation, lambda _: self.activation.refresh(activation, s.snapshot, self.histograms.layer.currentIndex())),
             ]
         return refreshes

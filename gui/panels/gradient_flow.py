@@ -135,7 +135,10 @@ class GradientFlowPanel(QWidget):
                 self.graphics.ci.addItem(plot, row=i // columns, col=i % columns)
         super().resizeEvent(event)
 
-    def refresh(self, snapshots: Sequence[Snapshot], activation: str) -> None:
+    def refresh(self, snapshots: Sequence[Snapshot], activation: str, whole: Snapshot | None = None) -> None:
+        """`snapshots`: the probes kept, lean; `whole`: the latest one whole, for the diagnosis.
+        A lean probe has no per-unit means, so copies of one unit (constant init) went
+        undiagnosed in the window: "Healthy" over 64 units that were one."""
         if not snapshots:
             return
         latest = snapshots[-1]
@@ -144,7 +147,8 @@ class GradientFlowPanel(QWidget):
             return
         self._drawn = drawn
         previous = snapshots[-2] if len(snapshots) > 1 else None
-        self.verdict, sentence = diagnose(latest, activation, previous)
+        diagnosed = whole if whole is not None and whole.step == latest.step else latest
+        self.verdict, sentence = diagnose(diagnosed, activation, previous)
         self.diagnosis.setText(f"<b>Step {latest.step}.</b> {sentence}")
         self.diagnosis.setStyleSheet(f"padding:4px; {VERDICT_STYLES.get(self.verdict, '')}")
         count = len(latest.layers)

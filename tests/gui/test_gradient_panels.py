@@ -42,6 +42,22 @@ def test_vanishing_preset_is_diagnosed_and_drawn(qtbot, make_window):
     np.testing.assert_allclose(panel.history_image.image[:, -1], expected, rtol=1e-6)  # the last column: this probe
 
 
+def test_the_symmetry_preset_is_diagnosed_in_the_window(qtbot, make_window):
+    """The views over time keep lean probes, without the per-unit means that tell copies of one
+    unit: the window read "Healthy" over 64 units that were one. It diagnoses the latest whole."""
+    window = make_window()
+    presets = next(a for a in window.menuBar().actions() if a.text() == "&Presets").menu().actions()
+    preset = next(a for a in presets if a.text().startswith("Symmetry"))
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        preset.trigger()
+    open_tab(window, "gradient_flow")
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    window.redraw()
+    assert window.session.snapshots[-1].layers[0].unit_mean.size == 0, "the kept probe is lean"
+    assert window.gradient_flow.verdict == "symmetric" and "computes the same value" in window.gradient_flow.diagnosis.text()
+
+
 def test_fading_gradients_are_told_as_a_warning(qtbot):
     """The first layer's gradient at 2 % of the last one's: not green "healthy" but the warning's colours."""
     [snapshot] = probes(1)
