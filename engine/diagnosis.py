@@ -87,6 +87,8 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
         )
     if min(norms) <= 0:
         return "healthy", "Healthy, though some layer has no gradient yet."
+    if len(norms) == 1:  # "within a factor of 1 of each other (first/last 1)" said nothing
+        return "healthy", f"Healthy: one layer, so no gradient passes through others to fade or grow (its norm {first:.3g})."
     spread = max(norms) / min(norms)
     return "healthy", f"Healthy: layer gradient norms stay within a factor of {spread:.3g} of each other (first/last {first / last:.2g})."
 

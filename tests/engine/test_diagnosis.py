@@ -114,6 +114,11 @@ def test_healthy_gives_the_spread():
     assert verdict == "healthy" and "factor of 4" in text
 
 
+def test_a_single_layer_is_healthy_without_a_spread_to_give():
+    verdict, text = diagnose(snapshot([0.25]), "relu")
+    assert verdict == "healthy" and "one layer" in text and "0.25" in text and "factor" not in text
+
+
 @pytest.mark.parametrize(
     "preset,verdict",
     [
