@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from engine.stats import Diverged
 
 
 class DivergenceBanner(QFrame):
@@ -21,6 +25,9 @@ class DivergenceBanner(QFrame):
         self.lower_lr_button = QPushButton("Lower learning rate ×0.1")
         self.clip_button = QPushButton("Clip gradients at 1")
         self.reset_button = QPushButton("Reset")
+        self.reset_button.setToolTip("A fresh model with the settings shown: lower the init scale first where it is large")
+        self.lower_lr_button.setToolTip("Then press Start: training stays paused until you do")
+        self.clip_button.setToolTip("Then press Start: training stays paused until you do")
         self.dismiss_button = QPushButton("Dismiss")
         buttons = QHBoxLayout()
         for button in (self.lower_lr_button, self.clip_button, self.reset_button):
@@ -36,9 +43,11 @@ class DivergenceBanner(QFrame):
         self.dismiss_button.clicked.connect(self.hide)
         self.hide()
 
-    def show_message(self, message: str) -> None:
+    def show_divergence(self, event: Diverged) -> None:
+        """Two lines where there were five (the engine's whole message, and what the buttons
+        say again): on a 700-pixel screen the banner left the loss plot a pixel high."""
         self.message.setText(
-            f"<b>Training paused: it diverged.</b> {message} "
-            "It stays paused until you press Start; a smaller init scale needs Reset."
+            f"<b>Diverged at step {event.step:,} (epoch {event.epoch + 1}); paused.</b> The loss became {event.loss:g}; "
+            f"the gradients of layer {html.escape(event.layer)} blew up first. The weights were not updated."
         )
         self.show()

@@ -552,7 +552,7 @@ class MainWindow(QMainWindow):
         self._update_transport()
 
     def _on_diverged(self, event: Diverged) -> None:
-        self.banner.show_message(event.message)
+        self.banner.show_divergence(event)
         self._update_transport()
 
     def _on_command_failed(self, command: str, reason: str) -> None:

@@ -19,6 +19,7 @@ HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
 MAX_DRAWN_POINTS = 1500
 MIN_STEPS_SHOWN = 100
+MIN_GRAPHICS_HEIGHT_PX = 200  # the plots with their titles, axes and legend row
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
 TRAIN_COLOUR = "#1f77b4"
 TEST_COLOUR = "#d62728"
@@ -125,6 +126,9 @@ class CurvesPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
         layout.addWidget(self.graphics, 1)
+        # Titles, axes and the legend take about 140 pixels: this leaves the data about 60. Under
+        # the divergence banner on a 700-pixel screen the plots had kept 1, the docks all theirs.
+        self.graphics.setMinimumHeight(MIN_GRAPHICS_HEIGHT_PX)
         self._history = History()
         self._hovered = False
         self._loss_span = 1.0  # largest epoch loss over the smallest, as drawn

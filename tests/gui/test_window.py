@@ -665,12 +665,34 @@ def test_divergence_pauses_with_a_banner_and_the_app_stays_usable(qtbot, make_wi
     with qtbot.waitSignal(window.session.diverged, timeout=WAIT_MS):
         window.start_action.trigger()
     wait_for(qtbot, lambda: window.session.mode == "diverged")
-    assert window.banner.isVisible() and "learning rate" in window.banner.message.text()
+    assert window.banner.isVisible() and "Diverged at step" in window.banner.message.text()
+    assert "learning rate" in window.banner.lower_lr_button.text()
     assert window.start_action.text() == "Start" and window.start_action.isEnabled()
     window.banner.lower_lr_button.click()
     wait_for(qtbot, lambda: window.session.config.train.lr == pytest.approx(1.0))
     assert window.controls.lr.value() == pytest.approx(1.0), "the control shows the lowered rate"
     assert warnings == [], "divergence is a banner, not an error box"
+
+
+def test_on_a_small_screen_the_divergence_banner_leaves_the_plots_room(qtbot, make_window):
+    """At 1024 x 700 the banner (five lines then) left the loss plot 1 pixel high: it says what
+    happened in two lines now, and the curves keep room, taken from the docks under them."""
+    config = digits_config().with_changes(model={"hidden": (128,) * 8, "init": "normal", "init_scale": 1.0})
+    window = make_window(config)
+    window.resize(1024, 700)
+    window.restore_default_layout()
+    qtbot.wait(300)
+    with qtbot.waitSignal(window.session.diverged, timeout=WAIT_MS):
+        window.start_action.trigger()
+    window.redraw()
+    qtbot.wait(200)
+    text = window.banner.message.text()
+    assert window.banner.isVisible() and "Diverged at step" in text and "blew up first" in text
+    lines = window.banner.message.height() / window.banner.message.fontMetrics().lineSpacing()
+    assert lines < 3, f"{lines:.1f} lines"
+    assert window.height() <= 700
+    assert window.curves.loss_plot.vb.height() > 50
+    assert min(plot.vb.height() for plot in window.histograms.plots.values()) > 20
 
 
 def test_closing_mid_training_stops_the_worker_quickly(qtbot, make_window):
