@@ -689,7 +689,7 @@ def test_on_a_small_screen_the_divergence_banner_leaves_the_plots_room(qtbot, ma
     text = window.banner.message.text()
     assert window.banner.isVisible() and "Diverged at step" in text and "blew up first" in text
     lines = window.banner.message.height() / window.banner.message.fontMetrics().lineSpacing()
-    assert lines < 3, f"{lines:.1f} lines"
+    assert lines < 4, f"{lines:.1f} lines (two here; five before, a font wider elsewhere may make three)"
     assert window.height() <= 700
     assert window.curves.loss_plot.vb.height() > 50
     assert min(plot.vb.height() for plot in window.histograms.plots.values()) > 20
