@@ -81,6 +81,12 @@ def leave_cores_for_others(reserved: int = 1) -> int:
     return threads
 
 
+def unavailable_devices() -> dict[str, str]:
+    """The devices of config.DEVICES this machine lacks, each with why: the window greys them
+    out rather than refuse them after a Reset."""
+    return {} if torch.cuda.is_available() else {"cuda": "CUDA is not available on this machine"}
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device cuda was asked for, but CUDA is not available on this machine")

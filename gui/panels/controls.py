@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from engine.commands import fields_needing_reset
 from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_SETS, Config, changed_fields
+from engine.trainer import unavailable_devices
 from gui.widgets import FeaturesPicker, LayersEditor, LogSlider
 
 LIVE_MARK = "●"  # green dot beside settings that apply while training
@@ -96,6 +97,10 @@ class ControlsPanel(QWidget):
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
         self.device = QComboBox()
         self.device.addItems(DEVICES)
+        for name, reason in unavailable_devices().items():
+            index = self.device.findText(name)
+            self.device.model().item(index).setEnabled(False)  # a settings file may still choose it: Reset then says why
+            self.device.setItemData(index, reason, Qt.ItemDataRole.ToolTipRole)
 
         data = self._data_form = QFormLayout()
         data.addRow(_label("Dataset", False), self.dataset)

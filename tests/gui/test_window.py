@@ -451,6 +451,22 @@ def test_batch_norm_on_batches_of_one_is_refused_on_reset_and_the_model_stays(qt
     assert window.session.config.model.batch_norm and window.session.config.train.batch_size == 2
 
 
+def test_a_device_this_machine_lacks_is_greyed_out_and_a_file_that_asks_for_it_is_refused_on_reset(qtbot, make_window, warnings):
+    """cuda on a machine without it was offered, then refused after Reset: greyed out now, with why."""
+    window = make_window()
+    combo = window.controls.device
+    index = combo.findText("cuda")
+    assert combo.model().item(index).isEnabled() == torch.cuda.is_available()
+    if torch.cuda.is_available():
+        return
+    assert combo.itemData(index, Qt.ItemDataRole.ToolTipRole) == "CUDA is not available on this machine"
+    combo.setCurrentText("cuda")  # as a remembered setting or a command line would
+    window.reset_action.trigger()
+    wait_for(qtbot, lambda: len(warnings) == 1)
+    assert warnings[0] == ("Could not reset", "device cuda was asked for, but CUDA is not available on this machine")
+    assert window.session.config.train.device != "cuda" and window.session.mode == "paused"
+
+
 @pytest.mark.parametrize(
     "sections",
     [
