@@ -49,6 +49,7 @@ from gui.panels.predictions import PredictionsPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.plotting import fit_steady_views
 from gui.session import Session
+from gui.status import StatusMessage
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 # The default arrangement of the docks: raised when it changes, so that a layout saved before
@@ -263,14 +264,11 @@ class MainWindow(QMainWindow):
             label.setMinimumWidth(80)
             bar.addPermanentWidget(label)
         bar.addPermanentWidget(self.download_bar)
+        self.status_message = StatusMessage(bar, self.status_labels)
 
     def say(self, message: str, ms: int) -> None:
-        """A message in the status bar, left of its labels: where it would run under them it is
-        cut in the middle, so that a path keeps its file name (a cut at the end lost it)."""
-        bar = self.statusBar()
-        labels = [label for label in self.status_labels if label.isVisible()]
-        room = min((label.x() for label in labels), default=bar.width()) - 2 * bar.fontMetrics().averageCharWidth()
-        bar.showMessage(bar.fontMetrics().elidedText(message, Qt.TextElideMode.ElideMiddle, max(room, 1)), ms)
+        """A message in the status bar for `ms` milliseconds (0: until the next), cut to fit (gui.status)."""
+        self.status_message.say(message, ms)
 
     def _connect(self) -> None:
         s = self.session

@@ -845,6 +845,32 @@ def test_the_first_launchs_note_reads_whole_on_a_small_screen(qtbot, make_window
     assert note and window.statusBar().currentMessage() == note
 
 
+def test_the_note_is_cut_again_when_training_widens_the_status_labels(qtbot, make_window):
+    """The note fitted beside the labels of a paused window; training then showed its
+    samples/s, and the note ran under the labels: "...choose it and press Rrunning"."""
+    from engine.cli import build_parser
+    from gui.app import initial_config
+
+    _, note = initial_config(build_parser().parse_args([]), None)
+    window = make_window(digits_config().with_changes(train={"epochs": 1000}))
+    window.resize(1024, 700)
+    qtbot.wait(100)
+    window.say(note, 0)
+    bar = window.statusBar()
+
+    def labels_left() -> int:
+        return min(label.x() for label in bar.findChildren(QLabel) if label.isVisible() and label.text())
+
+    assert bar.fontMetrics().horizontalAdvance(bar.currentMessage()) < labels_left()
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: "samples/s" in window.speed_label.text())
+    qtbot.wait(100)  # the labels are laid out anew
+    shown = bar.currentMessage()
+    assert shown.startswith("Fashion-MNIST") and "…" in shown and shown.endswith(note[-10:]), "cut in the middle"
+    assert bar.fontMetrics().horizontalAdvance(shown) < labels_left()
+    window.start_action.trigger()
+
+
 def test_a_long_path_in_the_status_bar_keeps_its_file_name_on_a_small_screen(qtbot, make_window):
     """Cut at the end by the bar's labels, "Saved /home/.../runs/2026-11-2" lost the file's name."""
     window = make_window()
