@@ -88,8 +88,9 @@ def unavailable_devices() -> dict[str, str]:
 
 
 def resolve_device(name: str) -> torch.device:
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device cuda was asked for, but CUDA is not available on this machine")
+    reason = unavailable_devices().get(name)
+    if reason:
+        raise ConfigError(f"device {name} was asked for, but {reason}")
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
