@@ -26,8 +26,8 @@ class DivergenceBanner(QFrame):
         self.clip_button = QPushButton("Clip gradients at 1")
         self.reset_button = QPushButton("Reset")
         self.reset_button.setToolTip("A fresh model with the settings shown: lower the init scale first where it is large")
-        self.lower_lr_button.setToolTip("Then press Start: training stays paused until you do")
-        self.clip_button.setToolTip("Then press Start: training stays paused until you do")
+        for remedy in (self.lower_lr_button, self.clip_button):
+            remedy.setToolTip("Then press Start: training stays paused until you do")
         self.dismiss_button = QPushButton("Dismiss")
         buttons = QHBoxLayout()
         for button in (self.lower_lr_button, self.clip_button, self.reset_button):

@@ -181,8 +181,9 @@ class PredictionsPanel(QWidget):
         self.diagonal.setData(ends, ends)
 
     def _draw_gallery(self, p: Predictions) -> None:
-        self.gallery.setVisible(has_images(p))
-        if not has_images(p):
+        shown = has_images(p)
+        self.gallery.setVisible(shown)
+        if not shown:
             return
         while len(self.tiles) < len(p.images):
             self.tiles.append(Tile(self.gallery.widget()))  # parented at once: never a window of its own
