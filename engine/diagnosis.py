@@ -24,10 +24,8 @@ EXPLODING_NORM = 1e3
 UNHEALTHY_FRACTION = 0.5  # dead or saturated share of a layer's units
 SYMMETRY_TOLERANCE = 1e-6  # relative spread of a layer's unit means under which its units are copies
 
-REMEDIES_FOR_VANISHING = {
-    "sigmoid": "Sigmoid saturates; try ReLU, Xavier/He init, batch norm",
-    "tanh": "tanh saturates; try ReLU, Xavier/He init, batch norm",
-}
+# A saturated share from which saturation is named as the cause of fading gradients.
+SATURATION_NAMED = 0.1
 
 
 def _order(x: float) -> str:
@@ -51,7 +49,7 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
             "gradient and they stay copies, one unit in effect. Reset with a random init; dropout also breaks the symmetry as it trains."
         )
     first, last = norms[0], norms[-1]
-    remedy = REMEDIES_FOR_VANISHING.get(activation, "try ReLU with He init, or batch norm")
+    remedy = vanishing_cause(snapshot, activation)
     if len(norms) > 1 and last > 0 and first / last < VANISHING_RATIO:
         frozen = unchanged_layers(snapshot)
         stuck = f" The weights of {spoken_list(frozen)} did not change at all: their updates are too small for float32 to add to them." if frozen else ""
@@ -91,6 +89,20 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
         return "healthy", f"Healthy: one layer, so no gradient passes through others to fade or grow (its norm {first:.3g})."
     spread = max(norms) / min(norms)
     return "healthy", f"Healthy: layer gradient norms stay within a factor of {spread:.3g} of each other (first/last {first / last:.2g})."
+
+
+def vanishing_cause(snapshot: Snapshot, activation: str) -> str:
+    """Why gradients shrink toward the input, and what to try. Saturation is named only where the
+    probe counts saturated units ("Sigmoid saturates" over a panel reading 0 % saturated misled):
+    unsaturated, a sigmoid still shrinks a gradient fourfold a layer, its derivative at most 1/4."""
+    shares = [(layer.saturated_fraction, layer.name.split()[0]) for layer in snapshot.layers if layer.saturated_fraction is not None]
+    share, worst = max(shares, default=(0.0, ""))
+    if share >= SATURATION_NAMED:
+        name = "Sigmoid" if activation == "sigmoid" else activation
+        return f"{name} saturates ({share:.0%} of {worst}'s units); try ReLU, Xavier/He init, batch norm"
+    if activation == "sigmoid":
+        return "Sigmoid's derivative is at most 0.25, so each sigmoid layer shrinks the gradient at least fourfold; try ReLU with He init, or batch norm"
+    return "try ReLU with He init, or batch norm"
 
 
 def unchanged_layers(snapshot: Snapshot) -> list[str]:

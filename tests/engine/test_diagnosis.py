@@ -27,16 +27,37 @@ def snapshot(norms, dead=None, saturated=None, step=1) -> Snapshot:
 
 
 def test_vanishing_names_the_ratio_and_the_remedies():
-    verdict, text = diagnose(snapshot([1e-6, 1e-3, 0.1]), "sigmoid")
+    verdict, text = diagnose(snapshot([1e-6, 1e-3, 0.1], saturated=[0.05, 0.3, 0.0]), "sigmoid")
     assert verdict == "vanishing"
-    assert "1e-5 of the last layer's" in text and "Sigmoid saturates" in text and "ReLU" in text
+    assert "1e-5 of the last layer's" in text and "Sigmoid saturates (30% of L2's units)" in text and "ReLU" in text
+
+
+def test_vanishing_without_saturation_names_the_derivative_not_saturation():
+    """A sigmoid net whose units are not saturated (the panel reads 0 %) still shrinks its gradient
+    fourfold a layer: "Sigmoid saturates" there contradicted the panel beside it."""
+    saturation = [0.05, 0.0, 0.0]
+    assert "derivative is at most 0.25" in diagnose(snapshot([1e-6, 1e-3, 0.1], saturated=saturation), "sigmoid")[1]
+    assert "saturates" not in diagnose(snapshot([1e-6, 1e-3, 0.1], saturated=saturation), "sigmoid")[1]
+    assert "tanh saturates (20% of L1's units)" in diagnose(snapshot([1e-6, 1e-3, 0.1], saturated=[0.2, 0.0, 0.0]), "tanh")[1]
+    text = diagnose(snapshot([1e-6, 1e-3, 0.1], saturated=saturation), "tanh")[1]
+    assert "saturates" not in text and "0.25" not in text and "ReLU with He init" in text
+
+
+def test_the_vanishing_preset_blames_the_sigmoid_derivative_where_nothing_saturates():
+    """The 8 sigmoid layers at Xavier: gradients shrink by orders of magnitude with almost no
+    unit saturated, so the line names the derivative's 1/4, which the chapter's product explains."""
+    config = PRESETS["Vanishing: 8 sigmoid layers"](Config())
+    probe = Trainer(config).inspect()
+    assert max(layer.saturated_fraction for layer in probe.layers[:-1]) < 0.1
+    verdict, text = diagnose(probe, "sigmoid")
+    assert verdict == "vanishing" and "derivative is at most 0.25" in text, text
 
 
 def test_gradients_that_fade_toward_the_input_are_told_short_of_vanishing():
     """Between 1e-3 and 1e-1 of the last layer's the first layer's gradient fades: said with its
     share, after dead or saturated units (they say more), and never of a net within a factor 10."""
     verdict, text = diagnose(snapshot([0.02, 0.3, 1.0]), "sigmoid")
-    assert verdict == "fading" and "2% of the last layer's" in text and "Sigmoid saturates" in text
+    assert verdict == "fading" and "2% of the last layer's" in text and "at most 0.25" in text
     assert "0.14% of the last layer's" in diagnose(snapshot([0.0014, 1.0]), "sigmoid")[1], "two digits: 0.1% read as the line to vanishing"
     assert diagnose(snapshot([0.0009, 1.0]), "sigmoid")[0] == "vanishing"
     assert diagnose(snapshot([0.11, 1.0]), "sigmoid")[0] == "healthy"
