@@ -282,6 +282,14 @@ def fitted(data: tuple[float, float], non_negative: bool = False) -> tuple[float
     return max(d0 - PADDING * span, 0.0 if non_negative else -math.inf), d1 + PADDING * span
 
 
+def at_least_share(data: tuple[float, float], share: float) -> tuple[float, float]:
+    """`data` widened about its middle to at least `share` of its largest magnitude: a new run's
+    two first losses, 1e-4 apart, labelled the loss axis 2.306250 to 2.306325."""
+    low, high = data
+    missing = share * max(abs(low), abs(high)) - (high - low)
+    return (low - missing / 2, high + missing / 2) if missing > 0 else data
+
+
 def steady_range(
     view: tuple[float, float],
     data: tuple[float, float],
@@ -318,6 +326,8 @@ class SteadyViewBox(pg.ViewBox):
 
     headroom: per axis (x, y), the room left on the side the data grow towards.
     min_span: per axis, the narrowest view: a run's first steps then need no jumps at all.
+    min_share: per axis, the narrowest view as a share of the data's largest magnitude (see
+    at_least_share).
     slides: per axis, whether the data are a window that moves on (see steady_range)."""
 
     def __init__(
@@ -325,12 +335,14 @@ class SteadyViewBox(pg.ViewBox):
         headroom: tuple[float, float] = (1.0, 0.5),
         min_span: tuple[float, float] = (0.0, 0.0),
         slides: tuple[bool, bool] = (False, False),
+        min_share: tuple[float, float] = (0.0, 0.0),
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
         self.headroom = headroom
         self.min_span = min_span
         self.slides = slides
+        self.min_share = min_share
 
     def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph's name)
         """Replaces pyqtgraph's tight fit, which would move the axes on every new point."""
@@ -352,7 +364,7 @@ class SteadyViewBox(pg.ViewBox):
                 continue
             slack = SLACK_PX * pixel[axis] if math.isfinite(pixel[axis]) else 0.0
             low, high = bounds[axis]
-            data = (low, max(high, low + self.min_span[axis]))
+            data = at_least_share((low, max(high, low + self.min_span[axis])), self.min_share[axis])
             non_negative = self._non_negative(axis)
             if fit:
                 wanted = fitted(data, non_negative)
@@ -401,11 +413,12 @@ def steady_plot(
     headroom: tuple[float, float] = (1.0, 0.5),
     min_span: tuple[float, float] = (0.0, 0.0),
     slides: tuple[bool, bool] = (False, False),
+    min_share: tuple[float, float] = (0.0, 0.0),
     **kwargs: object,
 ) -> pg.PlotItem:
     """layout.addPlot with a SteadyViewBox, cached axes and a whole-number SparseAxis for x (steps or
     epochs): for plots that grow while training."""
     axes = {"bottom": SparseAxis("bottom", whole=True), **kwargs.pop("axisItems", {})}  # type: ignore[dict-item]
-    plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span, slides), axisItems=axes, **kwargs)
+    plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span, slides, min_share), axisItems=axes, **kwargs)
     cache_axes(plot)
     return plot

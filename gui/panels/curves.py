@@ -19,6 +19,7 @@ HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
 MAX_DRAWN_POINTS = 1500
 MIN_STEPS_SHOWN = 100
+LOSS_MIN_SHARE = 0.1  # the loss axis spans a tenth of the loss at least: a new run's first two are 1e-4 apart
 MIN_GRAPHICS_HEIGHT_PX = 200  # the plots with their titles, axes and legend row
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
 TRAIN_COLOUR = "#1f77b4"
@@ -79,7 +80,9 @@ class CurvesPanel(QWidget):
         # jump of the axes is a costly repaint.
         # The two plots share a row of their own, so that the loss can take all of it (a regression).
         plots = self.graphics.addLayout(row=0, col=0)
-        self.loss_plot = steady_plot(plots, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=0, title="Loss", axisItems={"left": SparseAxis("left")})
+        self.loss_plot = steady_plot(
+            plots, min_span=(MIN_STEPS_SHOWN, 0), min_share=(0, LOSS_MIN_SHARE), row=0, col=0, title="Loss", axisItems={"left": SparseAxis("left")}
+        )
         self.acc_plot = steady_plot(plots, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=1, title="Accuracy")
         self.acc_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.acc_plot):

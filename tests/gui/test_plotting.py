@@ -243,6 +243,27 @@ def test_a_minimum_span_spares_the_first_steps_any_jump(qtbot):
     assert len(x_ranges) == 1 and x_ranges.pop()[1] >= 99
 
 
+def test_a_new_runs_first_losses_label_the_loss_axis_shortly(qtbot):
+    """A fresh model's train and test losses, 2.30625 and 2.30633, labelled the axis 2.306250 to
+    2.306325: the view spans a tenth of the loss at least; a curve wider than that keeps its fit."""
+    panel = shown_curves_panel(qtbot)
+    history = History()
+    history.epochs.append(EpochReport(0, 0, 2.30625, 2.30633, 0.1, 0.1, 0.0, 0.0, (), ()))
+    panel.refresh(history)
+    settle(panel.graphics)
+    y0, y1 = panel.loss_plot.vb.viewRange()[1]
+    assert y1 - y0 >= 0.1 * 2.30633 and y0 < 2.30625 and y1 > 2.30633
+    labels = [text for _, text in drawn_labels(panel.loss_plot.getAxis("left"))]
+    assert labels and all(len(text) <= 4 for text in labels), labels
+    for step in range(1, 301):
+        history.add_step(step, 2.3 * np.exp(-step / 100) + 0.1, 0.8)
+    panel.refresh(history)
+    fit_steady_views(panel)
+    settle(panel.graphics)
+    y0, y1 = panel.loss_plot.vb.viewRange()[1]
+    assert y0 < 0.2 and 2.3 < y1 < 2.8, "the losses' own span, far over a tenth of them"
+
+
 def test_curves_of_a_stopped_run_fill_the_view(qtbot):
     """While training the view keeps room to grow; once the run stops the curves fit it."""
     panel = shown_curves_panel(qtbot)
