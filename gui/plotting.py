@@ -120,16 +120,18 @@ class SparseAxis(pg.AxisItem):
         1M (G, T): short enough for the room cache_axes keeps ("1000k" ran past an exploding
         gradient's histogram). Smaller steps with as many decimals as the step needs (pyqtgraph
         stops at the step's first digit: at steps of 0.25 it wrote 0.25 as "0.2" and 0.75 as
-        "0.8"), values under 0.001 as 2.5e-06, as pyqtgraph does. A log axis writes its values
-        from 0.0001 to 1000 plainly and the others as pyqtgraph does, 10⁻⁵ or 2·10⁻⁵ (pyqtgraph
-        wrote 10 as "10¹" between "1" and "100"). A linear axis asks for its minor labels with no
+        "0.8"), values under 0.001 as 2.5e-06, as pyqtgraph does. A log axis writes its labels
+        plainly where all lie from 0.0001 to 1000 (pyqtgraph wrote 10 as "10¹" between "1" and
+        "100"), else all as powers, 10⁻⁸ or 2·10⁻⁸ (not "10⁻⁸ 0.0001 1", two styles on one axis,
+        as pyqtgraph). A linear axis asks for its minor labels with no
         spacing: pyqtgraph's own strings then (an exception here, inside a cached paint, crashes
         Qt: no values at all is no exception either)."""
         if self.logMode:
-            strings = super().tickStrings(values, scale, spacing)
             # One digit, as pyqtgraph: 2, not 2.0000000000000004; no power past 1e308 (an OverflowError in a paint).
             plain = [float(f"{10.0 ** min(v, 308.0) * scale:.1g}") for v in values]
-            return [f"{x:g}" if 1e-4 <= x < 1e4 else text for x, text in zip(plain, strings)]
+            if all(1e-4 <= x < 1e4 for x in plain):
+                return [f"{x:g}" for x in plain]
+            return [power_of_ten(x) for x in plain]
         if spacing is None:
             return super().tickStrings(values, scale, spacing)
         step = spacing * scale
@@ -139,6 +141,18 @@ class SparseAxis(pg.AxisItem):
             return [f"{v * scale / unit:g}{suffix}" if v else "0" for v in values]
         places = decimals(step)
         return [tick_label(v * scale if abs(v * scale) > step * 1e-9 else 0.0, places) for v in values]  # 5.6e-17 is 0
+
+
+SUPERSCRIPT_DIGITS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(value: float) -> str:
+    """10⁻⁸, 2·10⁻⁸, 10⁰: one significant digit, as pyqtgraph's log labels."""
+    if value == 0:  # under float's smallest: pyqtgraph writes 0 too
+        return "0"
+    mantissa, exponent = f"{value:.0e}".split("e")
+    power = "10" + str(int(exponent)).translate(SUPERSCRIPT_DIGITS)
+    return power if mantissa == "1" else f"{mantissa}·{power}"
 
 
 def tick_label(value: float, places: int) -> str:
