@@ -59,7 +59,8 @@ IDEAS = (
     ),
     Idea(
         "Numerical stability: vanishing and exploding gradients",
-        "Eight sigmoid layers: the first layer's gradient is orders of magnitude below the last one's. Eight "
+        "Eight sigmoid layers: each multiplies the gradient by the sigmoid's derivative, at most 1/4, so the "
+        "first layer's gradient is orders of magnitude below the last one's. Eight "
         "ReLU layers with N(0, 1) weights: the gradients explode. He init keeps them level. The gradient "
         "flow draws each layer's gradient norm on a log scale; the products of random matrices show why.",
         (
