@@ -57,6 +57,12 @@ class Prober:
         before), or from none (a new model starts on a clean scale)."""
         self._ranges = dict(ranges or {})
 
+    def forget(self, kind: str) -> None:
+        """Every layer's range of `kind` starts afresh: after a live switch from ReLU to sigmoid the
+        activations, now within [0, 1], filled a quarter of the [0, 4] ReLU had reached. The
+        views over time still compare them: they re-bin older probes onto the widest range."""
+        self._ranges = {key: span for key, span in self._ranges.items() if key[1] != kind}
+
     def histogram(self, key: Key, values: torch.Tensor) -> Histogram:
         """One tensor's histogram on its own (a snapshot bins all of its tensors together)."""
         flat = flat_float(values)

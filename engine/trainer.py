@@ -468,6 +468,7 @@ class Trainer:
         s.model.set_dropout(new.model.dropout)
         if new.model.activation != s.model.activation_name:
             s.model.set_activation(new.model.activation)
+            self.prober.forget("act")  # another function's values: another range
         s.config = new
         return new
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from engine import commands as cmd
 from engine.config import Config
 from engine.probes import Prober, bin_index, bin_slots, bin_slots_together, count_by_scatter, dead_units, fold_top_slot, packed_to_host, saturated_share
 from engine.trainer import Trainer
@@ -107,6 +108,22 @@ def test_ranges_are_powers_of_two_and_never_shrink():
     assert (other.lo, other.hi) == (0.0, 0.25)  # each layer keeps its own range
     prober.reset()
     assert prober.histogram((0, "weight"), torch.tensor([0.1, 0.2])).hi == 0.25
+
+
+def test_a_live_activation_change_starts_the_activation_ranges_afresh():
+    """ReLU activations reach [0, 4]; sigmoid's then lie within [0, 1] and get that range, not a
+    quarter of ReLU's. The pre-activations keep theirs: the same quantity before and after."""
+    config = Config().with_changes(data={"name": "digits"}, model={"hidden": (32,), "init": "he", "init_scale": 1.0})
+    trainer = Trainer(config)
+    for _ in range(3):
+        trainer.train_step(probe=True)
+    relu = trainer.state.probes.snapshots[-1].layers[0].histograms
+    assert relu["act"].hi > 1.0, "ReLU's activations reach past 1"
+    trainer.apply_live(cmd.SetActivation("sigmoid"))
+    trainer.train_step(probe=True)
+    sigmoid = trainer.state.probes.snapshots[-1].layers[0].histograms
+    assert sigmoid["act"].hi == 1.0 and sigmoid["act"].lo >= 0.0
+    assert sigmoid["pre"].lo <= relu["pre"].lo and sigmoid["pre"].hi >= relu["pre"].hi, "sticky as ever"
 
 
 def test_dead_relu_units():
