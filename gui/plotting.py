@@ -342,6 +342,8 @@ class SteadyViewBox(pg.ViewBox):
     min_span: per axis, the narrowest view: a run's first steps then need no jumps at all.
     min_share: per axis, the narrowest view as a share of the data's largest magnitude (see
     at_least_share).
+    marker_room_px: how far a view of non-negative data reaches below 0, in pixels, so that a
+    marker at 0 (the first epoch's, at step 0) shows whole rather than cut in half by the axis.
     slides: per axis, whether the data are a window that moves on (see steady_range)."""
 
     def __init__(
@@ -350,6 +352,7 @@ class SteadyViewBox(pg.ViewBox):
         min_span: tuple[float, float] = (0.0, 0.0),
         slides: tuple[bool, bool] = (False, False),
         min_share: tuple[float, float] = (0.0, 0.0),
+        marker_room_px: float = 0.0,
         **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
@@ -357,6 +360,7 @@ class SteadyViewBox(pg.ViewBox):
         self.min_span = min_span
         self.slides = slides
         self.min_share = min_share
+        self.marker_room_px = marker_room_px
 
     def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph's name)
         """Replaces pyqtgraph's tight fit, which would move the axes on every new point."""
@@ -384,11 +388,27 @@ class SteadyViewBox(pg.ViewBox):
                 wanted = fitted(data, non_negative)
             else:
                 wanted = steady_range(tuple(view[axis]), data, self.headroom[axis], non_negative, slack, self.slides[axis])
+            if non_negative:
+                wanted = self._with_marker_room(axis, wanted, tuple(view[axis]))
             if wanted != tuple(view[axis]):
                 target[key] = wanted
         self._autoRangeNeedsUpdate = False  # pyqtgraph's flag: asked again on its next data change
         if target:
             self.setRange(**target, padding=0.0, disableAutoRange=False)
+
+    def _with_marker_room(self, axis: int, wanted: tuple[float, float], view: tuple[float, float]) -> tuple[float, float]:
+        """`wanted`, if it starts at or below 0, starting marker_room_px below 0 in the view it
+        makes, at the view's size now (a view laid out anew gets its room anew); the view as it
+        is where that is within half a pixel. The padded bounds of a marker at 0 then fit
+        within the slack: no further move."""
+        size = self.width() if axis == 0 else self.height()
+        low, high = wanted
+        if low > 0.0 or not self.marker_room_px or size <= 2 * self.marker_room_px:
+            return wanted
+        room = -self.marker_room_px * high / (size - self.marker_room_px)
+        if view[1] == high and abs(view[0] - room) < (high - room) / size / 2:
+            return view
+        return room, high
 
     def _drawn_items(self) -> list[pg.GraphicsObject]:
         """The items with something to show. An image not set yet bounds a 0 x 0 rectangle at
@@ -428,11 +448,12 @@ def steady_plot(
     min_span: tuple[float, float] = (0.0, 0.0),
     slides: tuple[bool, bool] = (False, False),
     min_share: tuple[float, float] = (0.0, 0.0),
+    marker_room_px: float = 0.0,
     **kwargs: object,
 ) -> pg.PlotItem:
     """layout.addPlot with a SteadyViewBox, cached axes and a whole-number SparseAxis for x (steps or
     epochs): for plots that grow while training."""
     axes = {"bottom": SparseAxis("bottom", whole=True), **kwargs.pop("axisItems", {})}  # type: ignore[dict-item]
-    plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span, slides, min_share), axisItems=axes, **kwargs)
+    plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span, slides, min_share, marker_room_px), axisItems=axes, **kwargs)
     cache_axes(plot)
     return plot

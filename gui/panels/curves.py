@@ -19,6 +19,7 @@ HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
 MAX_DRAWN_POINTS = 1500
 MIN_STEPS_SHOWN = 100
+MARKER_SIZE_PX = 7  # the epochs' markers
 LOSS_MIN_SHARE = 0.1  # the loss axis spans a tenth of the loss at least: a new run's first two are 1e-4 apart
 MIN_GRAPHICS_HEIGHT_PX = 200  # the plots with their titles, axes and legend row
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
@@ -80,10 +81,9 @@ class CurvesPanel(QWidget):
         # jump of the axes is a costly repaint.
         # The two plots share a row of their own, so that the loss can take all of it (a regression).
         plots = self.graphics.addLayout(row=0, col=0)
-        self.loss_plot = steady_plot(
-            plots, min_span=(MIN_STEPS_SHOWN, 0), min_share=(0, LOSS_MIN_SHARE), row=0, col=0, title="Loss", axisItems={"left": SparseAxis("left")}
-        )
-        self.acc_plot = steady_plot(plots, min_span=(MIN_STEPS_SHOWN, 0), row=0, col=1, title="Accuracy")
+        room = {"min_span": (MIN_STEPS_SHOWN, 0), "marker_room_px": MARKER_SIZE_PX / 2 + 1}  # half a marker and its outline
+        self.loss_plot = steady_plot(plots, min_share=(0, LOSS_MIN_SHARE), row=0, col=0, title="Loss", axisItems={"left": SparseAxis("left")}, **room)
+        self.acc_plot = steady_plot(plots, row=0, col=1, title="Accuracy", **room)
         self.acc_plot.setXLink(self.loss_plot)
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
@@ -98,11 +98,11 @@ class CurvesPanel(QWidget):
         self.items = {
             "step_loss_raw": self.loss_plot.plot(pen=faint),
             "step_loss": self.loss_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5)),
-            "train_loss": self.loss_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR),
-            "test_loss": self.loss_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR),
+            "train_loss": self.loss_plot.plot(pen=None, symbol="o", symbolSize=MARKER_SIZE_PX, symbolBrush=TRAIN_COLOUR),
+            "test_loss": self.loss_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=MARKER_SIZE_PX, symbolBrush=TEST_COLOUR),
             "step_acc": self.acc_plot.plot(pen=pg.mkPen(TRAIN_COLOUR, width=1.5)),
-            "train_acc": self.acc_plot.plot(pen=None, symbol="o", symbolSize=7, symbolBrush=TRAIN_COLOUR),
-            "test_acc": self.acc_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=7, symbolBrush=TEST_COLOUR),
+            "train_acc": self.acc_plot.plot(pen=None, symbol="o", symbolSize=MARKER_SIZE_PX, symbolBrush=TRAIN_COLOUR),
+            "test_acc": self.acc_plot.plot(pen=pg.mkPen(TEST_COLOUR, width=2), symbol="s", symbolSize=MARKER_SIZE_PX, symbolBrush=TEST_COLOUR),
         }
         for key, name in (("step_loss", "batches (smoothed)"), ("train_loss", "train, epoch"), ("test_loss", "test, epoch")):
             self.legend.addItem(self.items[key], name)

@@ -17,7 +17,7 @@ from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.activation import ActivationPanel
 from gui.panels.comparison import ComparisonPanel
-from gui.panels.curves import CurvesPanel
+from gui.panels.curves import MARKER_SIZE_PX, CurvesPanel
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
 from gui.panels.network import NetworkPanel
@@ -209,11 +209,14 @@ def test_the_epoch_early_stopping_would_keep_is_marked_once_its_patience_has_run
 
 def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
     """The epoch markers' symbols pad their bounds by ~6 pixels below step 0 and loss 0: that
-    must not read as data below zero (it once sent the view to -1,300 steps)."""
+    must not read as data below zero (it once sent the view to -1,300 steps). The view reaches
+    below 0 by half a marker only, which shows the markers at step 0 whole, and every step
+    counts the view's moves: the margin must not add any."""
     panel = shown_curves_panel(qtbot)
     history = History()
     history.epochs.append(EpochReport(0, 0, 2.3, 2.3, 0.1, 0.1, 0.0, 0.0, (), ()))
     noise = np.random.default_rng(0).normal(0, 0.05, 2000)
+    x_ranges = set()
     for epoch in range(1, 25):
         for _ in range(43):
             step = len(history.step_index) + 1
@@ -221,10 +224,14 @@ def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
             if step % 5 == 0:
                 panel.refresh(history)
                 settle(panel.graphics)
-                (x0, _), (y0, _) = panel.loss_plot.vb.viewRange()
-                x_slack, y_slack = (SLACK_PX * size for size in panel.loss_plot.vb.viewPixelSize())
-                assert x0 >= -x_slack and y0 >= -y_slack, f"step {step}: view from x {x0:.3g}, y {y0:.3g}"
+                (x0, x1), (y0, _) = panel.loss_plot.vb.viewRange()
+                x_pixel, y_pixel = panel.loss_plot.vb.viewPixelSize()
+                room = panel.loss_plot.vb.marker_room_px
+                assert -(room + SLACK_PX) * x_pixel <= x0 <= -MARKER_SIZE_PX / 2 * x_pixel, f"step {step}: view from x {x0:.3g}"
+                assert y0 >= -(room + SLACK_PX) * y_pixel, f"step {step}: view from y {y0:.3g}"
+                x_ranges.add((x0, x1))
         history.epochs.append(EpochReport(epoch, len(history.step_index), 0.5, 0.5, 0.8, 0.8, 1.0, 1.0, (), ()))
+    assert len(x_ranges) <= 6, f"the steps' axis moved {len(x_ranges)} times over 1,000 steps"
 
 
 def test_a_minimum_span_spares_the_first_steps_any_jump(qtbot):
@@ -278,7 +285,7 @@ def test_curves_of_a_stopped_run_fill_the_view(qtbot):
     fit_steady_views(panel)  # the window does so when the run stops
     settle(panel.graphics)
     x0, x1 = panel.loss_plot.vb.viewRange()[0]
-    assert x0 >= 0 and 300 <= x1 < 1.1 * 300
+    assert -0.03 * 300 < x0 < 0 and 300 <= x1 < 1.1 * 300, "half a marker's room before step 0"
     assert panel.acc_plot.vb.viewRange()[0] == pytest.approx([x0, x1]), "accuracy follows the loss plot's steps"
 
 
@@ -453,7 +460,7 @@ def test_the_loss_axes_on_a_log_scale_write_ten_plainly(qtbot):
     """The experiments' losses (always on a log axis) and the curves' log-scale loss read
     "10¹" between "1" and "0.1": their axes are pyqtgraph's no longer."""
     from gui.panels.comparison import ComparisonPanel
-    from gui.panels.curves import CurvesPanel
+    from gui.panels.curves import MARKER_SIZE_PX, CurvesPanel
 
     curves, comparison = CurvesPanel(), ComparisonPanel()
     curves.log_scale.setChecked(True)
