@@ -460,7 +460,7 @@ def test_the_loss_axes_on_a_log_scale_write_ten_plainly(qtbot):
     """The experiments' losses (always on a log axis) and the curves' log-scale loss read
     "10¹" between "1" and "0.1": their axes are pyqtgraph's no longer."""
     from gui.panels.comparison import ComparisonPanel
-    from gui.panels.curves import MARKER_SIZE_PX, CurvesPanel
+    from gui.panels.curves import CurvesPanel
 
     curves, comparison = CurvesPanel(), ComparisonPanel()
     curves.log_scale.setChecked(True)
