@@ -210,8 +210,8 @@ def test_the_epoch_early_stopping_would_keep_is_marked_once_its_patience_has_run
 def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
     """The epoch markers' symbols pad their bounds by ~6 pixels below step 0 and loss 0: that
     must not read as data below zero (it once sent the view to -1,300 steps). The view reaches
-    below 0 by half a marker only, which shows the markers at step 0 whole, and every step
-    counts the view's moves: the margin must not add any."""
+    below 0 by half a marker only, which shows the markers at step 0 whole; the view's moves
+    are counted: the margin must add none."""
     panel = shown_curves_panel(qtbot)
     history = History()
     history.epochs.append(EpochReport(0, 0, 2.3, 2.3, 0.1, 0.1, 0.0, 0.0, (), ()))
@@ -232,6 +232,22 @@ def test_the_curves_panel_keeps_steps_and_losses_above_zero(qtbot):
                 x_ranges.add((x0, x1))
         history.epochs.append(EpochReport(epoch, len(history.step_index), 0.5, 0.5, 0.8, 0.8, 1.0, 1.0, (), ()))
     assert len(x_ranges) <= 6, f"the steps' axis moved {len(x_ranges)} times over 1,000 steps"
+
+
+def test_the_room_before_step_0_follows_the_plots_size(qtbot):
+    """The room is in pixels: a panel first drawn small (a window still being laid out) and then
+    shown large keeps half a marker before step 0, not the small one's share of the steps."""
+    panel = shown_curves_panel(qtbot)
+    panel.resize(200, 150)
+    history = History()
+    history.epochs.append(EpochReport(0, 0, 2.3, 2.3, 0.1, 0.1, 0.0, 0.0, (), ()))
+    panel.refresh(history)
+    settle(panel.graphics)
+    panel.resize(900, 500)
+    settle(panel.graphics)
+    x0 = panel.loss_plot.vb.viewRange()[0][0]
+    x_pixel = panel.loss_plot.vb.viewPixelSize()[0]
+    assert -(MARKER_SIZE_PX / 2 + 1.5) * x_pixel <= x0 <= -MARKER_SIZE_PX / 2 * x_pixel, f"{x0 / x_pixel:.1f} px"
 
 
 def test_a_minimum_span_spares_the_first_steps_any_jump(qtbot):
