@@ -323,7 +323,7 @@ def test_a_sparse_axis_keeps_its_labels_apart_and_round(size, top):
 @pytest.mark.parametrize("low, top", [(0.0, 300.0), (0.0, 900.0), (0.0, 9000.0), (0.0, 13_000.0), (0.0, 250_000.0), (-0.5, 0.5), (-1.0, 2.0**-6), (0.0, 2.0**-17), (-(2.0**-17), 2.0**-17)])
 def test_a_horizontal_sparse_axis_keeps_a_gap_between_its_labels(size, low, top):
     """A step axis of a narrow plot (a 1024-pixel screen), or a histogram's values: labels side
-    by side never touch, however long ("-7.5e-06")."""
+    by side never touch, however long ("-7.5e-6")."""
     make_application()
     axis = SparseAxis("bottom")
     ((spacing, _),) = axis.tickSpacing(low, top, size)
@@ -499,6 +499,10 @@ def test_sparse_axis_labels_stay_short_and_the_axis_keeps_its_width(qtbot):
     cache_axes(plot)
     axis = plot.getAxis("left")
     assert axis.tickStrings([0.0, 2500.0, 10000.0, 200000.0], 1.0, 2500.0) == ["0", "2.5k", "10k", "200k"]
+    assert axis.tickStrings([-7.5e-6, 0.0, 2.5e-5], 1.0, 2.5e-6) == ["-7.5e-6", "0", "2.5e-5"], "not pyqtgraph's -7.5e-06"
+    bottom = SparseAxis("bottom")
+    labels = [bottom.tickStrings(v, 1.0, spacing) for spacing, v in bottom.tickValues(-(2.0**-18), 2.0**-18, 100.0) if spacing is not None]
+    assert labels == [["-2.5e-6", "0", "2.5e-6"]], "three labels under a 100-pixel histogram of gradients within ±3.8e-6"
     small = ([0.0, 0.5, 1.0], 1.0, 0.5)
     assert axis.tickStrings(*small) == pg.AxisItem("left").tickStrings(*small), "below a thousand: pyqtgraph's"
     log_axis, reference = SparseAxis("left"), pg.AxisItem("left")
