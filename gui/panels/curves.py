@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.config import Config, describe_differences
 from engine.stats import EpochReport, History, early_stopping_epoch
-from gui.plotting import SparseAxis, add_legend_row, graphics_layout, steady_plot
+from gui.plotting import SparseAxis, add_legend_row, compact_exponent, graphics_layout, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
@@ -49,6 +49,12 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     counts = np.minimum(np.arange(1, len(values) + 1), window)
     starts = np.arange(len(values)) + 1 - counts
     return (sums[np.arange(1, len(values) + 1)] - sums[starts]) / counts
+
+
+def factor_text(factor: float) -> str:
+    """To one digit, plainly below a million ("7,000"), else as a power ("3e12"): "1e+02 times" read badly."""
+    rounded = float(f"{factor:.0e}")
+    return f"{rounded:,.0f}" if rounded < 1e6 else compact_exponent(f"{rounded:.0e}")
 
 
 def epoch_arrays(history: History) -> dict[str, np.ndarray]:
@@ -235,7 +241,7 @@ class CurvesPanel(QWidget):
         the epoch early stopping would keep, once there is one."""
         notes = []
         if self._loss_span >= WIDE_SPAN and not self.log_scale.isChecked():
-            notes.append(f"Losses span {self._loss_span:.0e} times: log-scale loss shows them all.")
+            notes.append(f"The losses differ by a factor of {factor_text(self._loss_span)}: log-scale loss shows them all.")
         if self._early_stop is not None:
             notes.append(f"Early stopping keeps epoch {self._early_stop.epoch} (test loss {self._early_stop.test_loss:.3g}).")
         return " ".join(notes) or HOVER_HINT

@@ -17,7 +17,7 @@ from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.activation import ActivationPanel
 from gui.panels.comparison import ComparisonPanel
-from gui.panels.curves import MARKER_SIZE_PX, CurvesPanel
+from gui.panels.curves import MARKER_SIZE_PX, CurvesPanel, factor_text
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
 from gui.panels.network import NetworkPanel
@@ -173,7 +173,7 @@ def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_gives_the_
     for epoch, loss in enumerate((45.0, 2.0, 0.05, 0.01)):
         history.epochs.append(EpochReport(epoch, 10 * epoch, loss, 1.5 * loss, None, None, 0.0, 0.0, (), ()))
     panel.refresh(history)
-    assert panel.readout.text() == "Losses span 7e+03 times: log-scale loss shows them all."
+    assert panel.readout.text() == "The losses differ by a factor of 7,000: log-scale loss shows them all."
     settle(panel.graphics)
     assert not panel.acc_plot.isVisible() and panel.loss_plot.width() > 0.9 * panel.graphics.width()
     panel.log_scale.setChecked(True)
@@ -184,6 +184,10 @@ def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_gives_the_
     settle(panel.graphics)
     assert panel.readout.text() == "Hover a curve to read it." and panel.acc_plot.isVisible()
     assert panel.loss_plot.width() < 0.6 * panel.graphics.width(), "a classifier's accuracy back beside it"
+
+
+def test_a_factor_reads_plainly_below_a_million():
+    assert [factor_text(x) for x in (100.0, 149.0, 6700.0, 2.4e5, 3.2e12)] == ["100", "100", "7,000", "200,000", "3e12"]
 
 
 def test_the_epoch_early_stopping_would_keep_is_marked_once_its_patience_has_run_out(qtbot):
