@@ -241,7 +241,7 @@ class CurvesPanel(QWidget):
         the epoch early stopping would keep, once there is one."""
         notes = []
         if self._loss_span >= WIDE_SPAN and not self.log_scale.isChecked():
-            notes.append(f"The losses differ by a factor of {factor_text(self._loss_span)}: log-scale loss shows them all.")
+            notes.append(f"Losses differ {factor_text(self._loss_span)}-fold: log-scale loss shows them all.")
         if self._early_stop is not None:
             notes.append(f"Early stopping keeps epoch {self._early_stop.epoch} (test loss {self._early_stop.test_loss:.3g}).")
         return " ".join(notes) or HOVER_HINT

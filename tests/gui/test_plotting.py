@@ -173,7 +173,7 @@ def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_gives_the_
     for epoch, loss in enumerate((45.0, 2.0, 0.05, 0.01)):
         history.epochs.append(EpochReport(epoch, 10 * epoch, loss, 1.5 * loss, None, None, 0.0, 0.0, (), ()))
     panel.refresh(history)
-    assert panel.readout.text() == "The losses differ by a factor of 7,000: log-scale loss shows them all."
+    assert panel.readout.text() == "Losses differ 7,000-fold: log-scale loss shows them all."
     settle(panel.graphics)
     assert not panel.acc_plot.isVisible() and panel.loss_plot.width() > 0.9 * panel.graphics.width()
     panel.log_scale.setChecked(True)
