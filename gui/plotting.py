@@ -17,6 +17,8 @@ from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QToolTip, QWidget
 
+from engine.numbers import compact_exponent
+
 PADDING = 0.02  # of the data's span, on each side, when the view is fitted afresh
 SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
 SHRINK_BELOW = 1 / 3  # refit when the data span less than this share of the view
@@ -157,13 +159,6 @@ def power_of_ten(value: float) -> str:
 
 def tick_label(value: float, places: int) -> str:
     return f"{value:.{places}f}" if 1e-3 <= abs(value) < 1e4 else compact_exponent(f"{value:g}")
-
-
-def compact_exponent(text: str) -> str:
-    """'-7.5e-06' as '-7.5e-6': two characters fewer, which three labels under a narrow
-    histogram of tiny gradients need."""
-    mantissa, e, exponent = text.partition("e")
-    return f"{mantissa}e{int(exponent)}" if e else text
 
 
 def decimals(step: float) -> int:

@@ -12,8 +12,9 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.config import Config, describe_differences
+from engine.numbers import compact_exponent
 from engine.stats import EpochReport, History, early_stopping_epoch
-from gui.plotting import SparseAxis, add_legend_row, compact_exponent, graphics_layout, steady_plot
+from gui.plotting import SparseAxis, add_legend_row, graphics_layout, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat

@@ -97,7 +97,7 @@ def test_a_layer_whose_weights_did_not_change_at_all_is_named():
 
 def test_exploding_needs_big_and_growing_norms():
     verdict, text = diagnose(snapshot([2e3, 5e3]), "relu", previous=snapshot([1e3, 2e3]))
-    assert verdict == "exploding" and "above 1e3 and growing" in text and "clip gradients" in text
+    assert verdict == "exploding" and "reach 5e3, above 1e3 and growing" in text and "clip gradients" in text
     assert diagnose(snapshot([2e3, 5e3]), "relu", previous=snapshot([3e3, 9e3]))[0] == "healthy", "big but shrinking"
 
 
