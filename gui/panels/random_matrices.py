@@ -9,7 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from engine.demos import random_matrix_products
-from gui.plotting import cache_axes
+from engine.numbers import short_number
+from gui.plotting import SparseAxis, cache_axes
 from gui.widgets import LogSlider
 
 
@@ -25,7 +26,8 @@ class RandomMatricesPanel(QWidget):
         form.addRow("Factors (4x4)", self.factors)
         form.addRow("Seed", self.seed)
         self.summary = QLabel(wordWrap=True)  # the network's column can be narrow
-        self.plot = pg.PlotWidget(title="‖M1·M2·…·Mk‖")  # against k: the axis says so (a longer title widened the plot)
+        # Against k: the axis says so (a longer title widened the plot). A SparseAxis: all powers, "10⁰" not "1" beside "10⁵".
+        self.plot = pg.PlotWidget(title="‖M1·M2·…·Mk‖", axisItems={"left": SparseAxis("left")})
         item = self.plot.getPlotItem()
         item.setLogMode(y=True)
         item.showGrid(x=True, y=True, alpha=0.2)
@@ -45,4 +47,4 @@ class RandomMatricesPanel(QWidget):
     def recompute(self) -> None:
         norms = random_matrix_products(self.factors.value(), 4, self.scale.value(), self.seed.value())
         self.curve.setData(np.arange(1, len(norms) + 1), np.maximum(norms, 1e-300))
-        self.summary.setText(f"After {len(norms)} factors the norm is {norms[-1]:.3g} (scale {self.scale.value():g}).")
+        self.summary.setText(f"After {len(norms)} factors the norm is {short_number(norms[-1])} (scale {self.scale.value():g}).")

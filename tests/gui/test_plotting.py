@@ -4,6 +4,7 @@ sparse axes keep the labels of short plots apart."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
@@ -439,6 +440,19 @@ def test_the_demonstrations_fit_the_network_column_of_a_small_screen(qtbot):
     for plot in (matrices.plot, activation.plot):
         assert plot.getPlotItem().geometry().width() <= plot.viewport().width()
     assert network.graphics.ci.geometry().width() <= network.graphics.viewport().width(), "the boundary's title held it wider"
+
+
+def test_the_products_of_random_matrices_read_in_one_style(qtbot):
+    """Unit-variance factors reach 1e21 after 100: the axis read "1" under "10⁵", the line "1.37e+21"."""
+    make_application()
+    matrices = RandomMatricesPanel()
+    qtbot.addWidget(matrices)
+    matrices.resize(400, 600)
+    matrices.show()
+    qtbot.wait(50)
+    labels = [text for _, text in drawn_labels(matrices.plot.getPlotItem().getAxis("left"))]
+    assert len(labels) >= 3 and all(text.startswith("10") for text in labels), labels
+    assert re.search(r"the norm is \d(\.\d+)?e2\d ", matrices.summary.text()), matrices.summary.text()
 
 
 def test_a_sparse_axis_leaves_a_range_it_cannot_divide_to_pyqtgraph():
