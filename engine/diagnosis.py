@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from engine.numbers import short_number
+from engine.numbers import significant
 from engine.stats import LayerProbe, Snapshot
 
 VANISHING_RATIO = 1e-3  # first-layer gradient norm / last layer's
@@ -59,7 +59,7 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
     growing = previous is not None and len(previous.layers) == len(norms) and peak > max(l.grad_norm for l in previous.layers)
     if peak > EXPLODING_NORM and (growing or previous is None):
         return "exploding", (
-            f"Gradient norms reach {short_number(peak)}, above 1e3{' and growing' if growing else ''}: exploding. "
+            f"Gradient norms reach {significant(peak)}, above 1e3{' and growing' if growing else ''}: exploding. "
             "Lower the init scale or clip gradients."
         )
     for name, attr, advice in (

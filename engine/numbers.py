@@ -10,6 +10,6 @@ def compact_exponent(text: str) -> str:
     return f"{mantissa}e{int(exponent)}" if e else text
 
 
-def short_number(value: float, digits: int = 3) -> str:
+def significant(value: float, digits: int = 3) -> str:
     """`value` to `digits` significant digits, a power of ten written compactly."""
     return compact_exponent(f"{value:.{digits}g}")

@@ -7,6 +7,7 @@ import html
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from engine.numbers import significant
 from engine.stats import Diverged
 
 
@@ -47,7 +48,7 @@ class DivergenceBanner(QFrame):
         """Two lines where there were five (the engine's whole message, and what the buttons
         say again): on a 700-pixel screen the banner left the loss plot a pixel high."""
         self.message.setText(
-            f"<b>Diverged at step {event.step:,} (epoch {event.epoch + 1}); paused.</b> The loss became {event.loss:g}; "
+            f"<b>Diverged at step {event.step:,} (epoch {event.epoch + 1}); paused.</b> The loss became {significant(event.loss)}; "
             f"the gradients of layer {html.escape(event.layer)} blew up first. The weights were not updated."
         )
         self.show()

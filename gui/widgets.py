@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.config import PLANE_FEATURES
+from engine.numbers import significant
 
 
 def format_number(value: float) -> str:
-    return "0" if value == 0 else f"{value:.3g}"
+    return "0" if value == 0 else significant(value)
 
 
 class RevertingValidator(QDoubleValidator):

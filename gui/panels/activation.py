@@ -10,6 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.demos import activation_and_derivative
+from engine.numbers import significant
 from engine.stats import Snapshot
 from gui.plotting import add_legend, cache_axes
 
@@ -52,6 +53,6 @@ class ActivationPanel(QWidget):
         hist = probe.histograms["pre"]
         top = float(hist.counts.max()) or 1.0
         self.histogram.setData(hist.edges, hist.counts / top)  # tallest bin at height 1
-        outside = "" if (hist.lo >= -8 and hist.hi <= 8) else f" (its range [{hist.lo:g}, {hist.hi:g}] is wider than the plot)"
+        outside = "" if (hist.lo >= -8 and hist.hi <= 8) else f" (its range [{significant(hist.lo)}, {significant(hist.hi)}] is wider than the plot)"
         self.caption.setText(f"Grey: the pre-activations of {probe.name} at step {snapshot.step}, tallest bin at 1{outside}. "
                              "Units where f′ is near 0 pass almost no gradient back.")

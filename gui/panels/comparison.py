@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QTool
 
 from engine.errors import EngineError
 from engine.experiments import TRUE_POLYNOMIAL, Learned, Outcome, Variant, VariantEpoch, compare
+from engine.numbers import significant
 from gui.plotting import SparseAxis, add_legend_row, cache_axes, give_overhanging_title, graphics_layout, steady_plot
 from gui.worker import NumberedWorker
 
@@ -239,7 +240,7 @@ class ComparisonPanel(QWidget):
             test, train = (self.points.get((i, kind), []) for kind in ("test", "train"))
             if 1 <= epoch <= len(test):  # one point per epoch, from epoch 1
                 colour = COLOURS[i % len(COLOURS)]
-                parts.append(f"<span style='color:{colour}'><b>{label.split(' (')[0]}</b></span>: test {test[epoch - 1][1]:.3g}, train {train[epoch - 1][1]:.3g}")
+                parts.append(f"<span style='color:{colour}'><b>{label.split(' (')[0]}</b></span>: test {significant(test[epoch - 1][1])}, train {significant(train[epoch - 1][1])}")
         return f"epoch {epoch} · " + " · ".join(parts) if parts else HOVER_HINT
 
     def _on_outcomes(self, run: int, outcomes: list[Outcome]) -> None:
@@ -250,7 +251,7 @@ class ComparisonPanel(QWidget):
         lines = [f"<b>{self.name}</b>"]
         for o in outcomes:
             state = f" — diverged: {o.diverged}" if o.diverged else ""
-            lines.append(f"{o.label}: train {o.train_loss:.4g}, test {o.test_loss:.4g}, ‖W‖ {o.learned.weight_norm:.3g}{state}")
+            lines.append(f"{o.label}: train {significant(o.train_loss, 4)}, test {significant(o.test_loss, 4)}, ‖W‖ {significant(o.learned.weight_norm)}{state}")
         self.summary.setText("<br>".join(lines))
         self._learned_timer.stop()
         self.learned = {i: o.learned for i, o in enumerate(outcomes)}

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.config import Config, describe_differences
-from engine.numbers import compact_exponent
+from engine.numbers import compact_exponent, significant
 from engine.stats import EpochReport, History, early_stopping_epoch
 from gui.plotting import SparseAxis, add_legend_row, graphics_layout, steady_plot
 
@@ -244,7 +244,7 @@ class CurvesPanel(QWidget):
         if self._loss_span >= WIDE_SPAN and not self.log_scale.isChecked():
             notes.append(f"Losses differ {factor_text(self._loss_span)}-fold: log-scale loss shows them all.")
         if self._early_stop is not None:
-            notes.append(f"Early stopping keeps epoch {self._early_stop.epoch} (test loss {self._early_stop.test_loss:.3g}).")
+            notes.append(f"Early stopping keeps epoch {self._early_stop.epoch} (test loss {significant(self._early_stop.test_loss)}).")
         return " ".join(notes) or HOVER_HINT
 
     def _show_idle_text(self) -> None:
@@ -268,10 +268,10 @@ class CurvesPanel(QWidget):
         if not history.epochs:
             return ""
         e = min(history.epochs, key=lambda r: abs(r.step - step))
-        text = f"epoch {e.epoch} · loss: train {e.train_loss:.3g}, test {e.test_loss:.3g}"
+        text = f"epoch {e.epoch} · loss: train {significant(e.train_loss)}, test {significant(e.test_loss)}"
         if e.train_acc is not None and e.test_acc is not None:
             text += f" · accuracy: train {e.train_acc:.3f}, test {e.test_acc:.3f}"
         if history.step_index:
             i = int(np.clip(np.searchsorted(history.step_index, step), 0, len(history.step_index) - 1))
-            text += f" · batch loss {history.step_loss[i]:.3g} at step {history.step_index[i]}"
+            text += f" · batch loss {significant(history.step_loss[i])} at step {history.step_index[i]}"
         return text

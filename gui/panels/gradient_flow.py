@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.diagnosis import diagnose
+from engine.numbers import significant
 from engine.stats import Snapshot
 from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, graphics_layout, set_title, steady_plot, time_span
 
@@ -194,7 +195,7 @@ class GradientFlowPanel(QWidget):
         probe = column_under(step, self._history_steps)
         if probe is None or not 0 <= layer < len(self._history_norms):
             return None
-        return f"L{layer + 1} at step {self._history_steps[probe]}: ‖∇W‖ {self._history_norms[layer, probe]:.3g}"
+        return f"L{layer + 1} at step {self._history_steps[probe]}: ‖∇W‖ {significant(self._history_norms[layer, probe])}"
 
     def _draw_ratios(self, snapshots: Sequence[Snapshot], count: int) -> None:
         while len(self.ratio_curves) < count:

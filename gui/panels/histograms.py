@@ -14,6 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from engine.numbers import significant
 from engine.stats import HISTOGRAM_KINDS, HISTOGRAM_TITLES, Histogram, LayerProbe, Snapshot
 from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, graphics_layout, set_title, steady_plot, steady_range, time_span
 
@@ -51,10 +52,10 @@ def over_time(snapshots: Sequence[Snapshot], layer: int, kind: str) -> tuple[np.
 
 def layer_summary(probe: LayerProbe) -> str:
     parts = [
-        f"‖W‖ {probe.weight_norm:.3g}",
-        f"‖∇W‖ {probe.grad_norm:.3g}",
-        f"update/weight {probe.update_ratio:.2g}",
-        f"activation mean {probe.act_mean:.3g} ± {probe.act_std:.3g}",
+        f"‖W‖ {significant(probe.weight_norm)}",
+        f"‖∇W‖ {significant(probe.grad_norm)}",
+        f"update/weight {significant(probe.update_ratio, 2)}",
+        f"activation mean {significant(probe.act_mean)} ± {significant(probe.act_std)}",
     ]
     if probe.dead_fraction is not None:
         parts.append(f"dead ReLUs {probe.dead_fraction:.0%}")
@@ -226,4 +227,4 @@ class HistogramsPanel(QWidget):
         end = "]" if column == bins - 1 else ")"  # the last bin holds its top edge
         share = image[row, column]
         amount = f"{100 * share:.2g} % of the values" if share else "no values"  # the colours reach down to 0.01 %
-        return f"step {steps[row]}: {amount} in [{start:.3g}, {start + width:.3g}{end}"
+        return f"step {steps[row]}: {amount} in [{significant(start)}, {significant(start + width)}{end}"

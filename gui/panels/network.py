@@ -19,6 +19,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from engine.numbers import significant
 from engine.stats import LayerProbe, Snapshot
 from gui.network_layout import COLUMN_SPACING, EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
 from gui.plotting import SMALL_TITLE, give_overhanging_title, stand_apart
@@ -49,7 +50,7 @@ def badge(probe: LayerProbe, compact: bool, largest_grad: float) -> tuple[str, s
     if compact:
         text += f"\n{short_number(probe.grad_norm)}"
     else:
-        text += f"\n‖W‖ {probe.weight_norm:.2g}\n‖∇W‖ {probe.grad_norm:.2g}"
+        text += f"\n‖W‖ {significant(probe.weight_norm, 2)}\n‖∇W‖ {significant(probe.grad_norm, 2)}"
         if probe.dead_fraction is not None:
             text += f"\ndead {probe.dead_fraction:.0%}"
         if probe.saturated_fraction is not None:
@@ -450,7 +451,7 @@ class NetworkPanel(QWidget):
                 return f"input {unit}: {FEATURE_LABELS[self.features[unit]]} of the point"
             return f"input {unit}"
         probe = snapshot.layers[column - 1]
-        text = f"{probe.name}, unit {unit}: mean activation {probe.unit_mean[unit]:.3g}, bias {snapshot.biases[column - 1][unit]:+.3g}"
+        text = f"{probe.name}, unit {unit}: mean activation {significant(probe.unit_mean[unit])}, bias {snapshot.biases[column - 1][unit]:+.3g}"
         if probe.unit_dead is not None:
             text += " · dead: 0 for the whole batch, passes no gradient" if probe.unit_dead[unit] else " · alive"
         if probe.unit_saturated is not None:

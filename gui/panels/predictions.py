@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
+from engine.numbers import significant
 from engine.predictions import Fit, Predictions
 from gui.plotting import give_overhanging_title, set_title
 
@@ -172,7 +173,7 @@ class PredictionsPanel(QWidget):
     def _draw_fit(self, f: Fit) -> None:
         self.summary.setText(
             f"<b>Epoch {f.epoch}</b> (step {f.step}): each of the {len(f.true):,} test targets against the model's "
-            f"prediction; on the dashed diagonal, a perfect fit. Mean squared error {f.mse:.4g}, the test loss."
+            f"prediction; on the dashed diagonal, a perfect fit. Mean squared error {significant(f.mse, 4)}, the test loss."
         )
         self.fit_points.setData(f.true, f.predicted)
         finite = np.concatenate([f.true, f.predicted])

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QFormLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from engine.demos import random_matrix_products
-from engine.numbers import short_number
+from engine.numbers import significant
 from gui.plotting import SparseAxis, cache_axes
 from gui.widgets import LogSlider
 
@@ -47,4 +47,4 @@ class RandomMatricesPanel(QWidget):
     def recompute(self) -> None:
         norms = random_matrix_products(self.factors.value(), 4, self.scale.value(), self.seed.value())
         self.curve.setData(np.arange(1, len(norms) + 1), np.maximum(norms, 1e-300))
-        self.summary.setText(f"After {len(norms)} factors the norm is {short_number(norms[-1])} (scale {self.scale.value():g}).")
+        self.summary.setText(f"After {len(norms)} factors the norm is {significant(norms[-1])} (scale {self.scale.value():g}).")

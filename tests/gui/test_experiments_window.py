@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QFileDialog, QLabel, QToolButton
 
 from engine.experiments import EXPERIMENTS, VariantEpoch, compare, polynomial_degrees
+from engine.numbers import significant
 from gui.panels.comparison import HOVER_HINT
 from tests.gui.conftest import WAIT_MS, wait_for
 
@@ -42,7 +43,7 @@ def test_an_experiment_runs_from_the_panel_or_the_menu_beside_the_main_run(qtbot
     assert read.startswith("epoch 50 · ") and panel.readout.isVisible()
     for variant, label in enumerate(("lambda 0", "lambda 3")):
         (epoch, test), (_, train) = panel.points[(variant, "test")][49], panel.points[(variant, "train")][49]
-        assert epoch == 50 and f"<b>{label}</b></span>: test {test:.3g}, train {train:.3g}" in read
+        assert epoch == 50 and f"<b>{label}</b></span>: test {significant(test)}, train {significant(train)}" in read
     panel._on_mouse((QPointF(-50, -50),))
     assert panel.readout.text() == HOVER_HINT, "off the plot: the hint again"
     wait_for(qtbot, lambda: not panel.running)  # its thread ended

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import QRectF
 
 from engine.config import PLANE_FEATURES, Config
+from engine.numbers import significant
 from engine.stats import Snapshot
 from gui.app import make_application
 from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, layout
@@ -101,7 +102,7 @@ def test_toy_net_in_the_window_draws_maps_boundary_hover_and_click(qtbot, make_w
     node = int(np.flatnonzero(g.node_column == 1)[0])
     probe = snapshot.layers[0]
     described = panel.describe_at(*g.positions[node])
-    assert described.startswith(f"{probe.name}, unit 0: mean activation {probe.unit_mean[0]:.3g}")
+    assert described.startswith(f"{probe.name}, unit 0: mean activation {significant(probe.unit_mean[0])}")
     assert panel.describe_at(*g.positions[0]) == "input 0: x₁ of the point", "2-D points are no pixels"
     assert ("dead" in described) == bool(probe.unit_dead[0])
 
@@ -362,8 +363,8 @@ def test_a_wide_columns_badges_give_each_layers_norms_and_dead_or_saturated_shar
     badges = [item.textItem.toPlainText() for item in badge_items(panel)]
     hidden, output = snapshot.layers
     assert badges == [
-        f"L1\n‖W‖ {hidden.weight_norm:.2g}\n‖∇W‖ {hidden.grad_norm:.2g}\ndead {hidden.dead_fraction:.0%}",
-        f"L2\n‖W‖ {output.weight_norm:.2g}\n‖∇W‖ {output.grad_norm:.2g}",
+        f"L1\n‖W‖ {significant(hidden.weight_norm, 2)}\n‖∇W‖ {significant(hidden.grad_norm, 2)}\ndead {hidden.dead_fraction:.0%}",
+        f"L2\n‖W‖ {significant(output.weight_norm, 2)}\n‖∇W‖ {significant(output.grad_norm, 2)}",
     ]
     saturating = dataclasses.replace(snapshot, layers=(dataclasses.replace(hidden, dead_fraction=None, saturated_fraction=0.25), output))
     panel.refresh(saturating, window.session.layer_names, force=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.config import Config
+from engine.numbers import significant
 from tests.gui.conftest import drawn_labels, wait_for
 
 
@@ -49,7 +50,7 @@ def test_a_regression_shows_its_test_targets_against_its_predictions(qtbot, make
     assert (true == fit.true).all() and (predicted == fit.predicted).all()
     assert fit.mse == pytest.approx(window.session.history.epochs[-1].test_loss, rel=1e-5)
     assert fit.mse < before.mse / 10, "training brought the points onto the diagonal"
-    assert "Epoch 30" in panel.summary.text() and f"{fit.mse:.4g}, the test loss" in panel.summary.text()
+    assert "Epoch 30" in panel.summary.text() and f"{significant(fit.mse, 4)}, the test loss" in panel.summary.text()
 
 
 def test_the_confusion_matrix_names_the_classes_on_both_axes_where_they_fit(qtbot, make_window):

@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
+from engine.numbers import significant
 from engine.trainer import Trainer
 from gui.app import make_application
 from gui.panels.curves import HOVER_HINT, CurvesPanel
@@ -58,7 +59,7 @@ def test_the_gradient_norms_over_time_read_a_layers_norm_at_the_probe_nearest_th
     probe = snapshots[3]
     for layer in range(len(probe.layers)):
         text = hover(panel._history_tip, panel.history_plot, column_centre(snapshots, 3), layer)
-        assert text == f"L{layer + 1} at step {probe.step}: ‖∇W‖ {probe.layers[layer].grad_norm:.3g}"
+        assert text == f"L{layer + 1} at step {probe.step}: ‖∇W‖ {significant(probe.layers[layer].grad_norm)}"
     assert probe.layers[0].grad_norm != probe.layers[1].grad_norm, "the rows read different numbers"
     tip_goes_away(qtbot, panel._history_tip, panel.norm_plot, 0, -1.5)  # on the bars beside it
 
@@ -78,7 +79,7 @@ def test_the_histogram_over_time_reads_the_share_of_a_probes_values_in_the_bin_u
     centre = (hist.edges[fullest] + hist.edges[fullest + 1]) / 2
     share = hist.counts[fullest] / hist.counts.sum()
     text = hover(panel._heatmap_tip, panel.heatmap_plot, column_centre(snapshots, 2), centre)
-    assert text.startswith(f"step {probe.step}: {100 * share:.2g} % of the values in [{hist.edges[fullest]:.3g}, ")
+    assert text.startswith(f"step {probe.step}: {100 * share:.2g} % of the values in [{significant(hist.edges[fullest])}, ")
     empty = np.flatnonzero(hist.counts == 0)
     assert empty.size, "ReLU's activations leave bins of their range empty"
     centre = (hist.edges[empty[-1]] + hist.edges[empty[-1] + 1]) / 2
@@ -104,8 +105,8 @@ def test_the_curves_read_the_epoch_nearest_the_mouse_and_the_batch_loss_under_it
     # The panel hears the scene's mouse through a rate-limited proxy: its slot gets the position.
     panel._on_mouse((panel.loss_plot.vb.mapViewToScene(QPointF(step, 1.0)),))
     assert panel.readout.text() == (
-        f"epoch 2 · loss: train {second.train_loss:.3g}, test {second.test_loss:.3g} · "
-        f"accuracy: train {second.train_acc:.3f}, test {second.test_acc:.3f} · batch loss {history.step_loss[index]:.3g} at step {step}"
+        f"epoch 2 · loss: train {significant(second.train_loss)}, test {significant(second.test_loss)} · "
+        f"accuracy: train {second.train_acc:.3f}, test {second.test_acc:.3f} · batch loss {significant(history.step_loss[index])} at step {step}"
     )
     panel._on_mouse((panel.acc_plot.vb.mapViewToScene(QPointF(history.epochs[1].step + 1, 0.5)),))
     assert panel.readout.text().startswith("epoch 1 · "), "the accuracy plot reads the same way"
