@@ -122,10 +122,10 @@ class SparseAxis(pg.AxisItem):
         1M (G, T): short enough for the room cache_axes keeps ("1000k" ran past an exploding
         gradient's histogram). Smaller steps with as many decimals as the step needs (pyqtgraph
         stops at the step's first digit: at steps of 0.25 it wrote 0.25 as "0.2" and 0.75 as
-        "0.8"), values under 0.001 as 2.5e-06, as pyqtgraph does. A log axis writes its labels
+        "0.8"), values under 0.001 as 2.5e-6 (pyqtgraph: 2.5e-06). A log axis writes its labels
         plainly where all lie from 0.0001 to 1000 (pyqtgraph wrote 10 as "10¹" between "1" and
-        "100"), else all as powers, 10⁻⁸ or 2·10⁻⁸ (not "10⁻⁸ 0.0001 1", two styles on one axis,
-        as pyqtgraph). A linear axis asks for its minor labels with no
+        "100"), else all as powers, 10⁻⁸ or 2·10⁻⁸ (pyqtgraph wrote "10⁻⁸ 0.0001 1", two styles on
+        one axis). A linear axis asks for its minor labels with no
         spacing: pyqtgraph's own strings then (an exception here, inside a cached paint, crashes
         Qt: no values at all is no exception either)."""
         if self.logMode:
