@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEFAULT_INIT_SCALE, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_FEATURES, Config
 from engine.errors import ConfigError
+from engine.numbers import significant
 
 
 def _number(kind: Callable[[str], float], lo: float, hi: float | None = None, lo_open: bool = False) -> Callable[[str], float]:
@@ -22,7 +23,7 @@ def _number(kind: Callable[[str], float], lo: float, hi: float | None = None, lo
             raise argparse.ArgumentTypeError(f"{text!r} is not a valid number") from None
         too_low = value <= lo if lo_open else value < lo
         if too_low or (hi is not None and value > hi):
-            bound = f"{'above' if lo_open else 'at least'} {lo:g}" + (f" and at most {hi:g}" if hi is not None else "")
+            bound = f"{'above' if lo_open else 'at least'} {significant(lo, 6)}" + (f" and at most {significant(hi, 6)}" if hi is not None else "")
             raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bound}")
         return value
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ConfigError
+from engine.numbers import significant
 
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "leaky_relu", "gelu", "identity")
 INIT_SCHEMES = ("normal", "xavier", "he", "constant")
@@ -220,12 +221,12 @@ def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:
 
 def _check_range(what: str, value: float, lo: float, hi: float) -> None:
     if not (isinstance(value, (int, float)) and lo <= value <= hi):
-        raise ConfigError(f"{what} must be between {lo:g} and {hi:g}; got {value!r}")
+        raise ConfigError(f"{what} must be between {significant(lo, 6)} and {significant(hi, 6)}; got {value!r}")
 
 
 def _check_open_range(what: str, value: float, lo: float, hi: float) -> None:
     if not (isinstance(value, (int, float)) and lo < value < hi):
-        raise ConfigError(f"{what} must be strictly between {lo:g} and {hi:g}; got {value!r}")
+        raise ConfigError(f"{what} must be strictly between {significant(lo, 6)} and {significant(hi, 6)}; got {value!r}")
 
 
 def _check_positive(what: str, value: float) -> None:

@@ -30,6 +30,7 @@ from engine.cuda_graph import GraphedGradients, buffers_kept
 from engine.data import Dataset, ProgressCallback, data_origin, load_dataset, plane_features
 from engine.errors import ConfigError, EngineError
 from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
+from engine.numbers import significant
 from engine.predictions import Fit, Predictions, fit, summarize
 from engine.probe_history import ProbeHistory
 from engine.probes import Prober
@@ -449,9 +450,9 @@ class Trainer:
         culprit = names[blown[-1]] if blown else names[max(range(len(norms)), key=lambda i: norms[i])]
         s.optimizer.zero_grad(set_to_none=True)
         message = (
-            f"Training diverged at step {s.step + 1} (epoch {s.epoch + 1}): the loss became {loss_value:g} "
+            f"Training diverged at step {s.step + 1} (epoch {s.epoch + 1}): the loss became {significant(loss_value)} "
             f"and the gradients of layer {culprit} blew up first. The weights were not updated. "
-            f"Try a lower learning rate (now {s.config.train.lr:g}), a smaller init scale, or gradient clipping."
+            f"Try a lower learning rate (now {significant(s.config.train.lr, 6)}), a smaller init scale, or gradient clipping."
         )
         self.mode = "diverged"
         self._pending_steps = 0
