@@ -95,14 +95,14 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
 def vanishing_cause(snapshot: Snapshot, activation: str) -> str:
     """Why gradients shrink toward the input, and what to try. Saturation is named only where the
     probe counts saturated units ("Sigmoid saturates" over a panel reading 0 % saturated misled):
-    unsaturated, a sigmoid still shrinks a gradient fourfold a layer, its derivative at most 1/4."""
+    unsaturated, each sigmoid layer multiplies the gradient by its derivative, at most 1/4."""
     shares = [(layer.saturated_fraction, layer.name.split()[0]) for layer in snapshot.layers if layer.saturated_fraction is not None]
     share, worst = max(shares, default=(0.0, ""))
     if share >= SATURATION_NAMED:
         name = "Sigmoid" if activation == "sigmoid" else activation
         return f"{name} saturates ({share:.0%} of {worst}'s units); try ReLU, Xavier/He init, batch norm"
     if activation == "sigmoid":
-        return "Sigmoid's derivative is at most 0.25, so each sigmoid layer shrinks the gradient at least fourfold; try ReLU with He init, or batch norm"
+        return "Sigmoid's derivative is at most 0.25, and each sigmoid layer multiplies the gradient by it; try ReLU with He init, or batch norm"
     return "try ReLU with He init, or batch norm"
 
 

@@ -33,8 +33,8 @@ def test_vanishing_names_the_ratio_and_the_remedies():
 
 
 def test_vanishing_without_saturation_names_the_derivative_not_saturation():
-    """A sigmoid net whose units are not saturated (the panel reads 0 %) still shrinks its gradient
-    fourfold a layer: "Sigmoid saturates" there contradicted the panel beside it."""
+    """A sigmoid net whose units are not saturated (the panel reads 0 %) still multiplies its
+    gradient by at most 1/4 a layer: "Sigmoid saturates" there contradicted the panel beside it."""
     saturation = [0.05, 0.0, 0.0]
     assert "derivative is at most 0.25" in diagnose(snapshot([1e-6, 1e-3, 0.1], saturated=saturation), "sigmoid")[1]
     assert "saturates" not in diagnose(snapshot([1e-6, 1e-3, 0.1], saturated=saturation), "sigmoid")[1]
