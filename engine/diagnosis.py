@@ -81,15 +81,15 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
             return name, f"{share:.0%} of layer {layer}'s units are {name}: {advice}."
     if len(norms) > 1 and last > 0 and first / last < FADING_RATIO:
         return "fading", (
-            f"First-layer gradients are {100 * first / last:.2g}% of the last layer's: they fade toward the input, "
+            f"First-layer gradients are {significant(100 * first / last, 2)}% of the last layer's: they fade toward the input, "
             f"so the first layers learn more slowly than the last. {remedy}."
         )
     if min(norms) <= 0:
         return "healthy", "Healthy, though some layer has no gradient yet."
     if len(norms) == 1:  # "within a factor of 1 of each other (first/last 1)" said nothing
-        return "healthy", f"Healthy: one layer, so no gradient passes through others to fade or grow (its norm {first:.3g})."
+        return "healthy", f"Healthy: one layer, so no gradient passes through others to fade or grow (its norm {significant(first)})."
     spread = max(norms) / min(norms)
-    return "healthy", f"Healthy: layer gradient norms stay within a factor of {spread:.3g} of each other (first/last {first / last:.2g})."
+    return "healthy", f"Healthy: layer gradient norms stay within a factor of {significant(spread)} of each other (first/last {significant(first / last, 2)})."
 
 
 def vanishing_cause(snapshot: Snapshot, activation: str) -> str:

@@ -12,7 +12,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.config import Config, describe_differences
-from engine.numbers import compact_exponent, significant
+from engine.numbers import significant
 from engine.stats import EpochReport, History, early_stopping_epoch
 from gui.plotting import SparseAxis, add_legend_row, graphics_layout, steady_plot
 
@@ -55,7 +55,7 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
 def factor_text(factor: float) -> str:
     """To one digit, plainly below a million ("7,000"), else as a power ("3e12"): "1e+02 times" read badly."""
     rounded = float(f"{factor:.0e}")
-    return f"{rounded:,.0f}" if rounded < 1e6 else compact_exponent(f"{rounded:.0e}")
+    return f"{rounded:,.0f}" if rounded < 1e6 else significant(rounded, 1)
 
 
 def epoch_arrays(history: History) -> dict[str, np.ndarray]:

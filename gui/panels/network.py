@@ -19,7 +19,7 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from engine.numbers import significant
+from engine.numbers import compact_exponent, significant
 from engine.stats import LayerProbe, Snapshot
 from gui.network_layout import COLUMN_SPACING, EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
 from gui.plotting import SMALL_TITLE, give_overhanging_title, stand_apart
@@ -68,10 +68,7 @@ def short_number(x: float) -> str:
     if not math.isfinite(x) or x == 0:
         return f"{x:g}"
     rounded = f"{x:.0e}"
-    mantissa, exponent = rounded.split("e")
-    if -2 <= int(exponent) <= 2:
-        return f"{float(rounded):g}"
-    return f"{mantissa}e{int(exponent)}"
+    return f"{float(rounded):g}" if 1e-2 <= abs(float(rounded)) < 1e3 else compact_exponent(rounded)
 
 
 def largest_magnitude(values: np.ndarray) -> float:
