@@ -191,11 +191,35 @@ class OverhangingTitle(pg.LabelItem):
     """A plot title that does not set its plot's least width. pyqtgraph's LabelItem makes its
     text's width its least, again at every resize: in a grid of plots in a narrow dock (on a
     1024-pixel screen) a long title ("pre-activation gradients over time") widened its column
-    and pushed the grid's last column out of view. This one overhangs its plot's edges a little."""
+    and pushed the grid's last column out of view. This one overhangs the data area, centred on
+    it, but slides sideways to stay within its plot, axes included: at the window's right edge,
+    "confusion matrix (% of row)" lost its last letters past the plot."""
+
+    def __init__(self, text: str, parent: pg.PlotItem, **style: str) -> None:
+        super().__init__(text, parent=parent, **style)
+        self.geometryChanged.connect(lambda: self.resizeEvent(None))  # the plot's axes widen: its cell moves, unresized
 
     def updateMin(self) -> None:
         super().updateMin()
         self.setMinimumWidth(0)
+
+    def resizeEvent(self, ev: object) -> None:
+        super().resizeEvent(ev)  # centres the text over the title's cell
+        self._keep_inside()
+
+    def _keep_inside(self) -> None:
+        """Move the text back inside the plot where centring put it past an edge (centred on
+        the plot where it is wider than the whole plot)."""
+        plot_item = self.parentItem()
+        if plot_item is None:
+            return
+        text = self.itemRect()
+        plot = self.mapRectFromItem(plot_item, plot_item.boundingRect())
+        if text.width() >= plot.width():
+            shift = plot.center().x() - text.center().x()
+        else:
+            shift = max(0.0, plot.left() - text.left()) + min(0.0, plot.right() - text.right())
+        self.item.moveBy(shift, 0)
 
 
 def add_legend_row(graphics: pg.GraphicsLayoutWidget, row: int, colspan: int = 1) -> pg.LegendItem:

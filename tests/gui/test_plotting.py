@@ -23,7 +23,7 @@ from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
 from gui.panels.network import NetworkPanel
 from gui.panels.random_matrices import RandomMatricesPanel
-from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, steady_plot, steady_range
+from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, give_overhanging_title, steady_plot, steady_range
 from tests.gui.conftest import drawn_labels
 
 
@@ -290,6 +290,35 @@ def test_a_new_runs_first_losses_label_the_loss_axis_shortly(qtbot):
     settle(panel.graphics)
     y0, y1 = panel.loss_plot.vb.viewRange()[1]
     assert y0 < 0.2 and 2.3 < y1 < 2.8, "the losses' own span, far over a tenth of them"
+
+
+def test_a_long_title_slides_back_inside_its_plot_and_a_short_one_stays_centred(qtbot):
+    """A title is centred over the data area, which a wide left axis pushes right: in a plot at
+    the window's right edge, "confusion matrix (% of row)" ran past the plot and lost "ow)"."""
+    make_application()
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = widget.addPlot()
+    give_overhanging_title(plot, "a title rather longer than the data area")
+    plot.getAxis("left").setTicks([[(0, "a wide label on the left axis")]])
+    widget.resize(400, 200)
+    widget.show()
+    qtbot.waitExposed(widget)
+
+    def text_and_plot():
+        for _ in range(3):  # the left axis widens to its label as it paints
+            settle(widget)
+        return plot.titleLabel.item.sceneBoundingRect(), plot.sceneBoundingRect()
+
+    text, whole = text_and_plot()
+    assert text.width() > plot.vb.width(), "the title is wider than the data area: it must overhang"
+    assert whole.left() <= text.left() and text.right() <= whole.right() + 0.5, "inside the plot"
+    plot.setTitle("short")
+    text, whole = text_and_plot()
+    assert text.center().x() == pytest.approx(plot.vb.sceneBoundingRect().center().x(), abs=1), "centred on the data"
+    plot.setTitle("a title far wider than the whole plot, axes and all, which cannot fit it anyway")
+    text, whole = text_and_plot()
+    assert text.center().x() == pytest.approx(whole.center().x(), abs=1), "centred on the plot, both ends cut alike"
 
 
 def test_curves_of_a_stopped_run_fill_the_view(qtbot):
