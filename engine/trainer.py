@@ -619,7 +619,7 @@ class Trainer:
                 yield from self._advance()
 
     def _advance(self) -> Iterator[Event]:
-        probe = self.state.step % self.config.probes.every == 0 or self._pending_steps > 0
+        probe = self.state.step % self.config.probes.every == 0 or self._pending_steps > 0 or self._ends_the_run()
         events = self.train_step(probe)
         yield from events
         if self._pending_steps:
@@ -627,3 +627,9 @@ class Trainer:
         if self.mode == "running" and self.state.epoch >= self.config.train.epochs and self.state.step_in_epoch == 0:
             self.mode = "finished"
             yield StateChanged("finished", f"finished {self.state.epoch} epochs", self.config)
+
+    def _ends_the_run(self) -> bool:
+        """The next step is the last epoch's last. It is probed, so that the views of a finished
+        run show where it ended, not the probe some steps before ("step 226" of 235)."""
+        s = self.state
+        return s.epoch + 1 >= s.config.train.epochs and s.step_in_epoch + 1 >= s.batches_per_epoch

@@ -241,7 +241,9 @@ def test_probes_every_k_steps():
     t.state.config = t.config.with_changes(probes={"every": 5})
     snaps = [e for e in t.run() if isinstance(e, Snapshot)]
     steps_per_run = 2 * t.state.batches_per_epoch
-    assert [s.step for s in snaps] == [s for s in range(1, steps_per_run + 1) if (s - 1) % 5 == 0]
+    assert (steps_per_run - 1) % 5 != 0, "the last step falls between two probes"
+    every_fifth = [s for s in range(1, steps_per_run + 1) if (s - 1) % 5 == 0]
+    assert [s.step for s in snaps] == [*every_fifth, steps_per_run], "and is probed all the same: the views show where the run ended"
 
 
 def test_history_stays_bounded():
