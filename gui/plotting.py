@@ -47,6 +47,13 @@ def next_step(spacing: float) -> float:
     return round_step(spacing * (1 + 1e-9))
 
 
+def previous_step(spacing: float) -> float:
+    """The round step before `spacing`: 5 before 10, 2.5 before 4, 1 before 2."""
+    below = spacing * (1 - 1e-9)
+    decade = 10.0 ** math.floor(math.log10(below))
+    return max(m * decade for m in (1, 2, 2.5, 4, 5) if m * decade <= below)
+
+
 def stand_apart(distances: Sequence[float], widths: Sequence[float], gap: float) -> bool:
     """Whether texts of `widths`, each centred on its place, with `distances` between neighbouring
     places, stand `gap` apart at least: two neighbours need half of each one's width."""
@@ -86,7 +93,19 @@ class SparseAxis(pg.AxisItem):
         rounder = next_step(spacing)
         if self.can_step(low, high, size, rounder) and ticks_in(low, high, rounder) >= ticks_in(low, high, spacing):
             spacing = rounder  # as many labels, rounder: -0.5 0 0.5, not -0.4 0 0.4; 0 50 100 %, not 0 40 80
+        if not vertical and not (self.whole or self.logMode) and ticks_in(low, high, spacing) < 2:
+            return [self.either_side_of_zero(low, high, size, spacing)]
         return [(spacing, 0.0)]
+
+    def either_side_of_zero(self, low: float, high: float, size: float, spacing: float) -> tuple[float, float]:
+        """Ticks at odd multiples of the step before `spacing` where they fit and `spacing` labels
+        one value at most: a 95-pixel histogram of gradients within +-0.0078 had room for neither
+        "-0.005 0 0.005" nor anything but a lone "0" at steps of 0.01, which gave no scale; it
+        reads "-0.005 0.005". The (spacing, offset) pair is pyqtgraph's."""
+        half = previous_step(spacing)
+        while ticks_in(low - half, high - half, 2 * half) < 2:
+            half = previous_step(half)
+        return (2 * half, half) if self.labels_fit(low, high, size, 2 * half, half) else (spacing, 0.0)
 
     def can_step(self, low: float, high: float, size: float, spacing: float) -> bool:
         """Whether ticks `spacing` apart suit the axis: whole steps on a `whole` or log one, and labels
@@ -95,13 +114,14 @@ class SparseAxis(pg.AxisItem):
             return False
         return self.orientation in ("left", "right") or spacing >= high - low or self.labels_fit(low, high, size, spacing)
 
-    def labels_fit(self, low: float, high: float, size: float, spacing: float) -> bool:
-        """Whether the labels of ticks `spacing` apart stand side by side, HORIZONTAL_LABEL_GAP_PX
-        apart at least ("-7.5e-06" needs more room than "0.5"). Each label is centred on its
-        tick, so two neighbours need half of each one's width: "-0.025 0 0.025" fits under a
-        90-pixel histogram of values within +-0.03, where room for two of the widest left a lone "0"."""
-        first = math.ceil(low / spacing - 1e-9)
-        values = [(first + i) * spacing for i in range(ticks_in(low, high, spacing))]
+    def labels_fit(self, low: float, high: float, size: float, spacing: float, offset: float = 0.0) -> bool:
+        """Whether the labels of ticks `spacing` apart (from `offset`) stand side by side,
+        HORIZONTAL_LABEL_GAP_PX apart at least ("-7.5e-06" needs more room than "0.5"). Each label
+        is centred on its tick, so two neighbours need half of each one's width: "-0.025 0 0.025"
+        fits under a 90-pixel histogram of values within +-0.03, where room for two of the widest
+        left a lone "0"."""
+        first = math.ceil((low - offset) / spacing - 1e-9)
+        values = [(first + i) * spacing + offset for i in range(ticks_in(low - offset, high - offset, spacing))]
         widths = [self.label_metrics().horizontalAdvance(label) for label in self.tickStrings(values, self.scale, spacing)]
         return stand_apart([spacing / (high - low) * size] * (len(widths) - 1), widths, HORIZONTAL_LABEL_GAP_PX)
 
@@ -141,6 +161,8 @@ class SparseAxis(pg.AxisItem):
             largest = max((abs(v * scale) for v in values), default=0.0)
             unit, suffix = next(((unit, suffix) for unit, suffix in LARGE_UNITS if largest >= unit), LARGE_UNITS[-1])
             return [f"{v * scale / unit:g}{suffix}" if v else "0" for v in values]
+        if any(abs(v * scale / step - round(v * scale / step)) > 1e-6 for v in values):
+            step /= 2  # odd multiples of half the step (either_side_of_zero): 0.005 at steps of 0.01
         places = decimals(step)
         return [tick_label(v * scale if abs(v * scale) > step * 1e-9 else 0.0, places) for v in values]  # 5.6e-17 is 0
 

@@ -76,6 +76,7 @@ def test_value_axes_keep_their_labels_apart_in_a_narrow_dock(qtbot, width):
             assert cut_labels(panel) == [], f"range {lo} to {hi}: a label at the panel's edge is cut"
             labels = {kind: [text for _, text in drawn_labels(plot.getAxis("bottom"))] for kind, plot in panel.plots.items()}
             assert all(labels.values()), f"every plot has a value to read, range {lo} to {hi}"
+            assert all(shown != ["0"] for shown in labels.values()), f"a lone 0 gives no scale, range {lo} to {hi}: {labels}"
             for ends in ((-0.5, 0.5), (-4.0, 4.0)):  # steps of 0.2 or 0.25, 2 or 2.5 do not fit; 5 left a lone 0
                 if (lo, hi) == ends:
                     assert all({lo, 0.0, hi} <= {float(text) for text in shown} for shown in labels.values()), labels

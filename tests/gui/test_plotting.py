@@ -14,6 +14,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication
 
 from engine.experiments import polynomial_degrees
+from engine.numbers import significant
 from engine.stats import EpochReport, History
 from gui.app import make_application
 from gui.panels.activation import ActivationPanel
@@ -380,6 +381,21 @@ def test_neighbouring_labels_need_half_of_each_ones_width(size, end):
     axis = SparseAxis("bottom")
     ((spacing, _),) = axis.tickSpacing(-end, end, size)
     assert spacing < end, f"steps of {spacing} leave a lone 0 on +-{end}"
+
+
+@pytest.mark.parametrize("end, size", [(2.0**-7, 95.0), (2.0**-17, 60.0)])
+def test_where_only_zero_would_be_labelled_the_values_either_side_of_it_are(size, end):
+    """A 95-pixel histogram of gradients within +-0.0078 (a 1024-pixel screen's) had room for
+    neither "-0.005 0 0.005" nor more than a lone "0", which gave no scale: it reads "-0.005 0.005"."""
+    make_application()
+    axis = SparseAxis("bottom")
+    ((spacing, offset),) = axis.tickSpacing(-end, end, size)
+    assert offset == spacing / 2 and spacing / 2 < end < spacing, "ticks at plus and minus half a step"
+    labels = axis.tickStrings([-offset, offset], 1.0, spacing)
+    assert labels == [f"-{significant(offset)}", significant(offset)], "written to the half step's precision"
+    assert axis.labels_fit(-end, end, size, spacing, offset)
+    ((roomy, offset),) = axis.tickSpacing(-end, end, 3 * size)
+    assert offset == 0.0 and roomy < end, "with room, zero and both sides"
 
 
 def test_of_two_steps_with_as_many_labels_the_rounder_is_taken():
