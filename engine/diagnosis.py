@@ -27,6 +27,11 @@ SYMMETRY_TOLERANCE = 1e-6  # relative spread of a layer's unit means under which
 
 # A saturated share from which saturation is named as the cause of fading gradients.
 SATURATION_NAMED = 0.1
+# Under this spread of its units over the batch the last hidden layer passes the output too faint a
+# signal to learn from: at d2l's N(0, 0.01) init two layers of 16 on the spiral (1e-4) or three of
+# 256 on digits (1e-4) stay at chance for their whole run, which "healthy" hid; two of 256 on
+# digits (1.4e-3) and every single hidden layer on the 2-D sets (2e-3 to 4e-3) learn.
+FAINT_SIGNAL = 1e-3
 
 
 def _order(x: float) -> str:
@@ -35,9 +40,10 @@ def _order(x: float) -> str:
 
 
 def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = None) -> tuple[str, str]:
-    """(verdict, sentence): verdict is one of healthy, fading, vanishing, exploding, dead,
-    saturated, symmetric, diverged; the sentence gives the numbers and the remedies. Fading,
-    the mildest, comes after dead and saturated units, which say more."""
+    """(verdict, sentence): verdict is one of healthy, faint, fading, vanishing, exploding, dead,
+    saturated, symmetric, diverged; the sentence gives the numbers and the remedies. Fading, the
+    mildest, comes after dead and saturated units, which say more; a faint signal comes before
+    them, as their cause, and after a wholly dead layer, which says more still."""
     norms = [layer.grad_norm for layer in snapshot.layers]
     if not norms:
         return "healthy", ""
@@ -62,22 +68,24 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
             f"Gradient norms reach {significant(peak)}, above 1e3{' and growing' if growing else ''}: exploding. "
             "Lower the init scale or clip gradients."
         )
+    dead = worst_share(snapshot, "dead_fraction")
+    if dead is not None and dead[0] == 1.0:
+        return "dead", (
+            f"Every unit of layer {dead[1]} is dead: it outputs 0 whatever the input, so the predictions "
+            "no longer depend on the input and no gradient reaches its weights or those before it. "
+            "Reset with a lower learning rate, leaky ReLU or He init."
+        )
+    # Before the dead units: a signal this faint lets the biases alone decide which ReLUs are dead.
+    faint = faint_signal(snapshot)
+    if faint:
+        return "faint", faint
     for name, attr, advice in (
         ("dead", "dead_fraction", "they output 0 and pass no gradient. Lower the learning rate, use leaky ReLU or He init"),
         ("saturated", "saturated_fraction", "their derivative is almost 0. Use ReLU, or a smaller init scale"),
     ):
-        shares = [(getattr(layer, attr), layer.name) for layer in snapshot.layers if getattr(layer, attr) is not None]
-        if not shares:
-            continue
-        # The worst layer: the first one over the line may be a lesser matter than a later one.
-        share, layer = max(shares, key=lambda pair: pair[0])
-        if name == "dead" and share == 1.0:
-            return name, (
-                f"Every unit of layer {layer} is dead: it outputs 0 whatever the input, so the predictions "
-                "no longer depend on the input and no gradient reaches its weights or those before it. "
-                "Reset with a lower learning rate, leaky ReLU or He init."
-            )
-        if share > UNHEALTHY_FRACTION:
+        share_and_layer = worst_share(snapshot, attr)
+        if share_and_layer is not None and share_and_layer[0] > UNHEALTHY_FRACTION:
+            share, layer = share_and_layer
             return name, f"{share:.0%} of layer {layer}'s units are {name}: {advice}."
     if len(norms) > 1 and last > 0 and first / last < FADING_RATIO:
         return "fading", (
@@ -90,6 +98,37 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
         return "healthy", f"Healthy: one layer, so no gradient passes through others to fade or grow (its norm {significant(first)})."
     spread = max(norms) / min(norms)
     return "healthy", f"Healthy: layer gradient norms stay within a factor of {significant(spread)} of each other (first/last {significant(first / last, 2)})."
+
+
+def worst_share(snapshot: Snapshot, attr: str) -> tuple[float, str] | None:
+    """The largest share `attr` (dead or saturated units) of a layer and that layer's name, None
+    where no layer has one: the first layer over a line may be a lesser matter than a later one."""
+    shares = [(getattr(layer, attr), layer.name) for layer in snapshot.layers if getattr(layer, attr) is not None]
+    return max(shares, key=lambda pair: pair[0]) if shares else None
+
+
+def faint_signal(snapshot: Snapshot) -> str:
+    """The sentence for a last hidden layer whose live units hardly respond to the input, or "".
+    Each layer of small weights scales the signal down on its way forward (the products of random
+    matrices, forward), so the output barely depends on the input and every gradient stays small:
+    the gradients keep their ratios, and nothing else looks wrong. Dead units vary by nothing and
+    are left out; a mostly saturated layer is not faint for want of weight (sigmoids stuck at 1)."""
+    hidden = snapshot.layers[:-1]
+    last = hidden[-1] if hidden else None
+    if last is None or last.unit_std is None or (last.saturated_fraction or 0.0) > UNHEALTHY_FRACTION:
+        return ""
+    dead = last.dead_fraction or 0.0
+    live_std = last.unit_std / math.sqrt(1.0 - dead) if dead < 1.0 else 0.0  # dead units add 0 to the mean square
+    if dead >= 1.0 or live_std >= FAINT_SIGNAL:
+        return ""
+    first = hidden[0]
+    units = f"the live units of {last.name} ({dead:.0%} are dead)" if dead else f"the units of {last.name}"
+    against = f", against {significant(first.unit_std, 2)} in {first.name.split()[0]}" if first is not last and first.unit_std is not None else ""
+    return (
+        f"The signal fades on its way forward: {units} vary by only {significant(live_std, 2)} over the batch{against}, "
+        "so the output hardly depends on the input and every gradient stays small. "
+        "The weights are too small for these layers: Reset with Xavier or He init, a larger init scale, or batch norm."
+    )
 
 
 def vanishing_cause(snapshot: Snapshot, activation: str) -> str:

@@ -41,6 +41,7 @@ PRESETS: dict[str, Callable[[Config], Config]] = {
     "Vanishing: 8 sigmoid layers": lambda c: _on_digits(c, DEEP, "sigmoid", "xavier", 1.0),
     "Exploding: ReLU depth 8 with init scale 1 (normal)": lambda c: _on_digits(c, DEEP, "relu", "normal", 1.0),
     "Healthy: ReLU + He": lambda c: _on_digits(c, DEEP, "relu", "he", 1.0),
+    "Too small: 3 ReLU layers at N(0, 0.01)": lambda c: _on_digits(c, (256,) * 3, "relu", "normal", 0.01),
     "Symmetry: every weight 0.01 (constant init)": lambda c: _on_digits(c, (64,), "relu", "constant", 0.01),
     "d2l default: 784-256-10": lambda c: Config().with_changes(data={"data_dir": c.data.data_dir}),
 }

@@ -136,7 +136,7 @@ class Prober:
             unit_mean, dead, saturated = host[i, "unit_mean"], host.get((i, "dead")), host.get((i, "saturated"))
             with np.errstate(invalid="ignore"):  # units at +inf and -inf (a diverged layer): NaN, as the readouts show
                 act_mean = float(unit_mean.mean(dtype=np.float64))  # every unit sees the whole batch: the mean of the means
-            samples = record.post[i].numel()
+            act_std, unit_std = spreads(float(host[i, "within"]), unit_mean, act_mean, record.post[i].numel())
             layers.append(
                 LayerProbe(
                     name=names[i],
@@ -146,11 +146,12 @@ class Prober:
                     dead_fraction=float(dead.mean()) if dead is not None else None,
                     saturated_fraction=float(saturated.mean()) if saturated is not None else None,
                     act_mean=act_mean,
-                    act_std=float(host[i, "spread"]) / math.sqrt(samples - 1) if samples > 1 else 0.0,
+                    act_std=act_std,
                     histograms=histograms[i],
                     unit_mean=unit_mean,
                     unit_dead=dead,
                     unit_saturated=saturated,
+                    unit_std=unit_std,
                 )
             )
         weight_arrays = tuple(host[i, "weight"] for i in range(n)) if include_weights else ()
@@ -175,8 +176,9 @@ def histogram_sources(record: ForwardRecord, weights: list[torch.Tensor]) -> dic
 
 
 def layer_statistics(model: MLP, record: ForwardRecord, include_weights: bool) -> dict[tuple[int, str], torch.Tensor]:
-    """Per layer, on the device: each unit's mean, the spread around the layer's mean (its
-    root sum of squares), dead or saturated units, and the weights when asked for."""
+    """Per layer, on the device: each unit's mean, the spread of each unit around its own mean
+    (the root sum of squares over the layer: `spreads` derives both standard deviations from
+    it), dead or saturated units, and the weights when asked for."""
     hidden = len(model.layers) - 1
     activation = model.activation_name
     statistics: dict[tuple[int, str], torch.Tensor] = {}
@@ -185,7 +187,7 @@ def layer_statistics(model: MLP, record: ForwardRecord, include_weights: bool) -
         unit_mean = post.mean(0)
         statistics[i, "unit_mean"] = unit_mean
         # Two passes around a known mean: stable, and twice as fast as torch.std on the CPU.
-        statistics[i, "spread"] = torch.linalg.vector_norm(post - unit_mean.mean())
+        statistics[i, "within"] = torch.linalg.vector_norm(post - unit_mean)
         if i < hidden and activation == "relu":
             statistics[i, "dead"] = dead_units(post)
         if i < hidden and activation in ("sigmoid", "tanh"):
@@ -194,6 +196,21 @@ def layer_statistics(model: MLP, record: ForwardRecord, include_weights: bool) -
             statistics[i, "weight"] = linear.weight
             statistics[i, "bias"] = linear.bias
     return statistics
+
+
+def spreads(within: float, unit_mean: np.ndarray, act_mean: float, samples: int) -> tuple[float, float]:
+    """(standard deviation of all the layer's activations, root mean square of each unit's own
+    over the batch) from `within`, the root sum of squares of every activation around its
+    unit's mean. The second says how much the units respond to the input: small-init layers
+    pass a signal that shrinks layer by layer until the output no longer depends on the input.
+    The first adds the spread between the units' means (the sum of squares splits exactly so)."""
+    units = unit_mean.size
+    per_unit = samples // units if units else 0
+    with np.errstate(invalid="ignore", over="ignore"):  # a diverged layer's inf and NaN: NaN, as the readouts show
+        between = per_unit * float(np.square(unit_mean - act_mean, dtype=np.float64).sum())
+    act_std = math.sqrt((within * within + between) / (samples - 1)) if samples > 1 else 0.0
+    unit_std = within / math.sqrt(samples - units) if per_unit > 1 else 0.0
+    return act_std, unit_std
 
 
 def flat_float(values: torch.Tensor) -> torch.Tensor:

@@ -51,6 +51,7 @@ class LayerProbe:
     unit_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per unit, over the batch
     unit_dead: np.ndarray | None = None  # per unit (ReLU layers): True if 0 for every sample
     unit_saturated: np.ndarray | None = None  # per unit (sigmoid/tanh): share of samples in the tails
+    unit_std: float | None = None  # each unit's standard deviation over the batch, root mean square over the units (None: not probed)
 
 
 @dataclass(frozen=True)

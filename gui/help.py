@@ -72,6 +72,15 @@ IDEAS = (
         ),
     ),
     Idea(
+        "Parameter initialization: too small",
+        "d2l's N(0, 0.01) suits one hidden layer. With three ReLU layers of 256, each scales the signal "
+        "down about tenfold (0.01 × √256 × what ReLU lets through), so the last passes the output almost "
+        "nothing that depends on the input: every gradient is small alike, their ratios look fine, and the "
+        "run stays at chance. The gradient flow's line says why. He or Xavier init (Init, then Reset) "
+        "keeps the signal level from layer to layer.",
+        (("preset", "Too small: 3 ReLU layers at N(0, 0.01)"), ("preset", "Healthy: ReLU + He"), ("panel", "gradient_flow")),
+    ),
+    Idea(
         "Breaking the symmetry",
         "Every weight 0.01: the 64 hidden units start equal, get equal gradients and stay copies, one unit in "
         "effect (the first layer's pictures in the network are all alike, and the gradient flow says so). "

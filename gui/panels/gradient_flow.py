@@ -19,6 +19,7 @@ from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_u
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
     "fading": "background:#fff3cd; color:#664d03",
+    "faint": "background:#fff3cd; color:#664d03",
     "vanishing": "background:#fff3cd; color:#664d03",
     "exploding": "background:#f8d7da; color:#58151c",
     "diverged": "background:#f8d7da; color:#58151c",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.config import Config
+from engine.config import SUITED_TRAINING, Config
 from engine.demos import activation_and_derivative, random_matrix_products
 from engine.diagnosis import diagnose, spoken_list
 from engine.presets import PRESETS
@@ -78,6 +78,64 @@ def test_sigmoid_nets_that_stay_at_chance_fade_and_learning_ones_do_not(hidden, 
     scale = 0.01 if init == "normal" else 1.0
     config = Config().with_changes(data={"name": "digits"}, model={"hidden": hidden, "activation": activation, "init": init, "init_scale": scale})
     assert diagnose(Trainer(config).inspect(), activation)[0] == verdict
+
+
+@pytest.mark.parametrize(
+    "data, hidden, activation, verdict",
+    [
+        ("spiral", (16, 16), "tanh", "faint"),  # at chance for its 100 epochs
+        ("circle", (16, 16), "relu", "faint"),
+        ("digits", (256, 256, 256), "relu", "faint"),
+        ("digits", (256, 256), "relu", "healthy"),  # learns: 89 % after its 20 epochs
+        ("digits", (256,), "relu", "healthy"),
+        ("xor", (16,), "relu", "healthy"),
+    ],
+)
+def test_a_signal_too_faint_to_learn_from_is_told_where_gradients_keep_their_ratios(data, hidden, activation, verdict):
+    """At d2l's N(0, 0.01) init each hidden layer scales the signal down: after two of 16 units the
+    output no longer depends on the input, and the run stays at chance while its gradients,
+    all small alike, read "healthy"."""
+    config = Config().with_changes(data={"name": data}, model={"hidden": hidden, "activation": activation}, train=SUITED_TRAINING[data])
+    assert diagnose(Trainer(config).inspect(), activation)[0] == verdict
+
+
+def test_the_too_small_preset_stays_at_chance_where_one_layer_learns():
+    """The preset's lesson: three ReLU layers at N(0, 0.01) are told "faint" and learn nothing in
+    three epochs of digits; one such layer is healthy and learns."""
+    def verdict_and_accuracies(config: Config) -> tuple[str, list[float]]:
+        trainer = Trainer(config.with_changes(train={"epochs": 3}))
+        verdict = diagnose(trainer.inspect(), config.model.activation)[0]
+        for _ in trainer.run():
+            pass
+        return verdict, [report.test_acc for report in trainer.history.epochs]
+
+    too_small = PRESETS["Too small: 3 ReLU layers at N(0, 0.01)"](Config())
+    assert (too_small.data.name, too_small.model.hidden, too_small.model.init_scale) == ("digits", (256,) * 3, 0.01)
+    verdict, faint = verdict_and_accuracies(too_small)
+    assert verdict == "faint" and max(faint) < 0.15, "ten classes: at chance"
+    verdict, healthy = verdict_and_accuracies(too_small.with_changes(model={"hidden": (256,)}))
+    assert verdict == "healthy" and healthy[-1] > 0.5
+
+
+def test_a_faint_signal_names_the_last_hidden_layer_and_the_first_ones_spread():
+    def layer(name: str, unit_std: float | None, dead: float | None = None, saturated: float | None = None) -> LayerProbe:
+        return LayerProbe(name, 1.0, 1e-4, 1e-3, dead, saturated, 0.0, 1.0, {}, unit_std=unit_std)
+
+    def probe(*layers: LayerProbe) -> Snapshot:
+        return Snapshot(1, 0, 0.69, (*layers, layer("L9 16→2", 2e-5)))
+
+    verdict, text = diagnose(probe(layer("L1 2→16", 4e-3), layer("L2 16→16", 1.5e-4)), "tanh")
+    assert verdict == "faint" and "the units of L2 16→16 vary by only 0.00015 over the batch, against 0.004 in L1, so" in text, text
+    assert "Xavier or He init" in text
+    assert "vary by only 0.0004 over the batch, so" in diagnose(probe(layer("L1 2→16", 4e-4)), "relu")[1], "one hidden layer: nothing before it"
+    assert diagnose(probe(layer("L1 2→16", 2e-3)), "relu")[0] == "healthy"
+    assert diagnose(probe(layer("L1 2→16", None)), "relu")[0] == "healthy", "a probe kept lean"
+    # A stuck net's ReLUs die as their biases drift: its dead units vary by nothing and are left out.
+    verdict, text = diagnose(probe(layer("L1 2→16", 3e-4, dead=0.75)), "relu")
+    assert verdict == "faint" and "the live units of L1 2→16 (75% are dead) vary by only 0.0006 over the batch" in text, text
+    assert diagnose(probe(layer("L1 2→16", 6e-4, dead=0.75)), "relu")[0] == "dead", "the live units vary by 0.0012"
+    assert diagnose(probe(layer("L1 2→16", 0.0, dead=1.0)), "relu")[1].startswith("Every unit of layer L1 2→16 is dead")
+    assert diagnose(probe(layer("L1 2→16", 1e-4, saturated=0.9)), "sigmoid")[0] == "saturated", "stuck at 1, not short of weight"
 
 
 def test_a_layer_whose_weights_did_not_change_at_all_is_named():

@@ -156,6 +156,8 @@ def test_snapshot_describes_every_layer():
     post = record.post[0].detach().double()
     assert first.act_mean == pytest.approx(post.mean().item(), rel=1e-6)
     assert first.act_std == pytest.approx(post.std().item(), rel=1e-5)
+    assert first.unit_std == pytest.approx(post.var(0).mean().sqrt().item(), rel=1e-5), "each unit's spread over the batch"
+    assert first.unit_std < first.act_std, "without the spread between the units' means"
     assert first.unit_mean.tolist() == pytest.approx(post.mean(0).tolist(), rel=1e-6)
     assert snap.weights[0].shape == (5, 6)
     # Copies, not views: changing the model leaves the snapshot as it was.
