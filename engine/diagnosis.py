@@ -121,13 +121,13 @@ def faint_signal(snapshot: Snapshot) -> str:
     live_std = last.unit_std / math.sqrt(1.0 - dead) if dead < 1.0 else 0.0  # dead units add 0 to the mean square
     if dead >= 1.0 or live_std >= FAINT_SIGNAL:
         return ""
-    first = hidden[0]
-    units = f"the live units of {last.name} ({dead:.0%} are dead)" if dead else f"the units of {last.name}"
-    against = f", against {significant(first.unit_std, 2)} in {first.name.split()[0]}" if first is not last and first.unit_std is not None else ""
+    first, name = hidden[0], last.name.split()[0]
+    units = f"{name}'s live units ({dead:.0%} are dead)" if dead else f"{name}'s units"
+    against = f", {first.name.split()[0]}'s by {significant(first.unit_std, 2)}" if first is not last and first.unit_std is not None else ""
     return (
         f"The signal fades on its way forward: {units} vary by only {significant(live_std, 2)} over the batch{against}, "
-        "so the output hardly depends on the input and every gradient stays small. "
-        "The weights are too small for these layers: Reset with Xavier or He init, a larger init scale, or batch norm."
+        "so the output hardly depends on the input and every gradient is small. "
+        "The weights are too small: Reset with Xavier or He init, or batch norm."
     )
 
 
