@@ -455,8 +455,18 @@ class MainWindow(QMainWindow):
         self._remember_dir(path)
         return path
 
+    def _file_stem(self) -> str:
+        """What a saved file is named after by default: the data and the layers, "digits-64-256-10",
+        so that a second save does not offer the first one's name."""
+        s = self.session
+        if s.config is None or not s.sizes:
+            return "mlp-lab"
+        return f"{s.config.data.name}-{'-'.join(str(n) for n in s.sizes)}"
+
     def save_checkpoint(self) -> None:
-        path = self._ask_save_path("Save checkpoint", "mlp-lab.pt", CHECKPOINT_FILTER)
+        s = self.session
+        where = f"epoch{s.epoch}" if s.epoch_fraction == 0 else f"step{s.step}"  # a file saved mid-epoch
+        path = self._ask_save_path("Save checkpoint", f"{self._file_stem()}-{where}.pt", CHECKPOINT_FILTER)
         if path:
             self.session.send(cmd.Save(path))
 
@@ -480,7 +490,7 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def export_png(self) -> None:
-        path = self._ask_save_path("Export curves as PNG", "curves.png", "PNG images (*.png)")
+        path = self._ask_save_path("Export curves as PNG", f"{self._file_stem()}-curves.png", "PNG images (*.png)")
         if not path:
             return
         image = pyqtgraph.exporters.ImageExporter(self.curves.graphics.scene()).export(toBytes=True)
@@ -492,7 +502,7 @@ class MainWindow(QMainWindow):
         self.jobs.run(f"Exported {path}", write)
 
     def export_csv(self) -> None:
-        path = self._ask_save_path("Export curves as CSV", "curves.csv", "CSV files (*.csv)")
+        path = self._ask_save_path("Export curves as CSV", f"{self._file_stem()}-curves.csv", "CSV files (*.csv)")
         if path:
             text = history_csv(self.session.history)
             self.jobs.run(f"Exported {path}", lambda: Path(path).write_text(text, encoding="utf-8"))

@@ -536,6 +536,23 @@ def test_a_name_typed_without_its_suffix_does_not_replace_a_file_unasked(make_wi
     assert window._ask_save_path("Save checkpoint", "mlp-lab.pt", "") == str(kept), "replaced when the user says so"
 
 
+def test_the_save_dialogs_offer_names_that_say_what_was_trained(qtbot, make_window, monkeypatch):
+    """Every checkpoint was offered as "mlp-lab.pt", the first save's name again at the second."""
+    window = make_window(digits_config(epochs=2))
+    offered = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, default, *a: offered.append(Path(default).name) or ("", ""))
+    wait_for(qtbot, lambda: window.session.mode == "paused")
+    window.save_action.trigger()
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    window.save_action.trigger()
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: window.session.mode == "finished")
+    window.save_action.trigger()
+    window.export_csv_action.trigger()
+    assert offered == ["digits-64-32-10-epoch0.pt", "digits-64-32-10-step1.pt", "digits-64-32-10-epoch2.pt", "digits-64-32-10-curves.csv"]
+
+
 def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, tmp_path):
     config = digits_config().with_changes(model={"hidden": (24, 12), "activation": "tanh"}, train={"lr": 0.05})
     window = make_window(config, start=True)
