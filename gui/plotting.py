@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QToolTip, QWidget
 
@@ -80,6 +80,19 @@ class SparseAxis(pg.AxisItem):
         self.whole = whole
         if orientation in ("top", "bottom"):
             self.setStyle(hideOverlappingLabels=END_LABEL_OVERHANG_PX)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        """pyqtgraph's, with room for the end labels (END_LABEL_OVERHANG_PX, or its own 15 pixels
+        on a vertical axis) when the axis draws a grid too: pyqtgraph then bounds it by the grid
+        alone, and dropped every label poking out of it, such as the "0" of a step axis whose view
+        starts half a marker before step 0 (present or not as the plot's width rounded)."""
+        rect = super().boundingRect()
+        if self.linkedView() is None or self.grid is False:
+            return rect  # pyqtgraph's own margin applies
+        hide = self.style["hideOverlappingLabels"]
+        margin = 0 if hide is True else 15 if hide is False else int(hide)
+        along = (-margin, 0, margin, 0) if self.orientation in ("top", "bottom") else (0, -margin, 0, margin)
+        return rect | self.mapRectFromParent(self.geometry()).adjusted(*along)
 
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802, N803 (pyqtgraph's names)
         span = abs(maxVal - minVal)

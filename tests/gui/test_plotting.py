@@ -256,6 +256,27 @@ def test_the_room_before_step_0_follows_the_plots_size(qtbot):
     assert -(MARKER_SIZE_PX / 2 + 1.5) * x_pixel <= x0 <= -MARKER_SIZE_PX / 2 * x_pixel, f"{x0 / x_pixel:.1f} px"
 
 
+@pytest.mark.parametrize("width", [650, 900, 1000, 1300])
+def test_both_step_axes_label_step_0_whatever_the_width(qtbot, width):
+    """The views start half a marker before step 0, so the "0" label pokes out of the plot by
+    a pixel or so, as the width rounds; pyqtgraph bounds an axis with a grid by the grid alone and
+    dropped it: at 1920x1080 the accuracy's steps read "400 800 1200 1600" beside the loss's "0 400..."."""
+    panel = shown_curves_panel(qtbot)
+    panel.resize(width, 420)
+    history = History()
+    history.epochs.append(EpochReport(0, 0, 2.3, 2.3, 0.1, 0.1, 0.0, 0.0, (), ()))
+    for step in range(1, 1324):
+        history.add_step(step, 2.3 * np.exp(-step / 500) + 0.3, 0.85 * (1 - np.exp(-step / 300)))
+        if step % 235 == 0:
+            history.epochs.append(EpochReport(step // 235, step, 0.5, 0.5, 0.8, 0.8, 1.0, 1.0, (), ()))
+    panel.refresh(history)
+    for _ in range(3):
+        settle(panel.graphics)
+    for plot in (panel.loss_plot, panel.acc_plot):
+        labels = [text for _, text in drawn_labels(plot.getAxis("bottom"))]
+        assert labels[0] == "0" and len(labels) >= 3, f"{plot.titleLabel.text}: {labels}"
+
+
 def test_a_minimum_span_spares_the_first_steps_any_jump(qtbot):
     make_application()
     widget = pg.GraphicsLayoutWidget()
