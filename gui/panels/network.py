@@ -276,12 +276,14 @@ class NetworkPanel(QWidget):
         if xs is None:  # eight hidden layers of 128 ran into "64128128128...": the input's and the output's
             columns, notes = [0, columns[-1]], [notes[0], notes[-1]]
             xs = self._fit_on_line(columns, notes) or [column * COLUMN_SPACING for column in columns]
-        for column, text, x in zip(columns, notes, xs):
-            ys = g.positions[g.node_column == column, 1]
+        # The size notes share a line under the tallest column, as the badges over it: under its
+        # own node, a regression's "output: 1" sat among the edges converging on it.
+        note_y = g.positions[:, 1].min() - 0.7
+        for text, x in zip(notes, xs):
             note = self._text(used)
             note.setAnchor((0.5, 0.0))
             note.setText(text, color="#555")
-            note.setPos(x, (ys.min() if len(ys) else 0.0) - 0.7)
+            note.setPos(x, note_y)
             used += 1
         if self._names_inputs(g):
             for unit, y in zip(g.node_unit[g.node_column == 0], g.positions[g.node_column == 0, 1]):

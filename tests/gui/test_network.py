@@ -271,6 +271,17 @@ def test_a_single_outputs_badge_stands_over_the_graph_not_among_its_edges(qtbot,
     assert badge.pos().y() > ends[..., 1].max(), "above every edge"
 
 
+def test_a_single_outputs_size_note_stands_under_the_graph_not_among_its_edges(qtbot, make_window):
+    """A regression's one output node sits halfway down: the "output: 1" hung under it sat where
+    the hidden layer's edges converge. Every size note stands on one line under the graph."""
+    window = make_window(Config().with_changes(data={"name": "polynomial"}, model={"hidden": (256,)}))
+    panel, _ = drawn_after_a_step(qtbot, window, width=430)
+    notes = [item for item in panel._texts if item.anchor == pg.Point(0.5, 0.0) and item.textItem.toPlainText()]
+    assert [note.textItem.toPlainText().split("\n")[0] for note in notes] == ["input: 20", "hidden 1: 256", "output: 1"]
+    ends = panel.layout_.positions[panel.layout_.edges]  # (edges, 2 ends, x/y)
+    assert {note.pos().y() for note in notes} == {notes[0].pos().y()} and notes[0].pos().y() < ends[..., 1].min(), "under every edge"
+
+
 def test_a_badge_turns_red_when_its_layer_is_unhealthy(qtbot, make_window):
     """Red: over half the units dead or saturated, a gradient under 1e-3 of the largest
     layer's, above 1e3, or not a number; the other layers' badges stay grey."""
