@@ -8,6 +8,7 @@ net stays readable and quick to draw.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,3 +104,25 @@ def edge_styles(weights: np.ndarray, layers: np.ndarray) -> tuple[np.ndarray, np
     strength = np.abs(weights) / np.where(biggest > 0, biggest, 1.0)
     levels = np.rint(strength * (len(EDGE_WIDTHS) - 1)).astype(int)
     return weights >= 0, levels
+
+
+# A margin's need: so many of the graph's units, plus so many pixels (a text's height).
+Need = tuple[float, float]
+
+
+def frame_rows(lowest: float, highest: float, height_px: float, below: list[Need], above: list[Need]) -> tuple[float, float]:
+    """The view's (bottom, top): the least room around the nodes, from `lowest` to `highest`,
+    that meets every need below and above them in `height_px` pixels. A text's pixels take more
+    of the graph's units the more units the view spans, so the units per pixel u solve
+    u = (span of the nodes + both margins at u) / height_px: the margins, maxima of lines in u,
+    make that the largest of the fixed points of each pair of needs that height_px can hold."""
+    fixed_points = [
+        (highest - lowest + units_below + units_above) / (height_px - px_below - px_above)
+        for (units_below, px_below), (units_above, px_above) in itertools.product(below, above)
+        if px_below + px_above < height_px
+    ]
+    per_px = max(fixed_points, default=0.0)
+    margin_below = max(units + px * per_px for units, px in below)
+    margin_above = max(units + px * per_px for units, px in above)
+    return lowest - margin_below, highest + margin_above
+

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.numbers import compact_exponent, significant
 from engine.stats import LayerProbe, Snapshot
-from gui.network_layout import COLUMN_SPACING, EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, layout
+from gui.network_layout import COLUMN_SPACING, EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, frame_rows, layout
 from gui.plotting import SMALL_TITLE, give_overhanging_title, stand_apart
 from gui.widgets import FEATURE_LABELS
 
@@ -33,6 +33,8 @@ COMPACT_BADGE_ROWS = "layer\n‖∇W‖"  # over the inputs, what a short badge'
 BADGE_GAP_PX = 4  # between two badges, or two size notes, side by side
 FRAME_MARGIN = 1.3  # left and right of the outer columns, in the graph's units
 INPUT_NAME_GAP = 0.3  # between an input's name and its node, in the same units
+NOTE_GAP = 0.7  # between the lowest node and the size notes under it, in the same units
+BADGE_GAP = 0.8  # between the highest node and the badges over it, in the same units
 HOVER_NODE_RADIUS = 0.55
 HOVER_EDGE_DISTANCE = 0.12
 
@@ -191,7 +193,8 @@ class NetworkPanel(QWidget):
     # ------------------------------------------------------------------ drawing
     def _frame(self, g: GraphLayout) -> None:
         """Room around the nodes for the badges above, the size notes below and, on a plane set,
-        the inputs' names on the left (a narrow dock cut "x₁" to "‹₁")."""
+        the inputs' names on the left (a narrow dock cut "x₁" to "‹₁"), each in its pixels: a
+        fixed share of a tall graph's height cut 32 hidden units' badges and notes in half."""
         ys = g.positions[:, 1]
         right = (len(g.shown) - 1) * COLUMN_SPACING + FRAME_MARGIN
         left = -FRAME_MARGIN
@@ -200,9 +203,22 @@ class NetworkPanel(QWidget):
         needed = max((self._item_width(name) for name in names), default=0.0)  # pixels, the text's margins included
         if 0 < needed < width:  # the names' room in the graph's units grows with the span it is part of
             left = min(left, -(INPUT_NAME_GAP + needed * right / width) / (1 - needed / width))
-        self.graph_plot.setRange(xRange=(left, right), yRange=(ys.min() - 2.6, ys.max() + 5.5), padding=0)
+        self.graph_plot.setXRange(left, right, padding=0)  # first: whether badges are short depends on it
+        below = [(2.6, 0.0), (NOTE_GAP, self._notes_height(g))]
+        above = [(5.5, 0.0), (BADGE_GAP, self._badges_height())]
+        bottom, top = frame_rows(ys.min(), ys.max(), self.graph_plot.vb.height(), below, above)
+        self.graph_plot.setYRange(bottom, top, padding=0)
         self._framed = (g.sizes, self.features)
         self._zoomed = False
+
+    def _notes_height(self, g: GraphLayout) -> float:
+        """Pixels the size notes take under the graph: two lines where a column has "+N more"."""
+        return self._item_height(2 if any(len(shown) < size for shown, size in zip(g.shown, g.sizes)) else 1)
+
+    def _badges_height(self) -> float:
+        """Pixels the badges take over the graph, at most: four lines (the layer, its norms, its
+        dead or saturated share), or short ones of two staggered under the rows' names."""
+        return self._item_height(4) if self._column_px() >= COMPACT_BELOW_PX else 3 * self._item_height(2)
 
     def _names_inputs(self, g: GraphLayout) -> bool:
         """Whether the inputs are a plane set's features, each named beside its node."""
@@ -263,7 +279,7 @@ class NetworkPanel(QWidget):
         # Every badge on one line over the tallest column: over its own column, a short output
         # column's badge sat among the edges converging on it (a regression's single output), and
         # off the line the inputs' row names label.
-        badge_y = g.positions[:, 1].max() + 0.8
+        badge_y = g.positions[:, 1].max() + BADGE_GAP
         for x, anchor, text, colour in self._placed_badges(snapshot, compact, largest):
             item = self._text(used)
             item.setAnchor(anchor)
@@ -278,7 +294,7 @@ class NetworkPanel(QWidget):
             xs = self._fit_on_line(columns, notes) or [column * COLUMN_SPACING for column in columns]
         # The size notes share a line under the tallest column, as the badges over it: under its
         # own node, a regression's "output: 1" sat among the edges converging on it.
-        note_y = g.positions[:, 1].min() - 0.7
+        note_y = g.positions[:, 1].min() - NOTE_GAP
         for text, x in zip(notes, xs):
             note = self._text(used)
             note.setAnchor((0.5, 0.0))
@@ -352,6 +368,11 @@ class NetworkPanel(QWidget):
         """`text`'s width drawn as a text item: its margins on both sides included."""
         margin = self._text(0).textItem.document().documentMargin()
         return self._text_width(text) + 2 * margin
+
+    def _item_height(self, lines: int) -> float:
+        """The height of a text item of `lines` lines: its margins above and below included."""
+        margin = self._text(0).textItem.document().documentMargin()
+        return lines * QFontMetricsF(self._text(0).textItem.font()).lineSpacing() + 2 * margin
 
     def _text_width(self, text: str) -> float:
         metrics = QFontMetricsF(self._text(0).textItem.font())

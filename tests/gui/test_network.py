@@ -16,7 +16,7 @@ from engine.config import PLANE_FEATURES, Config
 from engine.numbers import significant
 from engine.stats import Snapshot
 from gui.app import make_application
-from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, layout
+from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, frame_rows, layout
 from gui.panels.network import NetworkPanel, short_number
 from gui.refresh_queue import on_screen
 from gui.widgets import FEATURE_LABELS
@@ -280,6 +280,33 @@ def test_a_single_outputs_size_note_stands_under_the_graph_not_among_its_edges(q
     assert [note.textItem.toPlainText().split("\n")[0] for note in notes] == ["input: 20", "hidden 1: 256", "output: 1"]
     ends = panel.layout_.positions[panel.layout_.edges]  # (edges, 2 ends, x/y)
     assert {note.pos().y() for note in notes} == {notes[0].pos().y()} and notes[0].pos().y() < ends[..., 1].min(), "under every edge"
+
+
+@pytest.mark.parametrize("height_px", [100.0, 300.0, 2000.0])
+def test_the_frame_leaves_each_margin_its_units_and_its_pixels_and_no_more(height_px):
+    below, above = [(2.6, 0.0), (0.7, 30.0)], [(5.5, 0.0), (0.8, 60.0)]
+    bottom, top = frame_rows(-40.0, 0.0, height_px, below, above)
+    per_px = (top - bottom) / height_px
+    margins = {"below": (-40.0 - bottom, below), "above": (top - 0.0, above)}
+    for side, (margin, needs) in margins.items():
+        room = max(units + px * per_px for units, px in needs)
+        assert margin == pytest.approx(room), f"{side}: {margin} for a need of {room}"
+
+
+@pytest.mark.parametrize("height", [600, 420])
+def test_badges_and_size_notes_stand_whole_around_a_column_of_32_units(qtbot, make_window, height):
+    """32 hidden units drawn whole make a tall graph, with few pixels to a unit of its height:
+    the room kept around it in those units left the inputs' "+52 more" and the badges' first
+    lines cut off."""
+    window = make_window(digits_config().with_changes(model={"hidden": (32,)}))
+    panel, _ = drawn_after_a_step(qtbot, window, width=430)
+    panel.resize(430, height)
+    qtbot.wait(50)
+    notes = [item for item in panel._texts if item.anchor == pg.Point(0.5, 0.0) and item.textItem.toPlainText()]
+    assert [note.textItem.toPlainText() for note in notes] == ["input: 64\n+52 more", "hidden 1: 32", "output: 10"]
+    view = panel.graph_plot.vb.sceneBoundingRect()
+    assert all(view.contains(text_rect(note)) for note in notes), [text_rect(note) for note in notes]
+    assert all(view.contains(text_rect(badge)) for badge in badge_items(panel)), [text_rect(b) for b in badge_items(panel)]
 
 
 def test_a_badge_turns_red_when_its_layer_is_unhealthy(qtbot, make_window):
