@@ -143,12 +143,19 @@ class SparseAxis(pg.AxisItem):
 
     def logTickValues(self, minVal: float, maxVal: float, size: float, stdTicks: list) -> list:  # noqa: N802, N803 (pyqtgraph's names)
         """pyqtgraph's log ticks, without the minor ones (2 to 9 in each decade) where a decade is
-        too short for them: seven decades on a 45-pixel axis drew a solid black bar."""
+        too short for them: seven decades on a 45-pixel axis drew a solid black bar. Of the minor
+        ones, 2 and 5 make a level of their own, labelled where all eight would not fit: losses
+        from 0.3 to 2.4 on a 110-pixel axis read "1" alone, and now "0.5 1 2". None repeats a
+        decade's tick (pyqtgraph drew the "1" twice)."""
         ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        decades = [(spacing, values) for spacing, values in ticks if spacing is not None]
         decade_px = size / (maxVal - minVal) if maxVal > minVal else math.inf
         if decade_px < 9 * MIN_MINOR_TICK_GAP_PX:
-            ticks = [(spacing, values) for spacing, values in ticks if spacing is not None]
-        return ticks
+            return decades
+        taken = {round(value, 9) for _, values in decades for value in values}
+        minor = [value for spacing, values in ticks if spacing is None for value in values if round(value, 9) not in taken]
+        two_and_five = [value for value in minor if round(10 ** (value % 1)) in (2, 5)]
+        return [*decades, (None, two_and_five), (None, [value for value in minor if value not in two_and_five])]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float | None) -> list[str]:  # noqa: N802 (pyqtgraph's name)
         """At steps of 1000 or more, in the largest label's unit: 2.5k, 10k, 200k, or -0.5M, 0.5M,

@@ -536,11 +536,32 @@ def test_a_short_log_axis_over_many_decades_draws_no_minor_ticks():
     axis.setLogMode(True)
 
     def minor_ticks(low: float, high: float, size: float) -> list[float]:
-        return [v for spacing, values in axis.tickValues(low, high, size) if spacing is None for v in values]
+        return sorted(v for spacing, values in axis.tickValues(low, high, size) if spacing is None for v in values)
 
     assert minor_ticks(-6.0, 1.0, 45.0) == [], "seven decades in 45 pixels"
     minor = minor_ticks(-4.0, -2.0, 200.0)
     assert len(minor) >= 16 and np.diff(minor).min() * 100 >= MIN_MINOR_TICK_GAP_PX, "two decades in 200 pixels"
+
+
+@pytest.mark.parametrize("height", [150, 300])
+def test_a_log_axis_under_a_decade_labels_2_and_5_where_all_minor_labels_do_not_fit(qtbot, height):
+    """Losses from 2.4 down to 0.28, an experiment's side by side, on a 110-pixel axis read "1"
+    alone: pyqtgraph labels all eight minor ticks or none. Now "0.5 1 2" at least, every tick's
+    label where they fit, and none twice (pyqtgraph drew the decade's "1" again as a minor tick)."""
+    make_application()
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    widget.resize(300, height)
+    plot = widget.addPlot(axisItems={"left": SparseAxis("left")})
+    plot.setLogMode(y=True)
+    plot.plot(np.arange(6), np.geomspace(2.4, 0.28, 6))
+    widget.show()
+    settle(widget)
+    labels = [text for _, text in drawn_labels(plot.getAxis("left"))]
+    assert len(labels) == len(set(labels)), labels
+    assert {"0.5", "1", "2"} <= set(labels), labels
+    if height == 300:
+        assert set(labels) == {"0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1", "2"}
 
 
 @pytest.mark.parametrize("size", [45.0, 120.0])
