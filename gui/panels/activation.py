@@ -15,6 +15,7 @@ from engine.stats import Snapshot
 from gui.plotting import add_legend, cache_axes
 
 X = np.linspace(-8, 8, 401)
+SLIVER = 0.5  # pre-activations spanning less are a few pixels wide over [-8, 8]: the caption gives their range
 
 
 class ActivationPanel(QWidget):
@@ -53,6 +54,12 @@ class ActivationPanel(QWidget):
         hist = probe.histograms["pre"]
         top = float(hist.counts.max()) or 1.0
         self.histogram.setData(hist.edges, hist.counts / top)  # tallest bin at height 1
-        outside = "" if (hist.lo >= -8 and hist.hi <= 8) else f" (its range [{significant(hist.lo)}, {significant(hist.hi)}] is wider than the plot)"
-        self.caption.setText(f"Grey: the pre-activations of {probe.name} at step {snapshot.step}, tallest bin at 1{outside}. "
+        span = f"[{significant(hist.lo)}, {significant(hist.hi)}]"
+        if hist.lo < -8 or hist.hi > 8:
+            extent = f" (its range {span} is wider than the plot)"
+        elif hist.hi - hist.lo < SLIVER:  # a small init's: hidden under f′'s step at 0, the grey looked missing
+            extent = f" (all within {span}: a sliver at this scale)"
+        else:
+            extent = ""
+        self.caption.setText(f"Grey: the pre-activations of {probe.name} at step {snapshot.step}, tallest bin at 1{extent}. "
                              "Units where f′ is near 0 pass almost no gradient back.")

@@ -9,6 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 
+from engine.numbers import significant
+from gui.panels.activation import SLIVER
 from gui.panels.gradient_flow import GradientFlowPanel
 from tests.engine.probe_inputs import frozen_net_probes
 from tests.gui.conftest import WAIT_MS, digits_config, drawn_labels, wait_for
@@ -144,6 +146,21 @@ def test_activation_explorer_follows_the_live_activation(qtbot, make_window):
     assert abs(dy.max() - 0.25) < 1e-3, "sigmoid's derivative peaks at 1/4"
     _, share = window.activation.histogram.getData()
     assert share.max() == 1.0, "the pre-activation histogram is drawn scaled under the curve"
+
+
+def test_activation_explorer_gives_the_range_of_pre_activations_too_narrow_to_see(qtbot, make_window):
+    """At N(0, 0.01) the pre-activations span a twentieth of a unit: over [-8, 8] a sliver hidden
+    under f′'s step at 0, so the grey histogram the caption speaks of looked missing."""
+    window = make_window(digits_config().with_changes(model={"init": "normal", "init_scale": 0.01}))
+    open_tab(window, "activation")
+    window.redraw()
+    hist = window.session.snapshot.layers[0].histograms["pre"]
+    assert hist.hi - hist.lo < SLIVER
+    assert f"all within [{significant(hist.lo)}, {significant(hist.hi)}]" in window.activation.caption.text()
+    window = make_window(digits_config())  # He init: pre-activations spread over units
+    open_tab(window, "activation")
+    window.redraw()
+    assert "tallest bin at 1." in window.activation.caption.text()
 
 
 def test_random_matrix_demo_responds_to_its_scale(qtbot, make_window):
