@@ -125,4 +125,3 @@ def frame_rows(lowest: float, highest: float, height_px: float, below: list[Need
     margin_below = max(units + px * per_px for units, px in below)
     margin_above = max(units + px * per_px for units, px in above)
     return lowest - margin_below, highest + margin_above
-
