@@ -311,7 +311,9 @@ class MainWindow(QMainWindow):
 
     def _default_dock_sizes(self) -> None:
         self.resizeDocks([self.docks["controls"], self.docks["network"]], [360, 430], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["histograms"]], [320], Qt.Orientation.Vertical)
+        # A tall window shares its height more evenly: at 1050 pixels a fixed 320 left the six
+        # histograms 100 pixels each under curves 600 pixels tall.
+        self.resizeDocks([self.docks["histograms"]], [max(320, round(0.4 * self.height()))], Qt.Orientation.Vertical)
 
     def restore_default_layout(self) -> None:
         """The docks where a first launch puts them, at a first launch's sizes."""

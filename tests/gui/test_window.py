@@ -941,6 +941,18 @@ def test_the_default_layout_on_a_laptop_screen_has_a_first_launchs_widths_and_wh
     assert cut_tab_names(window) == []
 
 
+@pytest.mark.parametrize(("height", "histograms"), [(740, 320), (1050, 420)])
+def test_the_default_layout_shares_a_tall_windows_height_between_curves_and_histograms(qtbot, make_window, height, histograms):
+    """At 1050 pixels a fixed 320 for the bottom tabs left the six histograms 100 pixels each
+    under curves 600 pixels tall; a laptop's 740 keeps its 320."""
+    window = make_window()
+    window.resize(1366, height)
+    window.restore_default_layout()
+    qtbot.wait(50)  # the layout settles
+    [tabs] = [bar for bar in window.findChildren(QTabBar) if bar.isVisible() and bar.tabText(0) == "Histograms"]
+    assert abs(window.docks["histograms"].height() + tabs.height() - histograms) <= 2, window.docks["histograms"].height()
+
+
 def cut_tab_names(window) -> list[str]:
     """The names of the docks' tabs that are not shown whole."""
     bars = [bar for bar in window.findChildren(QTabBar) if bar.isVisible()]
