@@ -108,7 +108,20 @@ class SparseAxis(pg.AxisItem):
             spacing = rounder  # as many labels, rounder: -0.5 0 0.5, not -0.4 0 0.4; 0 50 100 %, not 0 40 80
         if not vertical and not (self.whole or self.logMode) and ticks_in(low, high, spacing) < 2:
             return [self.either_side_of_zero(low, high, size, spacing)]
+        if vertical and self.logMode and ticks_in(low, high, spacing) < 2:
+            spacing = self.two_labels_decades_apart(low, high, size, spacing)
         return [(spacing, 0.0)]
+
+    def two_labels_decades_apart(self, low: float, high: float, size: float, spacing: float) -> float:
+        """The most whole decades under `spacing` that give a short log axis two labels
+        MIN_LABEL_GAP_PX apart, where round steps gave one: update ratios over five decades on a
+        34-pixel axis read a lone "1" at steps of 5 (and 4; 2 would crowd three labels); at 3,
+        "0.001 1". `spacing` itself where none does."""
+        px_per_decade = size / (high - low)
+        for decades in range(math.ceil(spacing) - 1, 0, -1):
+            if ticks_in(low, high, decades) >= 2 and decades * px_per_decade >= MIN_LABEL_GAP_PX:
+                return float(decades)
+        return spacing
 
     def either_side_of_zero(self, low: float, high: float, size: float, spacing: float) -> tuple[float, float]:
         """Ticks at odd multiples of the step before `spacing` where they fit and `spacing` labels

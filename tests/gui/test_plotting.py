@@ -564,6 +564,20 @@ def test_a_log_axis_under_a_decade_labels_2_and_5_where_all_minor_labels_do_not_
         assert set(labels) == {"0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1", "2"}
 
 
+def test_a_short_log_axis_over_five_decades_gets_two_labels():
+    """Update ratios from 10^-3.2 to 10^2 (the steady view's room to grow) on the 34 pixels the
+    gradient flow gives its update/weight plot at 768 px: steps of 5 decades, or 4, left a lone
+    "1", and 2 would crowd three labels 13 pixels apart. Three decades: "0.001 1"."""
+    make_application()
+    axis = SparseAxis("left")
+    axis.setLogMode(False, True)
+    low, high, size = -3.2, 2.0, 34.4
+    [(spacing, offset)] = axis.tickSpacing(low, high, size)
+    assert (spacing, offset) == (3.0, 0.0)
+    [(_, values)] = axis.tickValues(low, high, size)
+    assert axis.tickStrings(values, 1.0, spacing) == ["0.001", "1"]
+
+
 @pytest.mark.parametrize("size", [45.0, 120.0])
 def test_a_log_axis_labels_whole_decades(size):
     """Update ratios from 10^-5.3 to 10^-2.2 on a 45-pixel axis were labelled at steps of 2.5
