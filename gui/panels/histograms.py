@@ -21,6 +21,7 @@ from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_u
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
 HEATMAP_FLOOR = -4  # log10 of the smallest share that gets a colour
+OUTPUT_ACTIVATIONS = "outputs: no activation"  # the output layer's "activations" are its pre-activations
 KIND_COLOURS = {"pre": "#9467bd", "act": "#2ca02c", "act_grad": "#ff7f0e", "weight": "#1f77b4", "weight_grad": "#d62728"}
 
 
@@ -162,23 +163,26 @@ class HistogramsPanel(QWidget):
             if part == OVER_TIME:
                 self._refresh_heatmap(index)
             else:
-                self._draw_histogram(part, probe.histograms.get(part))
+                output = index == len(snapshots[-1].layers) - 1
+                title = OUTPUT_ACTIVATIONS if part == "act" and output else HISTOGRAM_TITLES[part]
+                self._draw_histogram(part, probe.histograms.get(part), title)
             if one_plot:
                 break
         return bool(self._behind)
 
-    def _draw_histogram(self, kind: str, hist: Histogram | None) -> None:
+    def _draw_histogram(self, kind: str, hist: Histogram | None, title: str) -> None:
+        """`title` says what the plot shows: the output layer has no activation, so its
+        activations are its pre-activations again, and their plot says so."""
         curve = self.curves[kind]
         if hist is None:
             curve.setData([], [])
-            set_title(self.plots[kind], f"{HISTOGRAM_TITLES[kind]} (none yet)")
+            set_title(self.plots[kind], f"{title} (none yet)")
             return
         counts = hist.counts.astype(float)
         if self.log_counts.isChecked():
             counts = counts + 1  # log of an empty bin
         curve.setData(hist.edges, counts)
         self._fit_range(kind, hist, counts)
-        title = HISTOGRAM_TITLES[kind]
         if hist.nonfinite:
             title += f' <span style="color:#d62728">({hist.nonfinite} NaN/Inf)</span>'
         set_title(self.plots[kind], title)

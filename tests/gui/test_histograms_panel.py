@@ -52,6 +52,20 @@ def test_values_that_are_not_finite_are_counted_in_the_title_and_a_missing_histo
     assert "NaN/Inf" not in panel.plots["weight_grad"].titleLabel.text, "the warning goes with the values"
 
 
+def test_the_output_layers_activations_say_they_are_its_pre_activations(qtbot):
+    """The output layer has no activation: its "activations" plot drew the pre-activations
+    again under a title that promised something else."""
+    [snapshot] = probes(1)
+    panel = histograms_panel(qtbot, [snapshot])
+    panel.refresh([snapshot])
+    assert panel.plots["act"].titleLabel.text == "activations"
+    panel.layer.setCurrentIndex(len(snapshot.layers) - 1)
+    panel.refresh([snapshot])
+    assert panel.plots["act"].titleLabel.text == "outputs: no activation"
+    assert np.array_equal(panel.curves["act"].yData, panel.curves["pre"].yData), "the same values"
+    assert panel.plots["pre"].titleLabel.text == "pre-activations"
+
+
 @pytest.mark.parametrize("width", [400, 560])
 def test_value_axes_keep_their_labels_apart_in_a_narrow_dock(qtbot, width):
     """Under plots 90 to 120 pixels wide (the histograms dock on a 1024-pixel screen) pyqtgraph
