@@ -21,7 +21,7 @@ from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_u
 LIVE_KINDS = ("pre", "act", "act_grad", "weight", "weight_grad")
 OVER_TIME = "over time"  # the heatmap, as a plot of the panel beside LIVE_KINDS
 HEATMAP_FLOOR = -4  # log10 of the smallest share that gets a colour
-OUTPUT_ACTIVATIONS = "outputs: no activation"  # the output layer's "activations" are its pre-activations
+OUTPUT_ACTIVATIONS = "outputs"  # the output layer's "activations": its pre-activations, for it has no activation
 KIND_COLOURS = {"pre": "#9467bd", "act": "#2ca02c", "act_grad": "#ff7f0e", "weight": "#1f77b4", "weight_grad": "#d62728"}
 
 
@@ -163,8 +163,9 @@ class HistogramsPanel(QWidget):
             if part == OVER_TIME:
                 self._refresh_heatmap(index)
             else:
-                output = index == len(snapshots[-1].layers) - 1
-                title = OUTPUT_ACTIVATIONS if part == "act" and output else HISTOGRAM_TITLES[part]
+                title = self._title(part, index)
+                if title == OUTPUT_ACTIVATIONS:
+                    title += ": no activation"  # the pre-activations again, and the plot says why
                 self._draw_histogram(part, probe.histograms.get(part), title)
             if one_plot:
                 break
@@ -214,7 +215,12 @@ class HistogramsPanel(QWidget):
         self.heatmap.setImage(shade.T, autoLevels=False, levels=(HEATMAP_FLOOR, 0.0))
         first, last = time_span(steps)
         self.heatmap.setRect(first, lo, last - first, hi - lo)
-        set_title(self.heatmap_plot, f"{HISTOGRAM_TITLES[kind]} over time")
+        set_title(self.heatmap_plot, f"{self._title(kind, layer)} over time")
+
+    def _title(self, kind: str, layer: int) -> str:
+        """What a histogram of `kind` shows on `layer`: the output layer's activations are its outputs."""
+        output = bool(self._snapshots) and layer == len(self._snapshots[-1].layers) - 1
+        return OUTPUT_ACTIVATIONS if kind == "act" and output else HISTOGRAM_TITLES[kind]
 
     def describe_over_time(self, step: float, value: float) -> str | None:
         """The hover text over the heatmap: the share of the values in the bin under the mouse, at the probe drawn there."""

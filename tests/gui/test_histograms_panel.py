@@ -54,7 +54,7 @@ def test_values_that_are_not_finite_are_counted_in_the_title_and_a_missing_histo
 
 def test_the_output_layers_activations_say_they_are_its_pre_activations(qtbot):
     """The output layer has no activation: its "activations" plot drew the pre-activations
-    again under a title that promised something else."""
+    again under a title that promised something else, and so did its view over time."""
     [snapshot] = probes(1)
     panel = histograms_panel(qtbot, [snapshot])
     panel.refresh([snapshot])
@@ -64,6 +64,7 @@ def test_the_output_layers_activations_say_they_are_its_pre_activations(qtbot):
     assert panel.plots["act"].titleLabel.text == "outputs: no activation"
     assert np.array_equal(panel.curves["act"].yData, panel.curves["pre"].yData), "the same values"
     assert panel.plots["pre"].titleLabel.text == "pre-activations"
+    assert panel.heatmap_plot.titleLabel.text == "outputs over time"
 
 
 @pytest.mark.parametrize("width", [400, 560])
