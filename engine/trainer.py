@@ -64,6 +64,7 @@ class Started:
     sizes: tuple[int, ...]  # units per layer, input to output
     device: str
     epoch_fraction: float  # how far into the current epoch (a checkpoint may stop mid-epoch)
+    batches_per_epoch: int  # steps in an epoch: with the epochs asked for, where the run ends
     points: tuple[np.ndarray, ...] = ()  # 2-D data only: x_train, y_train, x_test, y_test, to draw under the boundary
     image_shape: tuple[int, int] | None = None  # image data only: (rows, columns) of an input
     features: tuple[str, ...] = ()  # plane sets: what each input is (engine.config.PLANE_FEATURES)
@@ -538,6 +539,7 @@ class Trainer:
             tuple(self.model.sizes),
             str(self.state.device),
             self.state.step_in_epoch / self.state.batches_per_epoch,
+            self.state.batches_per_epoch,
             self._plane_points(),
             self.data.image_shape,
             self.config.data.features if self.data.plane is not None else (),

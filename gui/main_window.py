@@ -608,7 +608,7 @@ class MainWindow(QMainWindow):
         s = self.session
         config = s.config
         refreshes: list[tuple[QWidget, Refresh]] = [
-            (self.curves, lambda one: self.curves.refresh(s.history, one_plot=one)),
+            (self.curves, lambda one: self.curves.refresh(s.history, one_plot=one, last_step=s.last_step)),
             (self.histograms, lambda one: self.histograms.refresh(s.snapshots, one_plot=one)),
             (self.network, lambda _: self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")),
             (self.predictions, lambda _: self.predictions.refresh(s.predictions)),

@@ -392,25 +392,28 @@ def steady_range(
     non_negative: bool = False,
     slack: float = 0.0,
     slides: bool = False,
+    end: float = math.inf,
 ) -> tuple[float, float]:
     """The view range to show `data` in, given the view now: unchanged while the data fit
     (to within `slack`) and fill at least a third of it; widened with `headroom` (a share of
     the data's span) on the side the data left; fitted afresh when the data shrank.
     `slides`: the data are a window of the latest steps (the "over time" views), which moves
     on: once it left the first third of the view empty, the view starts at the data again.
-    non_negative data (steps, losses, counts) are given no room below zero."""
+    non_negative data (steps, losses, counts) are given no room below zero.
+    `end`: where the data will stop growing (a run's last step), if known: the view reaches no
+    further while the data are short of it (near a run's end, room to double was half the plot)."""
     lo, hi = view
     d0, d1 = as_band(data)
     span = d1 - d0
     below, above = d0 < lo - slack, d1 > hi + slack
     if below or above:
         floor = 0.0 if non_negative else -math.inf
-        return (max(d0 - headroom * span, floor) if below else lo, d1 + headroom * span if above else hi)
-    if span < (hi - lo) * SHRINK_BELOW:
-        return fitted(data, non_negative)
-    if slides and d0 - lo > (hi - lo) * SHRINK_BELOW:
-        return fitted(data, non_negative)[0], hi
-    return lo, hi
+        lo, hi = max(d0 - headroom * span, floor) if below else lo, d1 + headroom * span if above else hi
+    elif span < (hi - lo) * SHRINK_BELOW:
+        lo, hi = fitted(data, non_negative)
+    elif slides and d0 - lo > (hi - lo) * SHRINK_BELOW:
+        lo = fitted(data, non_negative)[0]
+    return lo, min(hi, max(end, d1))
 
 
 class SteadyViewBox(pg.ViewBox):
@@ -442,6 +445,14 @@ class SteadyViewBox(pg.ViewBox):
         self.slides = slides
         self.min_share = min_share
         self.marker_room_px = marker_room_px
+        self.ends = [math.inf, math.inf]  # per axis, where the data will stop growing (see set_end)
+
+    def set_end(self, axis: int, end: float) -> None:
+        """Where the data will stop growing on `axis` (a run's last step; inf where unknown):
+        the view keeps room to grow up to there only."""
+        if end != self.ends[axis]:
+            self.ends[axis] = end
+            self.updateAutoRange()
 
     def updateAutoRange(self) -> None:  # noqa: N802 (pyqtgraph's name)
         """Replaces pyqtgraph's tight fit, which would move the axes on every new point."""
@@ -463,12 +474,14 @@ class SteadyViewBox(pg.ViewBox):
                 continue
             slack = SLACK_PX * pixel[axis] if math.isfinite(pixel[axis]) else 0.0
             low, high = bounds[axis]
-            data = at_least_share((low, max(high, low + self.min_span[axis])), self.min_share[axis])
+            least = min(low + self.min_span[axis], self.ends[axis])  # no wider than the data will reach
+            data = at_least_share((low, max(high, least)), self.min_share[axis])
             non_negative = self._non_negative(axis)
             if fit:
                 wanted = fitted(data, non_negative)
             else:
-                wanted = steady_range(tuple(view[axis]), data, self.headroom[axis], non_negative, slack, self.slides[axis])
+                end = self.ends[axis] + PADDING * (self.ends[axis] - low)  # as a fit of data up to there would end
+                wanted = steady_range(tuple(view[axis]), data, self.headroom[axis], non_negative, slack, self.slides[axis], end)
             if non_negative:
                 wanted = self._with_marker_room(axis, wanted, tuple(view[axis]))
             if wanted != tuple(view[axis]):

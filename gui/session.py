@@ -9,6 +9,7 @@ changed, so a fast run costs the GUI thread a few redraws, not one per batch.
 from __future__ import annotations
 
 import copy
+import math
 import queue
 import time
 from collections import deque
@@ -65,6 +66,7 @@ class Session(QObject):
         self.step = 0  # completed steps
         self.epoch = 0  # completed epochs
         self.epoch_fraction = 0.0  # progress through the epoch under way
+        self.batches_per_epoch = 0  # steps in an epoch of this model (0 before one is ready)
         self.mode = "stopped"  # stopped (no worker) | loading | running | paused | finished | diverged
         self.samples_per_s = 0.0
         self._thread: QThread | None = None
@@ -82,6 +84,14 @@ class Session(QObject):
     @property
     def alive(self) -> bool:
         return self._thread is not None
+
+    @property
+    def last_step(self) -> float:
+        """The step the run ends on, as asked for now (the epochs apply live); inf before a
+        model is ready."""
+        if self.config is None or not self.batches_per_epoch:
+            return math.inf
+        return self.config.train.epochs * self.batches_per_epoch
 
     def open(self, config: Config, start: bool = False) -> None:
         """Start a worker on `config` (the data loads in the worker). Stops any previous one."""
@@ -171,6 +181,7 @@ class Session(QObject):
             self.predictions = None  # the new model's follow at once
             self.step, self.epoch = event.snapshot.step, event.snapshot.epoch
             self.epoch_fraction = event.epoch_fraction
+            self.batches_per_epoch = event.batches_per_epoch
             self._rate_mark = None
             if self.mode == "loading":  # the model is ready for commands; its StateChanged follows
                 self._set_mode("paused", "ready")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,10 +172,13 @@ class CurvesPanel(QWidget):
             if label is not None:
                 label.setText(f"baseline (test): {describe_differences(baseline.config, current)}")
 
-    def refresh(self, history: History, one_plot: bool = False) -> bool:
+    def refresh(self, history: History, one_plot: bool = False, last_step: float = math.inf) -> bool:
         """Redraw from `history`, reusing the plot items; parts that did not change are skipped.
         one_plot: redraw one plot and say whether the other is still behind (the window
-        spreads its panels over passes of the event loop, to keep each paint short)."""
+        spreads its panels over passes of the event loop, to keep each paint short).
+        last_step: where the run will end: the steps' axis keeps room to grow up to there only."""
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.vb.set_end(0, last_step)
         if history is not self._history:  # a new run: its readout starts idle
             self._hovered = False
         self._history = history

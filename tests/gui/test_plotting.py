@@ -60,6 +60,14 @@ def test_a_window_that_moved_on_takes_the_empty_start_back():
     assert steady_range((0.0, 12000.0), (4100.0, 10400.0), headroom=1.0) == (0.0, 12000.0), "a curve from the start: no slide"
 
 
+def test_the_room_to_grow_stops_where_the_data_will_end():
+    """Near a run's end its steps had room to double: half the plot stayed empty to the end."""
+    assert steady_range((0.0, 100.0), (0.0, 120.0), headroom=1.0, end=150.0) == (0.0, 150.0)
+    assert steady_range((0.0, 100.0), (0.0, 120.0), headroom=1.0, end=110.0) == (0.0, 120.0), "data past the end still show"
+    assert steady_range((0.0, 400.0), (0.0, 150.0), headroom=1.0, end=200.0) == (0.0, 200.0), "an end brought closer"
+    assert steady_range((0.0, 100.0), (0.0, 120.0), headroom=1.0) == (0.0, 240.0), "no end known: room as before"
+
+
 def test_a_single_value_gets_a_band_that_does_not_flicker():
     first = steady_range((0.0, 1.0), (3.0, 3.0), headroom=0.5)
     assert first[0] <= 3.0 <= first[1]
@@ -341,6 +349,26 @@ def test_a_long_title_slides_back_inside_its_plot_and_a_short_one_stays_centred(
     plot.setTitle("a title far wider than the whole plot, axes and all, which cannot fit it anyway")
     text, whole = text_and_plot()
     assert text.center().x() == pytest.approx(whole.center().x(), abs=1), "centred on the plot, both ends cut alike"
+
+
+@pytest.mark.parametrize("last_step", [60, 1000])
+def test_the_steps_axis_of_a_running_run_ends_near_its_last_step(qtbot, last_step):
+    """The steps' axis keeps room to grow while the run goes on, but not past where it will end:
+    at 97 % of a run it reached twice as far. A run shorter than the minimum span gets no more
+    room than it needs either."""
+    panel = shown_curves_panel(qtbot)
+    history = History()
+    history.epochs.append(EpochReport(0, 0, 2.3, 2.3, 0.1, 0.1, 0.0, 0.0, (), ()))
+    for step in range(1, last_step):
+        history.add_step(step, 2.3 * np.exp(-step / 100) + 0.1, 0.8)
+        if step % 10 == 0 or step == last_step - 1:
+            panel.refresh(history, last_step=last_step)
+            settle(panel.graphics)
+            x0, x1 = panel.loss_plot.vb.viewRange()[0]
+            slack = SLACK_PX * panel.loss_plot.vb.viewPixelSize()[0]
+            assert step - slack <= x1 <= 1.03 * last_step, f"step {step}: view to {x1:.0f}"
+    assert x1 >= last_step, "room for the last steps"
+    assert panel.acc_plot.vb.viewRange()[0] == pytest.approx([x0, x1]), "accuracy follows the loss plot's steps"
 
 
 def test_curves_of_a_stopped_run_fill_the_view(qtbot):
