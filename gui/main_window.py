@@ -596,6 +596,8 @@ class MainWindow(QMainWindow):
     def _on_tick(self) -> None:
         """The session's news: the status bar now, the panels on screen in turns."""
         self._update_status()
+        for plot in (*self.curves.step_plots, *self.histograms.step_plots, *self.gradient_flow.step_plots):
+            plot.vb.set_end(0, self.session.last_step)  # room to grow up to the run's end, no further
         self.refresh_queue.tick()
 
     def _fit_if_stopped(self, panel: QWidget) -> None:
@@ -608,7 +610,7 @@ class MainWindow(QMainWindow):
         s = self.session
         config = s.config
         refreshes: list[tuple[QWidget, Refresh]] = [
-            (self.curves, lambda one: self.curves.refresh(s.history, one_plot=one, last_step=s.last_step)),
+            (self.curves, lambda one: self.curves.refresh(s.history, one_plot=one)),
             (self.histograms, lambda one: self.histograms.refresh(s.snapshots, one_plot=one)),
             (self.network, lambda _: self.network.refresh(s.snapshot, s.layer_names, force=s.mode != "running")),
             (self.predictions, lambda _: self.predictions.refresh(s.predictions)),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +92,7 @@ class CurvesPanel(QWidget):
         self.loss_plot = steady_plot(plots, min_share=(0, LOSS_MIN_SHARE), row=0, col=0, title="Loss", axisItems={"left": SparseAxis("left")}, **room)
         self.acc_plot = steady_plot(plots, row=0, col=1, title="Accuracy", **room)
         self.acc_plot.setXLink(self.loss_plot)
+        self.step_plots = (self.loss_plot, self.acc_plot)  # plots over the run's steps
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "step")
@@ -172,13 +172,10 @@ class CurvesPanel(QWidget):
             if label is not None:
                 label.setText(f"baseline (test): {describe_differences(baseline.config, current)}")
 
-    def refresh(self, history: History, one_plot: bool = False, last_step: float = math.inf) -> bool:
+    def refresh(self, history: History, one_plot: bool = False) -> bool:
         """Redraw from `history`, reusing the plot items; parts that did not change are skipped.
         one_plot: redraw one plot and say whether the other is still behind (the window
-        spreads its panels over passes of the event loop, to keep each paint short).
-        last_step: where the run will end: the steps' axis keeps room to grow up to there only."""
-        for plot in (self.loss_plot, self.acc_plot):
-            plot.vb.set_end(0, last_step)
+        spreads its panels over passes of the event loop, to keep each paint short)."""
         if history is not self._history:  # a new run: its readout starts idle
             self._hovered = False
         self._history = history

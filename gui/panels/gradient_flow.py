@@ -102,6 +102,7 @@ class GradientFlowPanel(QWidget):
         self.ratio_plot.setLabel("bottom", "step")
         # The rule as a dashed segment under the curves' steps, which the view fits with them (an
         # InfiniteLine's bounds follow the view's own size: a tab fitted while hidden showed 1 to 5).
+        self.step_plots = (self.history_plot, self.ratio_plot)  # plots over the run's steps
         self.ratio_rule = self.ratio_plot.plot(pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine))
         # Before the first update: two decades each side of the rule, not pyqtgraph's 1 to 10.
         rule = math.log10(UPDATE_RATIO_RULE)

@@ -105,6 +105,7 @@ class HistogramsPanel(QWidget):
         self.heatmap_plot = steady_plot(self.graphics, headroom=(1.0, 0.0), slides=(True, False), row=1, col=2, axisItems={"left": SparseAxis("left")})
         give_overhanging_title(self.heatmap_plot, "over time", size=SMALL_TITLE)
         self.heatmap_plot.setLabel("bottom", "step")
+        self.step_plots = (self.heatmap_plot,)  # plots over the run's steps
         self.heatmap = pg.ImageItem(axisOrder="row-major")
         self.heatmap.setColorMap(pg.colormap.get("viridis"))
         self.heatmap_plot.addItem(self.heatmap)

@@ -362,7 +362,9 @@ def test_the_steps_axis_of_a_running_run_ends_near_its_last_step(qtbot, last_ste
     for step in range(1, last_step):
         history.add_step(step, 2.3 * np.exp(-step / 100) + 0.1, 0.8)
         if step % 10 == 0 or step == last_step - 1:
-            panel.refresh(history, last_step=last_step)
+            for plot in panel.step_plots:
+                plot.vb.set_end(0, last_step)
+            panel.refresh(history)
             settle(panel.graphics)
             x0, x1 = panel.loss_plot.vb.viewRange()[0]
             slack = SLACK_PX * panel.loss_plot.vb.viewPixelSize()[0]

@@ -992,14 +992,14 @@ def test_a_run_of_zero_epochs_says_there_is_nothing_to_train(qtbot, make_window)
     assert [finished_text(n) for n in (1, 3)] == ["1 epoch done", "all 3 epochs done"]
 
 
-def test_the_curves_step_axis_knows_where_the_run_ends_as_the_epochs_change(qtbot, make_window):
-    """The loss and accuracy plots keep room to grow up to the run's last step, no further:
-    the epochs asked for (a live setting) times the steps an epoch takes."""
+def test_the_step_axes_know_where_the_run_ends_as_the_epochs_change(qtbot, make_window):
+    """The plots over steps (loss, accuracy, the views over time) keep room to grow up to the
+    run's last step, no further: the epochs asked for (a live setting) times an epoch's steps."""
     window = make_window(digits_config(epochs=2), start=True)
     wait_for(qtbot, lambda: window.session.mode == "finished")
     steps_per_epoch = window.session.history.epochs[1].step
     assert window.session.last_step == 2 * steps_per_epoch == window.session.step
     window.controls.epochs.setValue(5)
     wait_for(qtbot, lambda: window.session.config.train.epochs == 5)
-    window.redraw()
-    assert window.curves.loss_plot.vb.ends[0] == window.curves.acc_plot.vb.ends[0] == 5 * steps_per_epoch
+    plots = [*window.curves.step_plots, *window.histograms.step_plots, *window.gradient_flow.step_plots]
+    wait_for(qtbot, lambda: [plot.vb.ends[0] for plot in plots] == [5 * steps_per_epoch] * 5)  # at the session's next tick
