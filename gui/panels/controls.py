@@ -41,6 +41,7 @@ DATASET_LABELS = {
     "line": "Noisy line (regression)",
     "highdim": "200-d linear (regression)",
 }
+NO_HIDDEN_LAYER = "No hidden layer: a linear model, with nothing to activate, drop out or normalize (+ adds a layer)."
 EDIT_SETTLE_MS = 150  # a dragged slider sends one change when it rests, not fifty
 
 
@@ -274,10 +275,15 @@ class ControlsPanel(QWidget):
         self._data_form.setRowVisible(self.noise, name in PLANE_SETS)
         self._data_form.setRowVisible(self.features, name in PLANE_SETS)
         self._data_form.setRowVisible(self.poly_degree, name == "polynomial")
-        self.dropout.setEnabled(self.dropout_on.isChecked())
         scratch = self.from_scratch.isChecked()
+        hidden = bool(self.hidden.layers())  # without one, these settings change nothing
+        for widget in (self.activation, self.dropout_on, self.batch_norm):
+            widget.setToolTip("" if hidden else NO_HIDDEN_LAYER)
+        self.activation.setEnabled(hidden)
+        self.dropout_on.setEnabled(hidden)
+        self.dropout.setEnabled(hidden and self.dropout_on.isChecked())
         self.optimizer.setEnabled(not scratch)
-        self.batch_norm.setEnabled(not scratch)
+        self.batch_norm.setEnabled(hidden and not scratch)
         self.momentum.setEnabled(self.optimizer.currentText() == "sgd" and not scratch)
 
     def _scratch_toggled(self, on: bool) -> None:

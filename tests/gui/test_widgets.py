@@ -1,5 +1,5 @@
 """The controls' own widgets, driven as a hand drives them: the log slider's notches and its
-text box."""
+text box, the settings that need a hidden layer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import pytest
 from PySide6.QtCore import QEvent, QLocale, Qt
 from PySide6.QtGui import QFocusEvent
 
+from engine.config import Config
 from gui.app import make_application
+from gui.panels.controls import NO_HIDDEN_LAYER, ControlsPanel
 from gui.widgets import LogSlider
 
 
@@ -98,3 +100,19 @@ def test_enter_on_a_value_shown_rounded_keeps_it_exact(qtbot, slider):
     assert (widget.edit.text(), widget.value(), heard) == ("0.123", 0.12345, [0.12345])
     qtbot.keyClick(widget.edit, Qt.Key.Key_Return)
     assert (widget.edit.text(), widget.value(), heard) == ("0.123", 0.12345, [0.12345])
+
+
+def test_settings_of_hidden_layers_wait_for_a_hidden_layer(qtbot):
+    """With no hidden layer (softmax or linear regression) activation, dropout and batch norm
+    change nothing: they are greyed out and say why, and come back with a layer."""
+    make_application()
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    panel.set_config(Config().with_changes(model={"hidden": (8,), "dropout": 0.3}))
+    hidden_only = (panel.activation, panel.dropout_on, panel.dropout, panel.batch_norm)
+    assert all(w.isEnabled() for w in hidden_only)
+    panel.hidden.remove_button.click()
+    assert panel.hidden.layers() == () and not any(w.isEnabled() for w in hidden_only)
+    assert panel.activation.toolTip() == NO_HIDDEN_LAYER
+    panel.hidden.add_button.click()
+    assert all(w.isEnabled() for w in hidden_only) and panel.activation.toolTip() == ""
