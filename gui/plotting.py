@@ -287,11 +287,6 @@ def add_legend_row(graphics: pg.GraphicsLayoutWidget, row: int, colspan: int = 1
     return legend
 
 
-def add_legend(plot: pg.PlotItem, offset: tuple[float, float]) -> pg.LegendItem:
-    """A small legend on a nearly opaque white ground: curves running under it do not cross its words."""
-    return plot.addLegend(offset=offset, labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 210))
-
-
 def give_overhanging_title(plot: pg.PlotItem, title: str, **style: str) -> None:
     """Put an OverhangingTitle where pyqtgraph's PlotItem made its own, and set it to `title`
     (later titles keep `style`)."""

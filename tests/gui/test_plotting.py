@@ -533,8 +533,8 @@ def test_the_demonstrations_fit_the_network_column_of_a_small_screen(qtbot):
         panel.resize(220, 500)
         panel.show()
     qtbot.wait(50)
-    for plot in (matrices.plot, activation.plot):
-        assert plot.getPlotItem().geometry().width() <= plot.viewport().width()
+    for plot in (matrices.plot, activation.graphics):
+        assert plot.centralWidget.geometry().width() <= plot.viewport().width()
     assert network.graphics.ci.geometry().width() <= network.graphics.viewport().width(), "the boundary's title held it wider"
 
 
