@@ -139,6 +139,8 @@ def test_activation_explorer_follows_the_live_activation(qtbot, make_window):
     window.redraw()
     x, y = window.activation.function.getData()
     assert np.allclose(y, np.maximum(x, 0)), "ReLU to start with"
+    window.activation.derivative_plot.vb.autoRange()
+    assert window.activation.derivative_plot.viewRange()[1][1] < 1.5, "f′ (0 to 1) has a scale of its own: f reaches 8"
     window.controls.activation.setCurrentText("sigmoid")
     wait_for(qtbot, lambda: window.session.config.model.activation == "sigmoid")
     window.redraw()
