@@ -40,8 +40,8 @@ IDEAS = (
     ),
     Idea(
         "Activation functions and their derivatives",
-        "ReLU, sigmoid, tanh, leaky ReLU and GELU over [-8, 8] with their derivatives, drawn over the chosen "
-        "layer's pre-activations: see how many units sit in the flat tails, where the gradient is nearly zero.",
+        "ReLU, sigmoid, tanh, leaky ReLU and GELU over [-8, 8], and under each its derivative, drawn over the "
+        "chosen layer's pre-activations: see how many units sit in the flat tails, where the gradient is nearly zero.",
         (("panel", "activation"),),
     ),
     Idea(
