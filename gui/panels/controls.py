@@ -45,11 +45,46 @@ NO_HIDDEN_LAYER = "No hidden layer: a linear model, with nothing to activate, dr
 EDIT_SETTLE_MS = 150  # a dragged slider sends one change when it rests, not fifty
 
 
+# What each setting does, on hover over its label or its field: the chapter's idea in a line.
+SETTING_TIPS = {
+    "Dataset": "What the model learns: Fashion-MNIST or MNIST (28x28 images, downloaded once), digits (8x8, "
+    "offline), 2-D toy sets (drawn with the decision boundary) or regressions.",
+    "Noise": "How far a toy set's points stray from their class's shape.",
+    "Poly features": "The features x^i/i! the model sees of d2l's degree-3 polynomial data: 4 fit, fewer underfit, "
+    "20 overfit.",
+    "Features": "What the model sees of each point: x₁ and x₂, or products of them (TensorFlow Playground's inputs).",
+    "Hidden": "The hidden layers' sizes, input to output. None: softmax (or linear) regression.",
+    "Activation": "The nonlinearity after each hidden layer: without one, any depth is still a linear model.",
+    "Dropout": "While training, zero each hidden unit with this probability and scale the others by 1/(1-p); "
+    "off at test time.",
+    "Batch norm": "Normalize each hidden unit's pre-activation over the batch (then a learned scale and shift).",
+    "From scratch": "d2l 5.2's MLP from scratch: explicit parameters, hand-written ReLU and SGD. "
+    "Same numbers as the nn.Linear model for the same seed. Trains with plain SGD.",
+    "Init": "How the weights start: normal N(0, scale²), Xavier or He (scaled to each layer's size), or constant "
+    "(every weight equal: the units stay copies of each other). Biases start at 0.",
+    "Init scale": "normal: the standard deviation; Xavier, He: a factor on theirs; constant: the value.",
+    "Learning rate": "The size of each step: w ← w - lr·∇w.",
+    "L2 (weight decay)": "Adds λ/2·‖w‖² to the loss (weights, not biases): each step shrinks every weight by lr·λ·w.",
+    "L1": "Adds λ·Σ|w| to the loss: pushes weights to exactly 0.",
+    "Clip grad norm": "Scales the gradient down to this norm when it is larger (0: off): tames exploding gradients.",
+    "Epochs": "Passes over the training set. Raise it to train on after a run ends.",
+    "Optimizer": "sgd (plain, or with momentum) or adam.",
+    "Momentum": "SGD: the share of the last step carried into the next.",
+    "Batch size": "Samples per step: the gradient is their mean.",
+    "Seed": "Seeds the first weights, the batches' order and dropout's masks (and a toy set's points): "
+    "the same seed, the same run.",
+    "Device": "Where torch trains: cpu, cuda, or auto (cuda when there is one).",
+}
+
+
 def _label(text: str, live: bool) -> QLabel:
     mark = f'<span style="color:#2e9d4f">{LIVE_MARK}</span>' if live else f'<span style="color:#c77700">{RESET_MARK}</span>'
-    label = QLabel(f"{text} {mark}")
-    label.setToolTip("applies at once, even while training" if live else "applies when you press Reset")
-    return label
+    return QLabel(f"{text} {mark}")
+
+
+def setting_tip(text: str, live: bool) -> str:
+    """The tooltip of a setting, as rich text: Qt wraps that (a plain tip ran 1,200 pixels wide)."""
+    return f"<p>{SETTING_TIPS[text]} {'Applies at once, even while training.' if live else 'Applies when you press Reset.'}</p>"
 
 
 class ControlsPanel(QWidget):
@@ -61,6 +96,7 @@ class ControlsPanel(QWidget):
         self._active = Config()  # the settings in force in the trainer
         self._settle = QTimer(self, singleShot=True, interval=EDIT_SETTLE_MS)
         self._settle.timeout.connect(lambda: self.edited.emit(self.config()))
+        self._tips: dict[QWidget, str] = {}  # each field's tooltip (one a missing hidden layer replaces for a while)
         self._build()
         self.set_config(self._base)
 
@@ -79,10 +115,6 @@ class ControlsPanel(QWidget):
         self.dropout = QDoubleSpinBox(decimals=2, minimum=0.01, maximum=0.99, singleStep=0.05)
         self.batch_norm = QCheckBox("between hidden layers")
         self.from_scratch = QCheckBox("W, b, ReLU, SGD by hand")
-        self.from_scratch.setToolTip(
-            "d2l 5.2's MLP from scratch: explicit parameters, hand-written ReLU and SGD. "
-            "Same numbers as the nn.Linear model for the same seed. Trains with plain SGD."
-        )
         self.init = QComboBox()
         self.init.addItems(INIT_SCHEMES)
         self.init_scale = LogSlider(-3, 1)
@@ -104,33 +136,33 @@ class ControlsPanel(QWidget):
             self.device.setItemData(index, reason, Qt.ItemDataRole.ToolTipRole)
 
         data = self._data_form = QFormLayout()
-        data.addRow(_label("Dataset", False), self.dataset)
-        data.addRow(_label("Noise", False), self.noise)
-        data.addRow(_label("Poly features", False), self.poly_degree)
-        data.addRow(_label("Features", False), self.features)
+        self._add_row(data, "Dataset", False, self.dataset)
+        self._add_row(data, "Noise", False, self.noise)
+        self._add_row(data, "Poly features", False, self.poly_degree)
+        self._add_row(data, "Features", False, self.features)
         model = QFormLayout()
-        model.addRow(_label("Hidden", False), self.hidden)
-        model.addRow(_label("Activation", True), self.activation)
+        self._add_row(model, "Hidden", False, self.hidden)
+        self._add_row(model, "Activation", True, self.activation)
         dropout_row = QWidget()
         dropout_layout = QFormLayout(dropout_row)
         dropout_layout.setContentsMargins(0, 0, 0, 0)
         dropout_layout.addRow(self.dropout_on, self.dropout)
-        model.addRow(_label("Dropout", True), dropout_row)
-        model.addRow(_label("Batch norm", False), self.batch_norm)
-        model.addRow(_label("From scratch", False), self.from_scratch)
-        model.addRow(_label("Init", False), self.init)
-        model.addRow(_label("Init scale", False), self.init_scale)
+        self._add_row(model, "Dropout", True, dropout_row, (self.dropout_on, self.dropout))
+        self._add_row(model, "Batch norm", False, self.batch_norm)
+        self._add_row(model, "From scratch", False, self.from_scratch)
+        self._add_row(model, "Init", False, self.init)
+        self._add_row(model, "Init scale", False, self.init_scale)
         train = QFormLayout()
-        train.addRow(_label("Learning rate", True), self.lr)
-        train.addRow(_label("L2 (weight decay)", True), self.weight_decay)
-        train.addRow(_label("L1", True), self.l1)
-        train.addRow(_label("Clip grad norm", True), self.clip_grad)
-        train.addRow(_label("Epochs", True), self.epochs)
-        train.addRow(_label("Optimizer", False), self.optimizer)
-        train.addRow(_label("Momentum", False), self.momentum)
-        train.addRow(_label("Batch size", False), self.batch_size)
-        train.addRow(_label("Seed", False), self.seed)
-        train.addRow(_label("Device", False), self.device)
+        self._add_row(train, "Learning rate", True, self.lr)
+        self._add_row(train, "L2 (weight decay)", True, self.weight_decay)
+        self._add_row(train, "L1", True, self.l1)
+        self._add_row(train, "Clip grad norm", True, self.clip_grad)
+        self._add_row(train, "Epochs", True, self.epochs)
+        self._add_row(train, "Optimizer", False, self.optimizer)
+        self._add_row(train, "Momentum", False, self.momentum)
+        self._add_row(train, "Batch size", False, self.batch_size)
+        self._add_row(train, "Seed", False, self.seed)
+        self._add_row(train, "Device", False, self.device)
 
         self.hint = QLabel()
         self.hint.setWordWrap(True)
@@ -171,6 +203,17 @@ class ControlsPanel(QWidget):
             slider.valueChanged.connect(self._changed)
         self.hidden.changed.connect(self._changed)
         self.features.changed.connect(self._changed)
+
+    def _add_row(self, form: QFormLayout, text: str, live: bool, field: QWidget, explained: tuple[QWidget, ...] = ()) -> None:
+        """A labelled row; the label and the field (or the `explained` parts of it) say on hover
+        what the setting does and when it applies."""
+        tip = setting_tip(text, live)
+        label = _label(text, live)
+        label.setToolTip(tip)
+        form.addRow(label, field)
+        for widget in explained or (field,):
+            widget.setToolTip(tip)
+            self._tips[widget] = tip
 
     # ------------------------------------------------------------------ config in and out
     def config(self) -> Config:
@@ -278,7 +321,7 @@ class ControlsPanel(QWidget):
         scratch = self.from_scratch.isChecked()
         hidden = bool(self.hidden.layers())  # without one, these settings change nothing
         for widget in (self.activation, self.dropout_on, self.batch_norm):
-            widget.setToolTip("" if hidden else NO_HIDDEN_LAYER)
+            widget.setToolTip(self._tips[widget] if hidden else NO_HIDDEN_LAYER)
         self.activation.setEnabled(hidden)
         self.dropout_on.setEnabled(hidden)
         self.dropout.setEnabled(hidden and self.dropout_on.isChecked())

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QEvent, QLocale, Qt
 from PySide6.QtGui import QFocusEvent
+from PySide6.QtWidgets import QLabel
 
 from engine.config import Config
 from gui.app import make_application
-from gui.panels.controls import NO_HIDDEN_LAYER, ControlsPanel
+from gui.panels.controls import LIVE_MARK, NO_HIDDEN_LAYER, SETTING_TIPS, ControlsPanel, setting_tip
 from gui.widgets import LogSlider
 
 
@@ -115,4 +116,17 @@ def test_settings_of_hidden_layers_wait_for_a_hidden_layer(qtbot):
     assert panel.hidden.layers() == () and not any(w.isEnabled() for w in hidden_only)
     assert panel.activation.toolTip() == NO_HIDDEN_LAYER
     panel.hidden.add_button.click()
-    assert all(w.isEnabled() for w in hidden_only) and panel.activation.toolTip() == ""
+    assert all(w.isEnabled() for w in hidden_only) and panel.activation.toolTip() == setting_tip("Activation", live=True)
+
+
+def test_every_setting_says_what_it_does_and_when_it_applies(qtbot):
+    make_application()
+    panel = ControlsPanel()
+    qtbot.addWidget(panel)
+    labels = [label for label in panel.findChildren(QLabel) if label.text().split(" <span")[0] in SETTING_TIPS]
+    assert {label.text().split(" <span")[0] for label in labels} == set(SETTING_TIPS), "a tip for every row, every row a tip"
+    for label in labels:
+        live = LIVE_MARK in label.text()
+        assert label.toolTip().endswith("Applies at once, even while training.</p>" if live else "Applies when you press Reset.</p>")
+    assert panel.weight_decay.toolTip() == setting_tip("L2 (weight decay)", live=True) and "‖w‖²" in panel.weight_decay.toolTip()
+    assert panel.batch_size.toolTip() == setting_tip("Batch size", live=False)
