@@ -64,7 +64,8 @@ SETTING_TIPS = {
     "(every weight equal: the units stay copies of each other). Biases start at 0.",
     "Init scale": "normal: the standard deviation; Xavier, He: a factor on theirs; constant: the value.",
     "Learning rate": "The size of each step: w ← w - lr·∇w.",
-    "L2 (weight decay)": "Adds λ/2·‖w‖² to the loss (weights, not biases): each step shrinks every weight by lr·λ·w.",
+    "L2 (weight decay)": "Adds λ/2·‖w‖² to the loss (weights, not biases): with plain SGD each step shrinks every "
+    "weight by lr·λ·w.",
     "L1": "Adds λ·Σ|w| to the loss: pushes weights to exactly 0.",
     "Clip grad norm": "Scales the gradient down to this norm when it is larger (0: off): tames exploding gradients.",
     "Epochs": "Passes over the training set. Raise it to train on after a run ends.",
