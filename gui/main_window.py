@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
         train_menu.addAction(self.pin_action)
         train_menu.addAction(self._action("Clear baselines", None, self.curves.clear_baselines))
         experiments_menu = self.menuBar().addMenu("E&xperiments")
+        experiments_menu.setToolTipsVisible(True)  # what each shows, on hover: Qt's menus hide tooltips
         for name, build in EXPERIMENTS.items():  # each experiment's docstring says what it shows
             about = " ".join((inspect.getdoc(build) or "").split())  # one paragraph, not the docstring's lines
             experiments_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.run_experiment(n), about))
