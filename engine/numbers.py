@@ -10,6 +10,10 @@ def compact_exponent(text: str) -> str:
     return f"{mantissa}e{int(exponent)}" if e else text
 
 
-def significant(value: float, digits: int = 3) -> str:
-    """`value` to `digits` significant digits, a power of ten written compactly."""
-    return compact_exponent(f"{value:.{digits}g}")
+def significant(value: float, digits: int = 3, trailing_zeros: bool = False) -> str:
+    """`value` to `digits` significant digits, a power of ten written compactly. With
+    `trailing_zeros` every digit shows ("0.2870", not "0.287"), so that numbers set side by side
+    line their digits up; a whole number's point does not ("1234", not "1234.")."""
+    text = compact_exponent(f"{value:{'#' if trailing_zeros else ''}.{digits}g}")
+    mantissa, e, exponent = text.partition("e")
+    return mantissa.rstrip(".") + e + exponent

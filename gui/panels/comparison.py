@@ -251,7 +251,8 @@ class ComparisonPanel(QWidget):
         lines = [f"<b>{self.name}</b>"]
         for o in outcomes:
             state = f" — diverged: {o.diverged}" if o.diverged else ""
-            lines.append(f"{o.label}: train {significant(o.train_loss, 4)}, test {significant(o.test_loss, 4)}, ‖W‖ {significant(o.learned.weight_norm)}{state}")
+            train, test = (significant(loss, 4, trailing_zeros=True) for loss in (o.train_loss, o.test_loss))
+            lines.append(f"{o.label}: train {train}, test {test}, ‖W‖ {significant(o.learned.weight_norm)}{state}")
         self.summary.setText("<br>".join(lines))
         self._learned_timer.stop()
         self.learned = {i: o.learned for i, o in enumerate(outcomes)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
@@ -38,6 +40,8 @@ def test_an_experiment_runs_from_the_panel_or_the_menu_beside_the_main_run(qtbot
     x0, x1 = panel.loss_plot.vb.viewRange()[0]
     assert 0 <= x0 < 5 and 100 <= x1 < 110, "the finished runs fit the view"
     assert "lambda 3" in panel.summary.text()
+    losses = re.findall(r"(?:train|test) ([-\d.e]+)", panel.summary.text())
+    assert len(losses) == 4 and all(len(loss.split("e")[0].replace(".", "").lstrip("0")) == 4 for loss in losses), "four digits each, side by side"
     assert window.session.step == steps_before and window.session.alive, "the main run is left alone"
     (y0, y1) = panel.loss_plot.vb.viewRange()[1]
     panel._on_mouse((panel.loss_plot.vb.mapViewToScene(QPointF(49.8, (y0 + y1) / 2)),))
