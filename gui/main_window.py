@@ -228,8 +228,9 @@ class MainWindow(QMainWindow):
         experiments_menu.addAction(self.side_by_side_action)
         self.comparison.offer([action for action in experiments_menu.actions() if not action.isSeparator()])
         presets_menu = self.menuBar().addMenu("&Presets")
-        for name in PRESETS:
-            presets_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.apply_preset(n)))
+        presets_menu.setToolTipsVisible(True)  # what each lesson shows, on hover
+        for name, preset in PRESETS.items():
+            presets_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.apply_preset(n), preset.lesson))
         self.view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())

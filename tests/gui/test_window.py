@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from engine.config import Config
 from engine.errors import DataError
+from engine.presets import PRESETS
 from engine.trainer import Trainer
 from gui.app import make_application
 from gui.main_window import MainWindow, finished_text, remembered_config
@@ -1003,3 +1004,11 @@ def test_the_step_axes_know_where_the_run_ends_as_the_epochs_change(qtbot, make_
     wait_for(qtbot, lambda: window.session.config.train.epochs == 5)
     plots = [*window.curves.step_plots, *window.histograms.step_plots, *window.gradient_flow.step_plots]
     wait_for(qtbot, lambda: [plot.vb.ends[0] for plot in plots] == [5 * steps_per_epoch] * 5)  # at the session's next tick
+
+
+def test_the_presets_menu_says_on_hover_what_each_lesson_shows(make_window):
+    window = make_window()
+    menu = next(a for a in window.menuBar().actions() if a.text() == "&Presets").menu()
+    tips = {action.text(): action.toolTip() for action in menu.actions()}
+    assert menu.toolTipsVisible() and tips == {name: preset.lesson for name, preset in PRESETS.items()}
+    assert "ln 2" in tips["Linear on XOR: no hidden layer"] and "orders of magnitude" in tips["Vanishing: 8 sigmoid layers"]
