@@ -201,14 +201,14 @@ def suited_to_its_dataset(shown: Config, before: Config) -> Config:
     return shown.with_changes(train=untouched)
 
 
-def describe_differences(baseline: Config, current: Config) -> str:
+def describe_differences(baseline: Config, current: Config, between: str = "vs") -> str:
     """e.g. "dropout 0 vs 0.5, lr 0.1 vs 0.01": the baseline's value first."""
 
     def show(value: Any) -> str:
         return ",".join(map(str, value)) if isinstance(value, tuple) else f"{value:g}" if isinstance(value, float) else str(value)
 
     parts = [
-        f"{name.replace('_', ' ')} {show(getattr(getattr(baseline, s), name))} vs {show(getattr(getattr(current, s), name))}"
+        f"{name.replace('_', ' ')} {show(getattr(getattr(baseline, s), name))} {between} {show(getattr(getattr(current, s), name))}"
         for s, name in changed_fields(baseline, current)
     ]
     return ", ".join(parts) or "same settings"

@@ -154,9 +154,18 @@ class Loaded:
     history: "History" = field(default=None)  # type: ignore[assignment]
 
 
+@dataclass(frozen=True)
+class SettingChange:
+    """Settings changed live from `step` on, e.g. "lr 0.1 → 0.5": the curves mark where."""
+
+    step: int
+    text: str
+
+
 @dataclass
 class History:
-    """Curves that survive a save: per-epoch reports and a downsampled per-step loss.
+    """Curves that survive a save: per-epoch reports, a downsampled per-step loss, and the
+    steps where settings were changed live.
 
     The step curve keeps at most `max_points` points: when full, every other
     point is dropped and the stride doubles, so memory stays flat however long
@@ -169,6 +178,16 @@ class History:
     step_acc: list[float] = field(default_factory=list)
     stride: int = 1
     max_points: int = 4000
+    changes: list[SettingChange] = field(default_factory=list)
+
+    def mark_change(self, step: int, text: str) -> None:
+        """Mark settings changed at `step`; `text` describes every change made at that step
+        (it replaces an earlier mark there: a slider dragged while paused makes one mark, and
+        none once it is back where it was)."""
+        if self.changes and self.changes[-1].step == step:
+            self.changes.pop()
+        if text:
+            self.changes.append(SettingChange(step, text))
 
     def add_step(self, step: int, loss: float, acc: float | None) -> None:
         if step % self.stride:
@@ -190,6 +209,7 @@ class History:
             "step_loss": list(self.step_loss),
             "step_acc": list(self.step_acc),
             "stride": self.stride,
+            "changes": [{"step": c.step, "text": c.text} for c in self.changes],
         }
 
     @classmethod
@@ -200,6 +220,7 @@ class History:
             step_loss=[float(v) for v in d.get("step_loss", [])],
             step_acc=[float(v) for v in d.get("step_acc", [])],
             stride=int(d.get("stride", 1)),
+            changes=[SettingChange(int(c["step"]), str(c["text"])) for c in d.get("changes", [])],
         )
 
 

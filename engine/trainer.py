@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from engine import commands as cmd
 from engine.checkpoint import LoadContext, load_checkpoint, save_checkpoint
-from engine.config import Config
+from engine.config import Config, changed_fields, describe_differences
 from engine.cuda_graph import GraphedGradients, buffers_kept
 from engine.data import Dataset, ProgressCallback, data_origin, load_dataset, plane_features
 from engine.errors import ConfigError, EngineError
@@ -43,6 +43,7 @@ from engine.stats import (
     Loaded,
     NeuronMaps,
     Saved,
+    SettingChange,
     Snapshot,
     StateChanged,
     StepReport,
@@ -71,7 +72,14 @@ class Started:
     probes: tuple[Snapshot, ...] = ()  # lean (engine.probe_history), oldest first
 
 
-Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started | Predictions | Fit
+@dataclass(frozen=True)
+class Marked:
+    """A live change was marked in the history: all its marks now (one may have replaced another)."""
+
+    changes: tuple[SettingChange, ...]
+
+
+Event = StepReport | Snapshot | EpochReport | Diverged | StateChanged | CommandFailed | Saved | Loaded | Started | Predictions | Fit | Marked
 
 
 def leave_cores_for_others(reserved: int = 1) -> int:
@@ -128,6 +136,7 @@ class TrainingState:
     probes: ProbeHistory = field(default_factory=ProbeHistory)
     order: torch.Tensor | None = None  # this epoch's shuffled indices
     graphs: dict[int, GraphedGradients] = field(default_factory=dict)  # on a GPU: this model's step, captured, by batch size
+    live_base: tuple[int, Config] | None = None  # the step of the last live change and the settings before it
 
     @property
     def batches_per_epoch(self) -> int:
@@ -471,8 +480,20 @@ class Trainer:
         if new.model.activation != s.model.activation_name:
             s.model.set_activation(new.model.activation)
             self.prober.forget("act")  # another function's values: another range
+        self._mark(s.config, new)
         s.config = new
         return new
+
+    def _mark(self, old: Config, new: Config) -> None:
+        """Mark the change in the history, as from the settings before the first change at this
+        step: the steps from here on learn with them. The epochs are left out: they change how
+        long it learns, not how."""
+        s = self.state
+        if s.live_base is None or s.live_base[0] != s.step:
+            s.live_base = (s.step, old)
+        base = s.live_base[1]
+        learning = new.with_changes(train={"epochs": base.train.epochs})
+        s.history.mark_change(s.step, describe_differences(base, learning, "→") if changed_fields(base, learning) else "")
 
     def reset(self, config: Config) -> None:
         """A fresh model on `config` (the data reloads only if its settings or seed changed)."""
@@ -575,6 +596,7 @@ class Trainer:
                 if self.mode == "finished" and self.state.epoch < new.train.epochs:
                     self.mode = "paused"
                 yield StateChanged(self.mode, f"applied {type(command).__name__}", new)
+                yield Marked(tuple(self.history.changes))
             elif isinstance(command, cmd.Reset):
                 self.reset(command.config)
                 yield from self._started_events()

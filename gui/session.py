@@ -31,7 +31,7 @@ from engine.stats import (
     StateChanged,
     StepReport,
 )
-from engine.trainer import Started
+from engine.trainer import Marked, Started
 from gui.worker import TrainingWorker
 
 SHUTDOWN_WAIT_MS = 1500
@@ -188,6 +188,8 @@ class Session(QObject):
             self.started.emit()
         elif isinstance(event, (Predictions, Fit)):
             self.predictions = event
+        elif isinstance(event, Marked):
+            self.history.changes = list(event.changes)
         elif isinstance(event, StateChanged):
             if event.config is not None:
                 self.config = event.config  # type: ignore[assignment]

@@ -8,8 +8,8 @@ from engine import commands as cmd
 from engine.config import Config, suited_to_its_dataset
 from engine.data import plane_features
 from engine.errors import ConfigError
-from engine.stats import CommandFailed, Diverged, EpochReport, Snapshot, StateChanged, StepReport
-from engine.trainer import Started, Trainer
+from engine.stats import CommandFailed, Diverged, EpochReport, SettingChange, Snapshot, StateChanged, StepReport
+from engine.trainer import Marked, Started, Trainer
 
 
 def digits(**sections) -> Config:
@@ -152,6 +152,32 @@ def test_live_changes_reach_the_optimizer_and_model():
     assert t.optimizer.param_groups[0]["weight_decay"] == 0.002 and t.optimizer.param_groups[1]["weight_decay"] == 0.0
     assert t.model.dropout == 0.4 and isinstance(t.model.activation, torch.nn.Tanh)
     assert t.config.train.l1 == 1e-4 and t.config.model.activation == "tanh"
+
+
+def test_live_changes_are_marked_in_the_history_where_they_were_made(tmp_path):
+    """One mark per step with changes, as from the settings before the first change there (a
+    slider dragged while paused: one mark; dragged back: none); the epochs are not marked;
+    the marks reach the window as they change and survive a save."""
+    t = Trainer(digits(train={"epochs": 50}))
+    gen = t.run(start=False)
+    events_until(gen, StateChanged)
+    for _ in range(3):
+        t.train_step()
+    for change in (cmd.SetLearningRate(0.5), cmd.SetLearningRate(0.3), cmd.SetEpochs(60)):
+        t.commands.put(change)
+    t.commands.put(cmd.Step())
+    seen = events_until(gen, StepReport)
+    assert [e.changes for e in seen if isinstance(e, Marked)][-1] == (SettingChange(3, "lr 0.1 → 0.3"),)
+    t.apply_live(cmd.SetActivation("tanh"))
+    t.apply_live(cmd.SetDropout(0.2))
+    assert t.history.changes == [SettingChange(3, "lr 0.1 → 0.3"), SettingChange(4, "activation relu → tanh, dropout 0 → 0.2")]
+    t.apply_live(cmd.SetActivation("relu"))
+    t.apply_live(cmd.SetDropout(0.0))
+    assert t.history.changes == [SettingChange(3, "lr 0.1 → 0.3")], "changed back at the same step: no mark"
+    t.save(str(tmp_path / "marked.pt"))
+    opened = Trainer(digits())
+    opened.load(str(tmp_path / "marked.pt"))
+    assert opened.history.changes == [SettingChange(3, "lr 0.1 → 0.3")]
 
 
 def test_out_of_range_live_change_is_refused_and_changes_nothing():

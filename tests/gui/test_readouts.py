@@ -3,15 +3,19 @@ heatmap over time's number behind the colour (colours alone have no scale to rea
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from engine.numbers import significant
+from engine.stats import History
 from engine.trainer import Trainer
 from gui.app import make_application
-from gui.panels.curves import HOVER_HINT, CurvesPanel
+from gui.panels.curves import HOVER_HINT, CurvesPanel, history_csv
 from gui.plotting import column_under
 from tests.gui.conftest import digits_config
 from tests.gui.test_drawing_in_parts import gradient_flow_panel, histograms_panel, probes
@@ -112,3 +116,11 @@ def test_the_curves_read_the_epoch_nearest_the_mouse_and_the_batch_loss_under_it
     assert panel.readout.text().startswith("epoch 1 · "), "the accuracy plot reads the same way"
     panel._on_mouse((QPointF(-50, -50),))
     assert panel.readout.text() == HOVER_HINT, "off the plots: the hint again"
+
+
+def test_the_curves_csv_ends_with_the_settings_changed_live():
+    history = History()
+    history.add_step(1, 2.3, 0.1)
+    history.mark_change(1, "lr 0.1 → 0.5")
+    rows = list(csv.reader(io.StringIO(history_csv(history))))
+    assert rows[-2:] == [["step", "settings_changed"], ["1", "lr 0.1 → 0.5"]]

@@ -1012,3 +1012,22 @@ def test_the_presets_menu_says_on_hover_what_each_lesson_shows(make_window):
     tips = {action.text(): action.toolTip() for action in menu.actions()}
     assert menu.toolTipsVisible() and tips == {name: preset.lesson for name, preset in PRESETS.items()}
     assert "ln 2" in tips["Linear on XOR: no hidden layer"] and "orders of magnitude" in tips["Vanishing: 8 sigmoid layers"]
+
+
+def test_a_live_change_is_marked_on_the_curves_where_it_was_made(qtbot, make_window):
+    """A bump in the loss after the learning rate went up has its cause beside it."""
+    window = make_window(digits_config(epochs=3))
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    slider = window.controls.lr.slider
+    slider.setValue(slider.value() + 1)  # a notch up, as a hand moves it: 0.178
+    wait_for(qtbot, lambda: window.session.history.changes != [])
+    assert [(c.step, c.text) for c in window.session.history.changes] == [(1, "lr 0.1 → 0.178")]
+    window.redraw()
+    lines = {plot: line for plot, line in window.curves._marks}
+    assert set(lines) == {window.curves.loss_plot, window.curves.acc_plot} and all(line.value() == 1 for line in lines.values())
+    assert lines[window.curves.loss_plot].label.toPlainText() == "lr 0.1 → 0.178"
+    window.reset()  # a new model, a new history: no marks
+    wait_for(qtbot, lambda: window.session.mode == "paused" and window.session.step == 0)
+    window.redraw()
+    assert window.curves._marks == []
