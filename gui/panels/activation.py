@@ -59,6 +59,13 @@ class ActivationPanel(QWidget):
             return
         self._drawn = drawn
         probe = snapshot.layers[layer]
+        if layer == len(snapshot.layers) - 1:  # its values go out as they are: no unit sits on f
+            self.histogram.clear()
+            self.caption.setText(
+                f"{probe.name} is the output layer, which has no activation: choose a hidden layer under Histograms "
+                "to see where its units sit on f." if layer else "No hidden layer: nothing goes through an activation."
+            )
+            return
         hist = probe.histograms["pre"]
         top = float(hist.counts.max()) or 1.0
         self.histogram.setData(hist.edges, hist.counts / top * self._peak)  # on f′'s scale: sigmoid's peaks at 1/4

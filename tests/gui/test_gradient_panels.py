@@ -150,6 +150,21 @@ def test_activation_explorer_follows_the_live_activation(qtbot, make_window):
     assert share.max() == dy.max(), "the pre-activation histogram is drawn on f′'s scale, as tall as its peak"
 
 
+def test_activation_explorer_says_the_output_layer_has_no_activation(qtbot, make_window):
+    """Its logits drew as if they went through f, under "Units where f′ is near 0 pass almost no
+    gradient back"; the histograms call them "outputs: no activation"."""
+    window = make_window()
+    open_tab(window, "activation")
+    window.histograms.layer.setCurrentIndex(1)  # L2 32→10, the output layer
+    window.redraw()
+    assert window.activation.caption.text().startswith("L2 32→10 is the output layer, which has no activation")
+    assert window.activation.histogram.getData()[1] is None, "no grey histogram"
+    window.histograms.layer.setCurrentIndex(0)
+    window.redraw()
+    assert window.activation.caption.text().startswith("Grey: the pre-activations of L1 64→32")
+    assert window.activation.histogram.getData()[1].max() > 0
+
+
 def test_activation_explorer_gives_the_range_of_pre_activations_too_narrow_to_see(qtbot, make_window):
     """At N(0, 0.01) the pre-activations span a twentieth of a unit: over [-8, 8] a sliver hidden
     under f′'s step at 0, so the grey histogram the caption speaks of looked missing."""
