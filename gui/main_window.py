@@ -620,7 +620,7 @@ class MainWindow(QMainWindow):
         if config is not None:
             activation = config.model.activation
             refreshes += [
-                (self.gradient_flow, lambda _: self.gradient_flow.refresh(s.snapshots, activation, s.snapshot)),
+                (self.gradient_flow, lambda _: self.gradient_flow.refresh(s.snapshots, activation, s.snapshot, s.history.changes)),
                 (self.activation, lambda _: self.activation.refresh(activation, s.snapshot, self.histograms.layer.currentIndex())),
             ]
         return refreshes

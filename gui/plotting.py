@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFontMetrics, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QToolTip, QWidget
 
 from engine.numbers import compact_exponent
+from engine.stats import SettingChange
 
 PADDING = 0.02  # of the data's span, on each side, when the view is fitted afresh
 SLACK_PX = 3  # how far (padded) data may poke out of the view before it moves
@@ -285,6 +286,46 @@ def add_legend_row(graphics: pg.GraphicsLayoutWidget, row: int, colspan: int = 1
     graphics.addItem(legend, row=row, col=0, colspan=colspan)
     graphics.ci.layout.setAlignment(legend, Qt.AlignmentFlag.AlignHCenter)
     return legend
+
+
+class ChangeMarks:
+    """Dotted lines where settings were changed live: named on the `named` plot ("lr 0.1 → 0.5", a
+    setting a line), plain on the `plain` ones, which show the same steps."""
+
+    COLOUR = "#555555"
+    POINT_SIZE = 8.0  # the names are small: they stand over the curves
+
+    def __init__(self, named: pg.PlotItem | None, plain: tuple[pg.PlotItem, ...]) -> None:
+        self.named, self.plain = named, plain
+        self.lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []  # as drawn
+        self._shown: tuple[SettingChange, ...] = ()
+
+    def show(self, changes: Sequence[SettingChange]) -> None:
+        if tuple(changes) == self._shown:
+            return
+        self._shown = tuple(changes)
+        for plot, line in self.lines:
+            plot.removeItem(line)
+        self.lines.clear()
+        pen = pg.mkPen(self.COLOUR, width=1, style=Qt.PenStyle.DotLine)
+        for change in changes:
+            drawn = [(plot, pg.InfiniteLine(change.step, angle=90, pen=pen)) for plot in self.plain]
+            if self.named is not None:
+                drawn.append((self.named, self._named_line(change, pen)))
+            for plot, line in drawn:
+                plot.addItem(line, ignoreBounds=True)
+                self.lines.append((plot, line))
+
+    def _named_line(self, change: SettingChange, pen: QPen) -> pg.InfiniteLine:
+        line = pg.InfiniteLine(
+            change.step, angle=90, pen=pen, label=change.text.replace(", ", "\n"),
+            # Hung from the plot's top, reading upwards: centred on a point, a long one ran out of the plot.
+            labelOpts={"position": 0.98, "anchors": [(1, 0), (1, 1)], "rotateAxis": (1, 0), "color": self.COLOUR, "fill": (255, 255, 255, 150)},
+        )  # fmt: skip
+        font = line.label.textItem.font()
+        font.setPointSizeF(self.POINT_SIZE)
+        line.label.setFont(font)
+        return line
 
 
 def give_overhanging_title(plot: pg.PlotItem, title: str, **style: str) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from engine.config import Config, describe_differences
 from engine.numbers import significant
 from engine.stats import EpochReport, History, early_stopping_epoch
-from gui.plotting import SparseAxis, add_legend_row, graphics_layout, steady_plot
+from gui.plotting import ChangeMarks, SparseAxis, add_legend_row, graphics_layout, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
@@ -26,8 +26,6 @@ MIN_GRAPHICS_HEIGHT_PX = 200  # the plots with their titles, axes and legend row
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
 TRAIN_COLOUR = "#1f77b4"
 TEST_COLOUR = "#d62728"
-MARK_COLOUR = "#555555"  # settings changed live
-MARK_POINT_SIZE = 8.0  # their names, small: they stand over the curves
 
 
 BASELINE_COLOURS = ("#7f7f7f", "#9467bd", "#8c564b", "#e377c2")
@@ -99,6 +97,7 @@ class CurvesPanel(QWidget):
         self.acc_plot = steady_plot(plots, row=0, col=1, title="Accuracy", **room)
         self.acc_plot.setXLink(self.loss_plot)
         self.step_plots = (self.loss_plot, self.acc_plot)  # plots over the run's steps
+        self.marks = ChangeMarks(self.loss_plot, (self.acc_plot,))  # a bump in the curves, and its cause beside it
         for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "step")
@@ -151,8 +150,6 @@ class CurvesPanel(QWidget):
         self._loss_span = 1.0  # largest epoch loss over the smallest, as drawn
         self._early_stop: EpochReport | None = None  # the epoch early stopping would keep, as drawn
         self._drawn: dict[str, tuple] = {"steps": (), "epochs": ()}  # what the plots show, to skip redrawing it
-        self._marks: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []  # where settings changed live, as drawn
-        self._marked: tuple = ()
         self._behind: dict[str, set[str]] = {}  # plot (loss, accuracy) -> parts it does not show yet, longest behind first
         self._hover = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
 
@@ -187,8 +184,7 @@ class CurvesPanel(QWidget):
         if history is not self._history:  # a new run: its readout starts idle
             self._hovered = False
         self._history = history
-        if tuple(history.changes) != self._marked:
-            self._draw_marks(history)
+        self.marks.show(history.changes)
         keys = {"steps": (id(history), len(history.step_index), history.stride), "epochs": (id(history), len(history.epochs))}
         for part, key in keys.items():
             if key != self._drawn[part]:
@@ -237,27 +233,6 @@ class CurvesPanel(QWidget):
         self.acc_plot.setVisible(not regression)
         for name in ("train_acc", "test_acc"):
             self.items[name].setData(*(([], []) if regression else (epochs["step"], epochs[name])))
-
-    def _draw_marks(self, history: History) -> None:
-        """A dotted line where settings were changed live, named on the loss plot ("lr 0.1 → 0.5"):
-        a bump in the curves then has its cause beside it."""
-        for plot, line in self._marks:
-            plot.removeItem(line)
-        self._marks.clear()
-        self._marked = tuple(history.changes)
-        pen = pg.mkPen(MARK_COLOUR, width=1, style=pg.QtCore.Qt.PenStyle.DotLine)
-        for change in history.changes:
-            named = pg.InfiniteLine(
-                change.step, angle=90, pen=pen, label=change.text.replace(", ", "\n"),  # a setting a line
-                # Hung from the plot's top, reading upwards: centred on a point, a long one ran out of the plot.
-                labelOpts={"position": 0.98, "anchors": [(1, 0), (1, 1)], "rotateAxis": (1, 0), "color": MARK_COLOUR, "fill": (255, 255, 255, 150)},
-            )  # fmt: skip
-            font = named.label.textItem.font()
-            font.setPointSizeF(MARK_POINT_SIZE)
-            named.label.setFont(font)
-            for plot, line in ((self.loss_plot, named), (self.acc_plot, pg.InfiniteLine(change.step, angle=90, pen=pen))):
-                plot.addItem(line, ignoreBounds=True)
-                self._marks.append((plot, line))
 
     def _mark_early_stop(self, history: History) -> None:
         self._early_stop = early_stopping_epoch(history)

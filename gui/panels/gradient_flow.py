@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.diagnosis import diagnose
 from engine.numbers import significant
-from engine.stats import Snapshot
-from gui.plotting import SMALL_TITLE, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, graphics_layout, set_title, steady_plot, time_span
+from engine.stats import SettingChange, Snapshot
+from gui.plotting import SMALL_TITLE, ChangeMarks, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, graphics_layout, set_title, steady_plot, time_span
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
@@ -103,6 +103,7 @@ class GradientFlowPanel(QWidget):
         # The rule as a dashed segment under the curves' steps, which the view fits with them (an
         # InfiniteLine's bounds follow the view's own size: a tab fitted while hidden showed 1 to 5).
         self.step_plots = (self.history_plot, self.ratio_plot)  # plots over the run's steps
+        self.marks = ChangeMarks(None, (self.ratio_plot,))
         self.ratio_rule = self.ratio_plot.plot(pen=pg.mkPen("#888", style=pg.QtCore.Qt.PenStyle.DashLine))
         # Before the first update: two decades each side of the rule, not pyqtgraph's 1 to 10.
         rule = math.log10(UPDATE_RATIO_RULE)
@@ -138,10 +139,12 @@ class GradientFlowPanel(QWidget):
                 self.graphics.ci.addItem(plot, row=i // columns, col=i % columns)
         super().resizeEvent(event)
 
-    def refresh(self, snapshots: Sequence[Snapshot], activation: str, whole: Snapshot | None = None) -> None:
+    def refresh(self, snapshots: Sequence[Snapshot], activation: str, whole: Snapshot | None = None, changes: Sequence[SettingChange] = ()) -> None:
         """`snapshots`: the probes kept, lean; `whole`: the latest one whole, for the diagnosis.
         A lean probe has no per-unit means, so copies of one unit (constant init) went
-        undiagnosed in the window: "Healthy" over 64 units that were one."""
+        undiagnosed in the window: "Healthy" over 64 units that were one. `changes`: the
+        settings changed live, marked on the update ratios (a rate raised fivefold lifts them)."""
+        self.marks.show(changes)
         if not snapshots:
             return
         latest = snapshots[-1]

@@ -34,6 +34,7 @@ from gui.app import make_application
 from gui.main_window import MainWindow, finished_text, remembered_config
 from gui.session import Session
 from tests.gui.conftest import WAIT_MS, digits_config, press_shortcut, wait_for
+from tests.gui.test_gradient_panels import open_tab
 
 
 @pytest.fixture
@@ -1024,10 +1025,13 @@ def test_a_live_change_is_marked_on_the_curves_where_it_was_made(qtbot, make_win
     wait_for(qtbot, lambda: window.session.history.changes != [])
     assert [(c.step, c.text) for c in window.session.history.changes] == [(1, "lr 0.1 → 0.178")]
     window.redraw()
-    lines = {plot: line for plot, line in window.curves._marks}
+    lines = {plot: line for plot, line in window.curves.marks.lines}
     assert set(lines) == {window.curves.loss_plot, window.curves.acc_plot} and all(line.value() == 1 for line in lines.values())
     assert lines[window.curves.loss_plot].label.toPlainText() == "lr 0.1 → 0.178"
+    open_tab(window, "gradient_flow")
+    window.redraw()
+    assert [(plot, line.value()) for plot, line in window.gradient_flow.marks.lines] == [(window.gradient_flow.ratio_plot, 1)], "where the update ratios jump"
     window.reset()  # a new model, a new history: no marks
     wait_for(qtbot, lambda: window.session.mode == "paused" and window.session.step == 0)
     window.redraw()
-    assert window.curves._marks == []
+    assert window.curves.marks.lines == [] and window.gradient_flow.marks.lines == []
