@@ -292,6 +292,7 @@ def _plain(*tensors: tuple[str, object]):
         (_ours(lambda p: p.update(epoch="three")), "damaged checkpoint"),
         (_ours(lambda p: p.update(history=[1, 2])), "damaged checkpoint"),
         (_ours(lambda p: p.update(history={"epochs": [5]})), "damaged checkpoint"),
+        (_ours(lambda p: p.update(history={"changes": [3]})), "damaged checkpoint"),
         (_ours(lambda p: p.update(rng=["seed"])), "damaged checkpoint"),
         (_ours(lambda p: p.update(epoch_progress="half")), "damaged checkpoint"),
         (_ours(lambda p: p.update(optimizer_state_dict={"state": {}})), "damaged checkpoint"),
