@@ -234,6 +234,7 @@ def test_settings_given_over_a_checkpoint_apply_live_or_are_refused_before_it_op
     session.load(str(path), {"model": {"hidden": (32,)}, "train": {"lr": 0.3, "epochs": 4}})  # the file's own width: nothing to refuse
     assert session.config.train.lr == 0.3 and session.optimizer.param_groups[0]["lr"] == 0.3
     assert session.config.train.epochs == 4 and session.state.step == 5, "four more than the file's none"
+    assert [(c.step, c.text) for c in session.history.changes] == [(5, "lr 0.05 → 0.3")], "marked where it applies"
 
 
 def test_newer_format_is_refused(tmp_path):
