@@ -18,6 +18,7 @@ import torch
 
 from engine.config import Config, DataConfig
 from engine.data import POLY_TRUE_WEIGHTS, ProgressCallback
+from engine.predictions import curve_over
 from engine.stats import Diverged, EpochReport, History
 from engine.trainer import Trainer
 
@@ -160,9 +161,7 @@ def learned_by(trainer: Trainer) -> Learned:
     data = trainer.data
     if data.n_features == 1 and not data.is_classification:  # a curve y(x): not a plane set given one feature
         train_x, train_y = data.x_train.cpu().squeeze(1).numpy(), data.y_train.cpu().squeeze(1).numpy()
-        lo, hi = float(data.x_train.min()), float(data.x_train.max())
-        grid = torch.linspace(lo, hi, 200).unsqueeze(1)
-        fit_x, fit_y = grid.squeeze(1).numpy(), trainer.predict(grid).cpu().squeeze(1).numpy()
+        fit_x, fit_y = curve_over(trainer.predict, data.x_train)
     first = trainer.model.layers[0]
     return Learned(
         first.weight.detach().cpu().numpy().copy(), first.bias.detach().cpu().numpy().copy(), norm, fit_x, fit_y, train_x, train_y

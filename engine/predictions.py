@@ -8,7 +8,9 @@ target beside its prediction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -71,16 +73,25 @@ def summarize(
 
 
 FIT_POINTS = 2000  # test targets kept for the plot: every one of the app's regression sets
+CURVE_POINTS = 200  # a 1-D input's model, drawn as a curve
+
+
+def no_points() -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(0), np.zeros(0)
 
 
 @dataclass(frozen=True)
 class Fit:
-    """A regression's test set: each target beside the model's prediction."""
+    """A regression's test set: each target beside the model's prediction; with one input, the
+    model as a curve over it, and the points it learns from (see `over_the_input`)."""
 
     epoch: int
     step: int
     true: np.ndarray  # (n,) targets
     predicted: np.ndarray  # (n,)
+    test_x: np.ndarray = field(default_factory=lambda: np.zeros(0))  # one input: each target's x (else empty)
+    curve: tuple[np.ndarray, np.ndarray] = field(default_factory=no_points)  # one input: x, prediction over its range
+    train: tuple[np.ndarray, np.ndarray] = field(default_factory=no_points)  # one input: the training points
 
     @property
     def mse(self) -> float:
@@ -91,3 +102,16 @@ class Fit:
 def fit(outputs: torch.Tensor, targets: torch.Tensor, epoch: int, step: int, kept: int = FIT_POINTS) -> Fit:
     """The first `kept` test targets and the predictions for them (one output per example)."""
     return Fit(epoch, step, targets[:kept].reshape(-1).cpu().numpy().copy(), outputs[:kept].reshape(-1).float().cpu().numpy().copy())
+
+
+def curve_over(predict: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, points: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """A model of one input as a curve: its predictions over a grid spanning `x`'s range."""
+    grid = torch.linspace(float(x.min()), float(x.max()), points).unsqueeze(1)
+    return grid.squeeze(1).numpy(), predict(grid).float().cpu().squeeze(1).numpy()
+
+
+def over_the_input(f: Fit, predict: Callable[[torch.Tensor], torch.Tensor], x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor) -> Fit:
+    """`f` with what a model of one input shows best: its curve over the training inputs' range,
+    the training points it bends towards, and each test target's x."""
+    train = (x_train.cpu().squeeze(1).numpy().copy(), y_train.cpu().squeeze(1).numpy().copy())
+    return dataclasses.replace(f, test_x=x_test[: len(f.true)].cpu().squeeze(1).numpy().copy(), curve=curve_over(predict, x_train), train=train)

@@ -31,7 +31,7 @@ from engine.data import Dataset, ProgressCallback, data_origin, load_dataset, pl
 from engine.errors import ConfigError, EngineError
 from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
 from engine.numbers import significant
-from engine.predictions import Fit, Predictions, fit, summarize
+from engine.predictions import Fit, Predictions, fit, over_the_input, summarize
 from engine.probe_history import ProbeHistory
 from engine.probes import Prober
 from engine.scratch import SGDByHand
@@ -541,7 +541,8 @@ class Trainer:
         d, s = self.data, self.state
         outputs = self.outputs("test") if test_outputs is None else test_outputs
         if not d.is_classification:
-            return fit(outputs, d.y_test, s.epoch, s.step)
+            f = fit(outputs, d.y_test, s.epoch, s.step)
+            return over_the_input(f, self.predict, d.x_train, d.y_train, d.x_test) if d.n_features == 1 else f
         return summarize(outputs, d.y_test, d.x_test, d.class_names, d.image_shape, s.epoch, s.step)
 
     def _predictions_event(self, test_outputs: torch.Tensor | None = None) -> list[Event]:

@@ -138,8 +138,16 @@ class PredictionsPanel(QWidget):
         self.body.setSizes([800, 1200])
         self.body.splitterMoved.connect(lambda *_: self._arrange())
         # A regression's test targets against its predictions: on the diagonal, a perfect fit.
+        # With one input, first the model as a curve through the points: how it bends to them.
         self.fit_graphics = pg.GraphicsLayoutWidget()
-        self.fit_plot = self.fit_graphics.addPlot(title="test set: predicted against true")
+        self.curve_plot = self.fit_graphics.addPlot(row=0, col=0, title="the model over x")
+        self.curve_plot.setLabel("bottom", "x")
+        self.curve_plot.setLabel("left", "y")
+        self.curve_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.test_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=6, symbolPen=pg.mkPen(31, 119, 180, 130), symbolBrush=None)
+        self.train_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=6, symbolPen=None, symbolBrush=(50, 50, 50, 220))  # over the test's
+        self.model_curve = self.curve_plot.plot(pen=pg.mkPen(WRONG, width=2))
+        self.fit_plot = self.fit_graphics.addPlot(row=0, col=1, title="test set: predicted against true")
         self.fit_plot.setLabel("bottom", "true")
         self.fit_plot.setLabel("left", "predicted")
         self.fit_plot.showGrid(x=True, y=True, alpha=0.2)
@@ -171,10 +179,16 @@ class PredictionsPanel(QWidget):
         self._draw_matrix(predictions)
 
     def _draw_fit(self, f: Fit) -> None:
-        self.summary.setText(
-            f"<b>Epoch {f.epoch}</b> (step {f.step}): each of the {len(f.true):,} test targets against the model's "
-            f"prediction; on the dashed diagonal, a perfect fit. Mean squared error {significant(f.mse, 4)}, the test loss."
-        )
+        one_input = f.curve[0].size > 0
+        self.curve_plot.setVisible(one_input)
+        scatter = f"each of the {len(f.true):,} test targets against the model's prediction; on the dashed diagonal, a perfect fit"
+        if one_input:
+            self.train_points.setData(*f.train)
+            self.test_points.setData(f.test_x, f.true)
+            self.model_curve.setData(*f.curve)
+            scatter = (f"left, the model over x (red) through the {len(f.train[0]):,} training points (dark) and the test "
+                       f"points (blue circles); right, {scatter}")  # fmt: skip
+        self.summary.setText(f"<b>Epoch {f.epoch}</b> (step {f.step}): {scatter}. Mean squared error {significant(f.mse, 4)}, the test loss.")
         self.fit_points.setData(f.true, f.predicted)
         finite = np.concatenate([f.true, f.predicted])
         finite = finite[np.isfinite(finite)]

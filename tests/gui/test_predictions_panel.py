@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from engine.config import Config
@@ -51,6 +52,7 @@ def test_a_regression_shows_its_test_targets_against_its_predictions(qtbot, make
     assert fit.mse == pytest.approx(window.session.history.epochs[-1].test_loss, rel=1e-5)
     assert fit.mse < before.mse / 10, "training brought the points onto the diagonal"
     assert "Epoch 30" in panel.summary.text() and f"{significant(fit.mse, 4)}, the test loss" in panel.summary.text()
+    assert not panel.curve_plot.isVisible(), "four inputs (the polynomial's features): no curve over one"
 
 
 def test_the_confusion_matrix_names_the_classes_on_both_axes_where_they_fit(qtbot, make_window):
@@ -104,3 +106,28 @@ def test_the_confusion_matrixs_cells_show_counts_or_shares_that_fit_never_cut_on
     assert panel.matrix_plot.titleLabel.text == "confusion matrix (% of row)"
     panel.resize(120, 500)
     wait_for(qtbot, lambda: set(cells()) == {""})  # no room even for a share
+
+
+def test_a_model_of_one_input_is_drawn_as_a_curve_through_its_points(qtbot, make_window):
+    """A fit of the noisy line showed only targets against predictions: the curve over x shows
+    how the model bends towards the points it learns from."""
+    config = Config().with_changes(data={"name": "line"}, model={"hidden": (32,)}, train={"lr": 0.05, "batch_size": 5, "epochs": 20})
+    window = make_window(config)
+    show_predictions(qtbot, window)
+    panel = window.predictions
+    wait_for(qtbot, lambda: window.session.predictions is not None)
+    window.redraw()
+    assert panel.curve_plot.isVisible()
+    window.start_action.trigger()
+    wait_for(qtbot, lambda: window.session.mode == "finished")
+    window.redraw()
+    fit = window.session.predictions
+    train_x, train_y = panel.train_points.getData()
+    curve_x, curve_y = panel.model_curve.getData()
+    assert len(train_x) == len(train_y) > 10 and train_x.min() < 0 < train_x.max()
+    assert curve_x[0] == pytest.approx(train_x.min()) and curve_x[-1] == pytest.approx(train_x.max()), "over the inputs' range"
+    test_x, test_y = panel.test_points.getData()
+    assert (test_y == fit.true).all() and len(test_x) == len(fit.true)
+    on_curve = np.interp(test_x, curve_x, curve_y)
+    assert np.mean((on_curve - test_y) ** 2) == pytest.approx(fit.mse, rel=0.05), "the curve is the model the test loss measures"
+    assert "the model over x (red) through the" in panel.summary.text()
