@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from engine.config import Config
-from engine.predictions import Fit, Predictions, summarize
+from engine.predictions import CURVE_POINTS, Fit, Predictions, summarize
 from engine.trainer import Trainer
 
 
@@ -80,3 +80,16 @@ def test_a_regression_gets_its_test_targets_beside_its_predictions():
 def test_no_predictions_when_not_asked():
     quiet = Trainer(Config().with_changes(data={"name": "digits"}, train={"epochs": 1}))
     assert not any(isinstance(e, (Predictions, Fit)) for e in quiet.run())
+
+
+def test_a_model_of_one_input_comes_with_its_curve_and_points():
+    line = Trainer(Config().with_changes(data={"name": "line"}, model={"hidden": (8,)}))
+    f = line.predictions()
+    x, y = line.data.x_train.squeeze(1).numpy(), line.data.y_train.squeeze(1).numpy()
+    assert (f.train[0] == x).all() and (f.train[1] == y).all() and len(f.test_x) == len(f.true)
+    curve_x, curve_y = f.curve
+    assert curve_x[0] == x.min() and curve_x[-1] == x.max() and len(curve_y) == CURVE_POINTS
+    expected = line.predict(torch.tensor(curve_x, dtype=torch.float32).unsqueeze(1)).squeeze(1).numpy()
+    np.testing.assert_allclose(curve_y, expected, rtol=1e-6)
+    polynomial = Trainer(Config().with_changes(data={"name": "polynomial", "poly_degree": 4})).predictions()
+    assert polynomial.curve[0].size == 0 and polynomial.test_x.size == 0, "four inputs: no curve over one"
