@@ -41,6 +41,9 @@ class Dataset:
     # Plane sets: the (n, 2) points of each split (on the CPU), which x_train and x_test hold as
     # the features the model sees; the plane's views draw the points themselves.
     plane: tuple[torch.Tensor, torch.Tensor] | None = None
+    # One-input sets (the line, the polynomial): the (n, 1) inputs x of each split, which
+    # x_train and x_test hold as the features the model sees (see one_input_features).
+    one_input: tuple[torch.Tensor, torch.Tensor] | None = None
     origin: tuple = ()  # what it was loaded from (see data_origin): a session reuses it only for the same
 
     @property
@@ -315,19 +318,31 @@ POLY_TRUE_WEIGHTS = (5.0, 1.2, -3.4, 5.6)  # d2l's model-selection polynomial; h
 POLY_MAX_DEGREE = 20
 
 
+def polynomial_features(x: np.ndarray, degree: int) -> np.ndarray:
+    """d2l's features of inputs x (n, 1): x^i / i! for i < `degree`."""
+    return np.power(x, np.arange(degree)) / np.array([math.gamma(i + 1) for i in range(degree)])
+
+
+def one_input_features(cfg: DataConfig, x: torch.Tensor) -> torch.Tensor:
+    """What the model sees of inputs x (n, 1) of a one-input set: the polynomial's powers, the line's x."""
+    if cfg.name == "polynomial":
+        return torch.from_numpy(polynomial_features(x.double().numpy(), cfg.poly_degree).astype(np.float32))
+    return x
+
+
 def _load_polynomial(cfg: DataConfig, seed: int, progress: ProgressCallback | None) -> Dataset:
     """d2l 3.6/5.x model selection: features x^i / i! for i < 20; the model sees the first `poly_degree`."""
     rng = np.random.default_rng(seed)
     n_train = n_test = 100
     x = rng.normal(size=(n_train + n_test, 1))
-    powers = np.power(x, np.arange(POLY_MAX_DEGREE))
-    features = powers / np.array([math.gamma(i + 1) for i in range(POLY_MAX_DEGREE)])
+    features = polynomial_features(x, POLY_MAX_DEGREE)
     true_w = np.zeros(POLY_MAX_DEGREE)
     true_w[: len(POLY_TRUE_WEIGHTS)] = POLY_TRUE_WEIGHTS
     labels = features @ true_w + rng.normal(scale=0.1, size=n_train + n_test)
     f = torch.from_numpy(features[:, : cfg.poly_degree].astype(np.float32))
     t = torch.from_numpy(labels.astype(np.float32)).unsqueeze(1)
-    return Dataset("polynomial", f[:n_train], t[:n_train], f[n_train:], t[n_train:], "regression")
+    inputs = torch.from_numpy(x.astype(np.float32))
+    return Dataset("polynomial", f[:n_train], t[:n_train], f[n_train:], t[n_train:], "regression", one_input=(inputs[:n_train], inputs[n_train:]))
 
 
 def _load_line(cfg: DataConfig, seed: int, progress: ProgressCallback | None) -> Dataset:
@@ -341,7 +356,7 @@ def _load_line(cfg: DataConfig, seed: int, progress: ProgressCallback | None) ->
 
     x_tr, y_tr = sample(20)
     x_te, y_te = sample(100)
-    return Dataset("line", x_tr, y_tr, x_te, y_te, "regression")
+    return Dataset("line", x_tr, y_tr, x_te, y_te, "regression", one_input=(x_tr, x_te))
 
 
 def _load_highdim(cfg: DataConfig, seed: int, progress: ProgressCallback | None) -> Dataset:

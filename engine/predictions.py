@@ -111,7 +111,9 @@ def curve_over(predict: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
 
 
 def over_the_input(f: Fit, predict: Callable[[torch.Tensor], torch.Tensor], x_train: torch.Tensor, y_train: torch.Tensor, x_test: torch.Tensor) -> Fit:
-    """`f` with what a model of one input shows best: its curve over the training inputs' range,
-    the training points it bends towards, and each test target's x."""
+    """`f` with what a model of one input shows best: its curve over every input's range (a test
+    point beyond the training ones is where a wiggly fit goes wrong), the training points it
+    bends towards, and each test target's x."""
     train = (x_train.cpu().squeeze(1).numpy().copy(), y_train.cpu().squeeze(1).numpy().copy())
-    return dataclasses.replace(f, test_x=x_test[: len(f.true)].cpu().squeeze(1).numpy().copy(), curve=curve_over(predict, x_train), train=train)
+    test_x = x_test[: len(f.true)].cpu()
+    return dataclasses.replace(f, test_x=test_x.squeeze(1).numpy().copy(), curve=curve_over(predict, torch.cat([x_train.cpu(), test_x])), train=train)

@@ -27,7 +27,7 @@ from engine import commands as cmd
 from engine.checkpoint import LoadContext, load_checkpoint, save_checkpoint
 from engine.config import Config, changed_fields, describe_differences
 from engine.cuda_graph import GraphedGradients, buffers_kept
-from engine.data import Dataset, ProgressCallback, data_origin, load_dataset, plane_features
+from engine.data import Dataset, ProgressCallback, data_origin, load_dataset, one_input_features, plane_features
 from engine.errors import ConfigError, EngineError
 from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
 from engine.numbers import significant
@@ -542,7 +542,10 @@ class Trainer:
         outputs = self.outputs("test") if test_outputs is None else test_outputs
         if not d.is_classification:
             f = fit(outputs, d.y_test, s.epoch, s.step)
-            return over_the_input(f, self.predict, d.x_train, d.y_train, d.x_test) if d.n_features == 1 else f
+            if d.one_input is None:
+                return f
+            features = s.config.data
+            return over_the_input(f, lambda x: self.predict(one_input_features(features, x)), d.one_input[0], d.y_train, d.one_input[1])
         return summarize(outputs, d.y_test, d.x_test, d.class_names, d.image_shape, s.epoch, s.step)
 
     def _predictions_event(self, test_outputs: torch.Tensor | None = None) -> list[Event]:

@@ -1,5 +1,7 @@
 """Test-set predictions: the confusion matrix and the gallery, mistakes first; a regression's fit."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -82,14 +84,22 @@ def test_no_predictions_when_not_asked():
     assert not any(isinstance(e, (Predictions, Fit)) for e in quiet.run())
 
 
-def test_a_model_of_one_input_comes_with_its_curve_and_points():
+def test_a_model_of_one_input_comes_with_its_curve_over_it_and_its_points():
     line = Trainer(Config().with_changes(data={"name": "line"}, model={"hidden": (8,)}))
     f = line.predictions()
     x, y = line.data.x_train.squeeze(1).numpy(), line.data.y_train.squeeze(1).numpy()
     assert (f.train[0] == x).all() and (f.train[1] == y).all() and len(f.test_x) == len(f.true)
     curve_x, curve_y = f.curve
-    assert curve_x[0] == x.min() and curve_x[-1] == x.max() and len(curve_y) == CURVE_POINTS
+    every_x = np.concatenate([x, f.test_x])
+    assert curve_x[0] == every_x.min() and curve_x[-1] == every_x.max() and len(curve_y) == CURVE_POINTS, "over train and test"
     expected = line.predict(torch.tensor(curve_x, dtype=torch.float32).unsqueeze(1)).squeeze(1).numpy()
     np.testing.assert_allclose(curve_y, expected, rtol=1e-6)
-    polynomial = Trainer(Config().with_changes(data={"name": "polynomial", "poly_degree": 4})).predictions()
-    assert polynomial.curve[0].size == 0 and polynomial.test_x.size == 0, "four inputs: no curve over one"
+    polynomial = Trainer(Config().with_changes(data={"name": "polynomial", "poly_degree": 4}))
+    f = polynomial.predictions()
+    x = polynomial.data.one_input[0]
+    assert (f.train[0] == x.squeeze(1).numpy()).all(), "over x itself, not over its four powers"
+    grid = torch.tensor(f.curve[0], dtype=torch.float32).unsqueeze(1)
+    powers = torch.cat([grid**i / math.factorial(i) for i in range(4)], 1)
+    np.testing.assert_allclose(f.curve[1], polynomial.predict(powers).squeeze(1).numpy(), rtol=1e-5)
+    many = Trainer(Config().with_changes(data={"name": "highdim"})).predictions()
+    assert many.curve[0].size == 0 and many.test_x.size == 0, "200 inputs: no curve over one"

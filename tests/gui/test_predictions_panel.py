@@ -52,7 +52,7 @@ def test_a_regression_shows_its_test_targets_against_its_predictions(qtbot, make
     assert fit.mse == pytest.approx(window.session.history.epochs[-1].test_loss, rel=1e-5)
     assert fit.mse < before.mse / 10, "training brought the points onto the diagonal"
     assert "Epoch 30" in panel.summary.text() and f"{significant(fit.mse, 4)}, the test loss" in panel.summary.text()
-    assert not panel.curve_plot.isVisible(), "four inputs (the polynomial's features): no curve over one"
+    assert panel.curve_plot.isVisible() and len(panel.train_points.getData()[0]) == 100, "over x, whose four powers it sees"
 
 
 def test_the_confusion_matrix_names_the_classes_on_both_axes_where_they_fit(qtbot, make_window):
@@ -125,8 +125,9 @@ def test_a_model_of_one_input_is_drawn_as_a_curve_through_its_points(qtbot, make
     train_x, train_y = panel.train_points.getData()
     curve_x, curve_y = panel.model_curve.getData()
     assert len(train_x) == len(train_y) > 10 and train_x.min() < 0 < train_x.max()
-    assert curve_x[0] == pytest.approx(train_x.min()) and curve_x[-1] == pytest.approx(train_x.max()), "over the inputs' range"
     test_x, test_y = panel.test_points.getData()
+    every_x = np.concatenate([train_x, test_x])
+    assert curve_x[0] == pytest.approx(every_x.min()) and curve_x[-1] == pytest.approx(every_x.max()), "over every input's range"
     assert (test_y == fit.true).all() and len(test_x) == len(fit.true)
     on_curve = np.interp(test_x, curve_x, curve_y)
     assert np.mean((on_curve - test_y) ** 2) == pytest.approx(fit.mse, rel=0.05), "the curve is the model the test loss measures"
