@@ -3,7 +3,7 @@
 A Predictions holds plain numpy: the confusion matrix, and a handful of test
 examples with their true and predicted labels, the most confident mistakes
 first, since those teach the most. A regression gets a Fit instead: each test
-target beside its prediction.
+target beside its prediction, and for a model of one input its curve over it.
 """
 
 from __future__ import annotations

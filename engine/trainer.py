@@ -544,8 +544,8 @@ class Trainer:
             f = fit(outputs, d.y_test, s.epoch, s.step)
             if d.one_input is None:
                 return f
-            features = s.config.data
-            return over_the_input(f, lambda x: self.predict(one_input_features(features, x)), d.one_input[0], d.y_train, d.one_input[1])
+            data_cfg = s.config.data
+            return over_the_input(f, lambda x: self.predict(one_input_features(data_cfg, x)), d.one_input[0], d.y_train, d.one_input[1])
         return summarize(outputs, d.y_test, d.x_test, d.class_names, d.image_shape, s.epoch, s.step)
 
     def _predictions_event(self, test_outputs: torch.Tensor | None = None) -> list[Event]:
