@@ -546,6 +546,7 @@ class MainWindow(QMainWindow):
         self.network.features = self.session.features
         sizes = "-".join(str(n) for n in self.session.sizes)
         self.setWindowTitle(f"MLP Lab — {config.data.name} {sizes}")
+        self._end_step_axes()
         self.redraw()
 
     def _show_layer(self, index: int) -> None:
@@ -556,6 +557,7 @@ class MainWindow(QMainWindow):
         if self.session.config is not None:
             self.controls.set_active(self.session.config)
             self.curves.label_baselines(self.session.config)
+            self._end_step_axes()
         if mode == "finished":
             self.say(reason, 10000)
         # While the worker loads the data and builds the model (seconds at first: torch and
@@ -598,9 +600,13 @@ class MainWindow(QMainWindow):
     def _on_tick(self) -> None:
         """The session's news: the status bar now, the panels on screen in turns."""
         self._update_status()
-        for plot in (*self.curves.step_plots, *self.histograms.step_plots, *self.gradient_flow.step_plots):
-            plot.vb.set_end(0, self.session.last_step)  # room to grow up to the run's end, no further
         self.refresh_queue.tick()
+
+    def _end_step_axes(self) -> None:
+        """The plots over steps keep room to grow up to the run's end, no further: where it ends
+        changes with a new model and with the epochs (a live setting), not at every tick."""
+        for plot in (*self.curves.step_plots, *self.histograms.step_plots, *self.gradient_flow.step_plots):
+            plot.vb.set_end(0, self.session.last_step)
 
     def _fit_if_stopped(self, panel: QWidget) -> None:
         """While training runs, plots keep room to grow; once it stops they fit their data."""
