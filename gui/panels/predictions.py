@@ -140,14 +140,17 @@ class PredictionsPanel(QWidget):
         # A regression's test targets against its predictions: on the diagonal, a perfect fit.
         # With one input, first the model as a curve through the points: how it bends to them.
         self.fit_graphics = pg.GraphicsLayoutWidget()
-        self.curve_plot = self.fit_graphics.addPlot(row=0, col=0, title="the model over x")
+        self.curve_plot = self.fit_graphics.addPlot(row=0, col=0)
+        give_overhanging_title(self.curve_plot, "the model over x")
         self.curve_plot.setLabel("bottom", "x")
         self.curve_plot.setLabel("left", "y")
         self.curve_plot.showGrid(x=True, y=True, alpha=0.2)
         self.test_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=6, symbolPen=pg.mkPen(31, 119, 180, 130), symbolBrush=None)
         self.train_points = self.curve_plot.plot(pen=None, symbol="o", symbolSize=6, symbolPen=None, symbolBrush=(50, 50, 50, 220))  # over the test's
         self.model_curve = self.curve_plot.plot(pen=pg.mkPen(WRONG, width=2))
-        self.fit_plot = self.fit_graphics.addPlot(row=0, col=1, title="test set: predicted against true")
+        self.fit_plot = self.fit_graphics.addPlot(row=0, col=1)
+        # Beside the curve, at 1024 pixels, the title is wider than the data: it slides inside the plot.
+        give_overhanging_title(self.fit_plot, "test set: predicted against true")
         self.fit_plot.setLabel("bottom", "true")
         self.fit_plot.setLabel("left", "predicted")
         self.fit_plot.showGrid(x=True, y=True, alpha=0.2)

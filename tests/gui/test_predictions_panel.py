@@ -7,6 +7,9 @@ import pytest
 
 from engine.config import Config
 from engine.numbers import significant
+from engine.predictions import Fit
+from gui.app import make_application
+from gui.panels.predictions import PredictionsPanel
 from tests.gui.conftest import drawn_labels, wait_for
 
 
@@ -132,3 +135,20 @@ def test_a_model_of_one_input_is_drawn_as_a_curve_through_its_points(qtbot, make
     on_curve = np.interp(test_x, curve_x, curve_y)
     assert np.mean((on_curve - test_y) ** 2) == pytest.approx(fit.mse, rel=0.05), "the curve is the model the test loss measures"
     assert "the model over x (red) through the" in panel.summary.text()
+
+
+def test_beside_the_curve_the_scatters_title_stays_inside_the_panel(qtbot):
+    """At 1024 pixels the panel is ~480 wide: "test set: predicted against true" ran past its edge."""
+    make_application()
+    panel = PredictionsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(480, 300)
+    panel.show()
+    points = np.linspace(-1, 1, 5)
+    panel.refresh(Fit(1, 4, points, points, points, (points, points), (points, points)))
+    for _ in range(3):
+        qtbot.wait(30)
+    right = panel.fit_graphics.viewport().width()
+    for plot in (panel.curve_plot, panel.fit_plot):
+        title = plot.titleLabel.item.sceneBoundingRect()
+        assert 0 <= title.left() and title.right() <= right + 0.5, (plot.titleLabel.text, title, right)
