@@ -50,6 +50,7 @@ from gui.panels.random_matrices import RandomMatricesPanel
 from gui.plotting import fit_steady_views
 from gui.session import Session
 from gui.status import StatusMessage
+from gui.widgets import wrapped_tip
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 # The default arrangement of the docks: raised when it changes, so that a layout saved before
@@ -175,7 +176,7 @@ class MainWindow(QMainWindow):
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
-        action.setToolTip(f"{tip or text} ({action.shortcut().toString()})" if shortcut else tip or text)
+        action.setToolTip(wrapped_tip(f"{tip or text} ({action.shortcut().toString()})" if shortcut else tip or text))
         action.triggered.connect(slot)
         return action
 

@@ -1,7 +1,9 @@
-"""Small input widgets that Qt lacks: a log-scale slider, a hidden-layers editor and a features picker."""
+"""Small input widgets that Qt lacks: a log-scale slider, a hidden-layers editor and a features
+picker; and tooltips that wrap."""
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable
 
@@ -22,6 +24,12 @@ from PySide6.QtWidgets import (
 
 from engine.config import PLANE_FEATURES
 from engine.numbers import significant
+
+
+def wrapped_tip(text: str) -> str:
+    """`text` as a tooltip Qt wraps: rich text. A plain tooltip stays one line, however long
+    (an experiment's ran 870 pixels wide)."""
+    return f"<p>{html.escape(text, quote=False)}</p>"
 
 
 def format_number(value: float) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QThread, QTimer, Qt, Signal, Slot
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QTextDocumentFragment
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from engine.errors import EngineError
@@ -119,7 +119,7 @@ class ComparisonPanel(QWidget):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            about = QLabel(action.toolTip())
+            about = QLabel(QTextDocumentFragment.fromHtml(action.toolTip()).toPlainText())
             about.setWordWrap(True)
             about.setStyleSheet("color:#555; margin-left:12px; margin-bottom:6px")
             at = self._choice_list.count() - 1  # above the stretch

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from engine.commands import fields_needing_reset
 from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_SETS, Config, changed_fields
 from engine.trainer import unavailable_devices
-from gui.widgets import FeaturesPicker, LayersEditor, LogSlider
+from gui.widgets import FeaturesPicker, LayersEditor, LogSlider, wrapped_tip
 
 LIVE_MARK = "●"  # green dot beside settings that apply while training
 RESET_MARK = "↻"  # beside settings that need Reset
@@ -84,8 +84,8 @@ def _label(text: str, live: bool) -> QLabel:
 
 
 def setting_tip(text: str, live: bool) -> str:
-    """The tooltip of a setting, as rich text: Qt wraps that (a plain tip ran 1,200 pixels wide)."""
-    return f"<p>{SETTING_TIPS[text]} {'Applies at once, even while training.' if live else 'Applies when you press Reset.'}</p>"
+    """The tooltip of a setting: what it does, and when it applies."""
+    return wrapped_tip(f"{SETTING_TIPS[text]} {'Applies at once, even while training.' if live else 'Applies when you press Reset.'}")
 
 
 class ControlsPanel(QWidget):

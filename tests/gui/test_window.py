@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPointF, Qt, QUrl
+from PySide6 import QtGui
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyleOptionComboBox,
     QTabBar,
+    QToolTip,
     QWidget,
 )
 
@@ -33,6 +35,7 @@ from engine.trainer import Trainer
 from gui.app import make_application
 from gui.main_window import MainWindow, finished_text, remembered_config
 from gui.session import Session
+from gui.widgets import wrapped_tip
 from tests.gui.conftest import WAIT_MS, digits_config, press_shortcut, wait_for
 from tests.gui.test_gradient_panels import open_tab
 
@@ -1011,8 +1014,24 @@ def test_the_presets_menu_says_on_hover_what_each_lesson_shows(make_window):
     window = make_window()
     menu = next(a for a in window.menuBar().actions() if a.text() == "&Presets").menu()
     tips = {action.text(): action.toolTip() for action in menu.actions()}
-    assert menu.toolTipsVisible() and tips == {name: preset.lesson for name, preset in PRESETS.items()}
+    assert menu.toolTipsVisible() and tips == {name: wrapped_tip(preset.lesson) for name, preset in PRESETS.items()}
     assert "ln 2" in tips["Linear on XOR: no hidden layer"] and "orders of magnitude" in tips["Vanishing: 8 sigmoid layers"]
+
+
+def test_a_long_tooltip_of_the_menus_wraps_instead_of_running_across_the_screen(qtbot, make_window):
+    """Qt keeps a plain tooltip on one line while it fits the screen: a preset's lesson ran 870
+    pixels wide at 1366 (the tests' 800-pixel offscreen screen wraps it anyway: hence the first
+    check); rich text it wraps."""
+    window = make_window()
+    actions = [action for menu in window.menuBar().actions() for action in menu.menu().actions() if action.toolTip()]
+    assert all(QtGui.Qt.mightBeRichText(action.toolTip()) for action in actions if len(action.toolTip()) > 60)
+    longest = max(actions, key=lambda action: len(action.toolTip()))
+    assert len(longest.toolTip()) > 140, "a lesson of a sentence and more"
+    QToolTip.showText(window.mapToGlobal(QPoint(0, 0)), longest.toolTip(), window)
+    label = next(widget for widget in QApplication.topLevelWidgets() if widget.objectName() == "qtooltip_label")
+    wait_for(qtbot, label.isVisible)
+    assert label.width() < 450
+    QToolTip.hideText()
 
 
 def test_a_live_change_is_marked_on_the_curves_where_it_was_made(qtbot, make_window):
