@@ -25,7 +25,7 @@ IDEAS = (
     Idea(
         "Limits of linear models: XOR",
         "With no hidden layer the model draws one straight boundary: on XOR its loss stays at ln 2 = 0.69, "
-        "what answering 1/2 everywhere scores. Its outputs stay near 1/2, so its accuracy is chance: "
+        "what answering 1/2 everywhere scores (the chance line on the loss plot). Its outputs stay near 1/2, so its accuracy is chance: "
         "anywhere from 0.4 to 0.7, as the seed falls. One hidden layer of ReLUs bends the boundary (drawn "
         "under the network) and solves it. "
         "With the identity activation any depth is still linear: switch it while training. Or give the "

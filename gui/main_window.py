@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine import commands as cmd
-from engine.config import Config, changed_fields, describe_differences, suited_to_its_dataset
+from engine.config import REGRESSION_SETS, Config, changed_fields, describe_differences, suited_to_its_dataset
 from engine.errors import ConfigError
 from engine.experiments import EXPERIMENTS, Variant, on_data_folder
 from engine.export import write_pytorch_script
@@ -542,6 +542,7 @@ class MainWindow(QMainWindow):
         self.controls.set_config(config)
         self.controls.set_active(config)
         self.histograms.set_layers(self.session.layer_names)
+        self.curves.set_classes(None if config.data.name in REGRESSION_SETS else self.session.sizes[-1])
         self.network.set_points(self.session.points)
         self.network.image_shape = self.session.image_shape
         self.network.features = self.session.features

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,9 @@ MIN_GRAPHICS_HEIGHT_PX = 200  # the plots with their titles, axes and legend row
 SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
 TRAIN_COLOUR = "#1f77b4"
 TEST_COLOUR = "#d62728"
+CHANCE_COLOUR = "#8c8c8c"
+CHANCE_Z = 10  # above the curves (plot items are at 0)
+ROOM_UNDER_CHANCE = 4  # classes up to which the accuracy's chance line (1/k) has room for its name under it
 
 
 BASELINE_COLOURS = ("#7f7f7f", "#9467bd", "#8c564b", "#e377c2")
@@ -84,6 +88,28 @@ def history_csv(history: History) -> str:
     return out.getvalue()
 
 
+def chance_line(plot: pg.PlotItem) -> pg.InfiniteLine:
+    """A faint level line, hidden until placed, named at its right end; it does not widen the
+    plot's range (a loss view zoomed on 0.1 to 0.3 keeps its scale). Over the curves, on a
+    light ground: a run that learns nothing is on the line, and its noisy batch loss hid the name."""
+    line = pg.InfiniteLine(
+        angle=0, pen=pg.mkPen(CHANCE_COLOUR, width=1, style=pg.QtCore.Qt.PenStyle.DashDotLine), label="chance",
+        labelOpts={"position": 0.98, "color": CHANCE_COLOUR, "fill": (255, 255, 255, 200)},
+    )  # fmt: skip
+    line.setZValue(CHANCE_Z)
+    line.hide()
+    plot.addItem(line, ignoreBounds=True)
+    return line
+
+
+def name_line(line: pg.InfiniteLine, text: str, below: bool) -> None:
+    """Name a level line at its right end, hung below it or standing on it."""
+    anchor = (1, 0) if below else (1, 1)  # the name's corner on the line
+    line.label.anchors = [anchor, anchor]
+    line.label.setFormat(text)
+    line.label.updatePosition()
+
+
 class CurvesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -127,6 +153,10 @@ class CurvesPanel(QWidget):
         )  # fmt: skip
         self.early_stop.hide()
         self.loss_plot.addItem(self.early_stop, ignoreBounds=True)
+        # Where a classifier that guesses stands: its loss starts there (uniform outputs), and a
+        # flat curve on this line has learned nothing yet.
+        self._classes: int | None = None
+        self.chance_loss, self.chance_acc = chance_line(self.loss_plot), chance_line(self.acc_plot)
         self.log_scale = QCheckBox("log-scale loss")
         self.log_scale.toggled.connect(self._set_log)
         self.readout = QLabel(HOVER_HINT)
@@ -239,8 +269,32 @@ class CurvesPanel(QWidget):
         self.early_stop.setVisible(self._early_stop is not None)
         if self._early_stop is not None:
             self.early_stop.setValue(self._early_stop.step)
+
+    def set_classes(self, classes: int | None) -> None:
+        """Draw chance for `classes` classes: the cross-entropy of uniform outputs, ln k, and the
+        accuracy of a guess, 1/k. None (a regression) has no chance level."""
+        self._classes = classes
+        for line in (self.chance_loss, self.chance_acc):
+            line.setVisible(classes is not None)
+        if classes is None:
+            return
+        # Named where the curves seldom are late in a run: under the loss's line (a new run's loss
+        # starts on it, at the top of the plot), and over the accuracy's where little room lies
+        # under it (1/10), else under it (a chance-level XOR's accuracy wanders just over 1/2).
+        name_line(self.chance_loss, f"chance: ln {classes}", below=True)
+        name_line(self.chance_acc, f"chance: 1/{classes}", below=classes <= ROOM_UNDER_CHANCE)
+        self.chance_acc.setValue(1 / classes)
+        self._place_chance_loss()
+
+    def _place_chance_loss(self) -> None:
+        """ln k on the loss axis, linear or log: a line is not moved by the plot's log mode."""
+        if self._classes is not None:
+            chance = math.log(self._classes)
+            self.chance_loss.setValue(math.log10(chance) if self.log_scale.isChecked() else chance)
+
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)
+        self._place_chance_loss()
         self._show_idle_text()
 
     def idle_text(self) -> str:

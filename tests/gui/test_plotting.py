@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import QPointF
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication
 
@@ -194,6 +195,35 @@ def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_gives_the_
     settle(panel.graphics)
     assert panel.readout.text() == "Hover a curve to read it." and panel.acc_plot.isVisible()
     assert panel.loss_plot.width() < 0.6 * panel.graphics.width(), "a classifier's accuracy back beside it"
+
+
+def name_side(line: pg.InfiniteLine) -> str:
+    """Where a level line's name stands on the screen: above the line or below it."""
+    name = line.label.sceneBoundingRect()
+    at = line.mapToScene(QPointF(0, 0)).y()
+    return "above" if name.bottom() <= at + 1 else "below" if name.top() >= at - 1 else "across"
+
+
+def test_chance_lies_at_ln_k_on_the_loss_on_either_scale_and_at_one_in_k_on_the_accuracy(qtbot):
+    panel = shown_curves_panel(qtbot)
+    lines = (panel.chance_loss, panel.chance_acc)
+    assert not any(line.isVisible() for line in lines), "none before a model says its classes"
+    panel.set_classes(10)
+    assert all(line.isVisible() for line in lines)
+    assert panel.chance_loss.value() == pytest.approx(math.log(10)) and panel.chance_acc.value() == pytest.approx(0.1)
+    assert [line.label.textItem.toPlainText() for line in lines] == ["chance: ln 10", "chance: 1/10"]
+    settle(panel.graphics)
+    assert name_side(panel.chance_acc) == "above", "little room under 1/10"
+    panel.log_scale.setChecked(True)
+    assert panel.chance_loss.value() == pytest.approx(math.log10(math.log(10))), "a line is not moved by the log mode"
+    panel.set_classes(2)
+    assert panel.chance_loss.value() == pytest.approx(math.log10(math.log(2))) and panel.chance_acc.value() == 0.5
+    settle(panel.graphics)
+    assert name_side(panel.chance_acc) == "below", "a chance-level XOR's accuracy wanders over 1/2"
+    panel.log_scale.setChecked(False)
+    assert panel.chance_loss.value() == pytest.approx(math.log(2))
+    panel.set_classes(None)
+    assert not any(line.isVisible() for line in lines), "a regression has no chance level"
 
 
 def test_a_factor_reads_plainly_below_a_million():

@@ -1034,6 +1034,19 @@ def test_a_long_tooltip_of_the_menus_wraps_instead_of_running_across_the_screen(
     QToolTip.hideText()
 
 
+def test_chance_is_drawn_where_a_new_classifier_starts_and_not_for_a_regression(qtbot, make_window):
+    """A loss flat at 2.30 had nothing to read it against: ln 10 is the loss of outputs that
+    say nothing, as a new model's nearly are at d2l's init."""
+    window = make_window(digits_config().with_changes(model={"init": "normal", "init_scale": 0.01}))
+    curves, first = window.curves, window.session.history.epochs[0]
+    assert curves.chance_loss.isVisible() and curves.chance_acc.isVisible()
+    assert curves.chance_loss.value() == pytest.approx(first.test_loss, rel=1e-3), "the untrained model's loss"
+    assert curves.chance_acc.value() == pytest.approx(1 / window.session.sizes[-1]) == pytest.approx(0.1)
+    with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
+        window.session.open(Config().with_changes(data={"name": "line"}, train={"epochs": 2}))
+    assert not curves.chance_loss.isVisible() and not curves.chance_acc.isVisible()
+
+
 def test_a_live_change_is_marked_on_the_curves_where_it_was_made(qtbot, make_window):
     """A bump in the loss after the learning rate went up has its cause beside it."""
     window = make_window(digits_config(epochs=3))
