@@ -290,15 +290,22 @@ def add_legend_row(graphics: pg.GraphicsLayoutWidget, row: int, colspan: int = 1
 
 class ChangeMarks:
     """Dotted lines where settings were changed live: named on the `named` plot ("lr 0.1 → 0.5", a
-    setting a line), plain on the `plain` ones, which show the same steps."""
+    setting a line), plain on the `plain` ones, which show the same steps. Where two names would
+    lie over each other (a slider dragged in short rests while training), the earlier is left
+    out; `near` tells every mark under the pointer."""
 
     COLOUR = "#555555"
     POINT_SIZE = 8.0  # the names are small: they stand over the curves
+    NAME_GAP_PX = 2  # between two names side by side
 
     def __init__(self, named: pg.PlotItem | None, plain: tuple[pg.PlotItem, ...]) -> None:
         self.named, self.plain = named, plain
         self.lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []  # as drawn
+        self.named_lines: list[pg.InfiniteLine] = []  # the named plot's lines, one a change
         self._shown: tuple[SettingChange, ...] = ()
+        if named is not None:  # which names fit changes as the view moves or the plot resizes
+            named.vb.sigXRangeChanged.connect(self._name_what_fits)
+            named.vb.sigResized.connect(self._name_what_fits)
 
     def show(self, changes: Sequence[SettingChange]) -> None:
         if tuple(changes) == self._shown:
@@ -307,14 +314,35 @@ class ChangeMarks:
         for plot, line in self.lines:
             plot.removeItem(line)
         self.lines.clear()
+        self.named_lines.clear()
         pen = pg.mkPen(self.COLOUR, width=1, style=Qt.PenStyle.DotLine)
         for change in changes:
             drawn = [(plot, pg.InfiniteLine(change.step, angle=90, pen=pen)) for plot in self.plain]
             if self.named is not None:
                 drawn.append((self.named, self._named_line(change, pen)))
+                self.named_lines.append(drawn[-1][1])
             for plot, line in drawn:
                 plot.addItem(line, ignoreBounds=True)
                 self.lines.append((plot, line))
+        self._name_what_fits()
+
+    def near(self, step: float, plot: pg.PlotItem, within_px: float) -> list[SettingChange]:
+        """The changes marked within `within_px` of `step` on `plot`, oldest first."""
+        steps_per_px = plot.vb.viewPixelSize()[0]
+        return [change for change in self._shown if abs(change.step - step) <= within_px * steps_per_px]
+
+    def _name_what_fits(self) -> None:
+        """Name each mark whose name has room before the next mark's (the newest is always named)."""
+        if not self.named_lines:
+            return
+        steps_per_px = self.named.vb.viewPixelSize()[0]
+        following: pg.InfiniteLine | None = None  # the next named mark
+        for line in reversed(self.named_lines):
+            room = math.inf if following is None or steps_per_px <= 0 else (following.value() - line.value()) / steps_per_px
+            fits = following is None or room >= max(across(line), across(following)) + self.NAME_GAP_PX
+            line.label.setVisible(fits)
+            if fits:
+                following = line
 
     def _named_line(self, change: SettingChange, pen: QPen) -> pg.InfiniteLine:
         line = pg.InfiniteLine(
@@ -326,6 +354,11 @@ class ChangeMarks:
         font.setPointSizeF(self.POINT_SIZE)
         line.label.setFont(font)
         return line
+
+
+def across(line: pg.InfiniteLine) -> float:
+    """How wide, in pixels, a vertical line's name reading upwards is: its lines of text, stacked."""
+    return line.label.boundingRect().height()
 
 
 def give_overhanging_title(plot: pg.PlotItem, title: str, **style: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,10 +15,11 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from engine.config import Config, describe_differences
 from engine.numbers import significant
-from engine.stats import EpochReport, History, early_stopping_epoch
+from engine.stats import EpochReport, History, SettingChange, early_stopping_epoch
 from gui.plotting import ChangeMarks, SparseAxis, add_legend_row, graphics_layout, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
+NEAR_MARK_PX = 5  # a hover this close to a mark of a live change reads it
 WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
 MAX_DRAWN_POINTS = 1500
 MIN_STEPS_SHOWN = 100
@@ -318,13 +320,15 @@ class CurvesPanel(QWidget):
             if plot.sceneBoundingRect().contains(position):
                 x = plot.vb.mapSceneToView(position).x()
                 self._hovered = True
-                self.readout.setText(self.describe(x))
+                self.readout.setText(self.describe(x, self.marks.near(x, plot, NEAR_MARK_PX)))
                 return
         self._hovered = False  # off the plots: back to the idle text
         self._show_idle_text()
 
-    def describe(self, step: float) -> str:
-        """The hover text: the epoch nearest `step`, and the smoothed batch loss there."""
+    def describe(self, step: float, changes: Sequence[SettingChange] = ()) -> str:
+        """The hover text: the epoch nearest `step`, and the batch loss there or, on the marks of
+        live changes, `changes` (a mark's name is left out where marks crowd; the two lines of
+        the readout hold one or the other at 1024 pixels)."""
         history = self._history
         if not history.epochs:
             return ""
@@ -332,7 +336,9 @@ class CurvesPanel(QWidget):
         text = f"epoch {e.epoch} · loss: train {significant(e.train_loss)}, test {significant(e.test_loss)}"
         if e.train_acc is not None and e.test_acc is not None:
             text += f" · accuracy: train {e.train_acc:.3f}, test {e.test_acc:.3f}"
-        if history.step_index:
+        for change in changes:
+            text += f" · at step {change.step}: {change.text}"
+        if history.step_index and not changes:
             i = int(np.clip(np.searchsorted(history.step_index, step), 0, len(history.step_index) - 1))
             text += f" · batch loss {significant(history.step_loss[i])} at step {history.step_index[i]}"
         return text

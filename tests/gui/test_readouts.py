@@ -12,7 +12,7 @@ from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from engine.numbers import significant
-from engine.stats import History
+from engine.stats import EpochReport, History
 from engine.trainer import Trainer
 from gui.app import make_application
 from gui.panels.curves import HOVER_HINT, CurvesPanel, history_csv
@@ -116,6 +116,37 @@ def test_the_curves_read_the_epoch_nearest_the_mouse_and_the_batch_loss_under_it
     assert panel.readout.text().startswith("epoch 1 · "), "the accuracy plot reads the same way"
     panel._on_mouse((QPointF(-50, -50),))
     assert panel.readout.text() == HOVER_HINT, "off the plots: the hint again"
+
+
+def test_marks_of_live_changes_too_close_to_name_each_are_named_by_the_newest_and_read_on_hover(qtbot):
+    """A slider dragged in short rests while training left marks a few pixels apart, their names
+    over each other."""
+    make_application()
+    history = History()
+    for step in range(1001):
+        history.add_step(step, 1.0, 0.5)
+    history.epochs += [EpochReport(epoch, 500 * epoch, 1.0, 1.0, 0.5, 0.5, 0.0, 0.0, (), ()) for epoch in range(3)]
+    for step, text in ((300, "lr 0.1 → 0.3"), (303, "lr 0.3 → 0.05"), (306, "lr 0.05 → 0.5"), (700, "dropout 0 → 0.5")):
+        history.mark_change(step, text)
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(700, 340)
+    panel.show()
+    panel.refresh(history)
+    panel.loss_plot.setXRange(0, 1000, padding=0)
+    qtbot.wait(50)
+
+    def names() -> list[str]:
+        return [line.label.toPlainText() for line in panel.marks.named_lines if line.label.isVisible()]
+
+    assert names() == ["lr 0.05 → 0.5", "dropout 0 → 0.5"], "a pixel apart: the newest of the three named"
+    panel._on_mouse((panel.loss_plot.vb.mapViewToScene(QPointF(303, 1.0)),))
+    assert panel.readout.text().endswith("at step 300: lr 0.1 → 0.3 · at step 303: lr 0.3 → 0.05 · at step 306: lr 0.05 → 0.5")
+    panel._on_mouse((panel.acc_plot.vb.mapViewToScene(QPointF(700, 0.5)),))
+    assert panel.readout.text().endswith("· at step 700: dropout 0 → 0.5"), "on the accuracy plot's plain marks too"
+    panel.loss_plot.setXRange(290, 320, padding=0)
+    qtbot.wait(50)
+    assert names() == ["lr 0.1 → 0.3", "lr 0.3 → 0.05", "lr 0.05 → 0.5", "dropout 0 → 0.5"], "zoomed in, each has room"
 
 
 def test_the_curves_csv_ends_with_the_settings_changed_live():
