@@ -30,19 +30,22 @@ class GraphLayout:
     edges: np.ndarray  # (edges, 2): node indices, from input side to output side
     edge_weight: np.ndarray  # (edges,)
     edge_layer: np.ndarray  # (edges,): the Linear layer the weight belongs to
+    pictured: tuple[int, ...] = ()  # columns whose neurons are drawn as pictures
 
     @property
     def small(self) -> bool:
         return max(self.sizes) <= SMALL_LIMIT
 
 
-def choose_units(weights: list[np.ndarray]) -> list[np.ndarray]:
+def choose_units(weights: list[np.ndarray], few: tuple[int, ...] = ()) -> list[np.ndarray]:
     """Per column, the units to draw: all when the column is small, else the strongest by
-    the norm of their incoming weights (for the input column, by the norm of their outgoing ones)."""
+    the norm of their incoming weights (for the input column, by the norm of their outgoing ones).
+    The `few` columns are small up to SHOWN_PER_LAYER only: 32 pictures of a unit's 8x8 weights
+    had 12 pixels each, too few to read."""
     sizes = [weights[0].shape[1]] + [w.shape[0] for w in weights]
     chosen = []
     for column, size in enumerate(sizes):
-        if size <= SMALL_LIMIT:
+        if size <= (SHOWN_PER_LAYER if column in few else SMALL_LIMIT):
             chosen.append(np.arange(size))
             continue
         with np.errstate(over="ignore"):  # an exploding net's weights square past float32: inf still ranks first
@@ -51,9 +54,11 @@ def choose_units(weights: list[np.ndarray]) -> list[np.ndarray]:
     return chosen
 
 
-def layout(weights: list[np.ndarray]) -> GraphLayout:
-    """Nodes and edges for the Linear layers' weights, each (out, in), input to output."""
-    shown = choose_units(weights)
+def layout(weights: list[np.ndarray], pictured: tuple[int, ...] = (), few: tuple[int, ...] = ()) -> GraphLayout:
+    """Nodes and edges for the Linear layers' weights, each (out, in), input to output;
+    `pictured`: the columns whose neurons are drawn as pictures; `few`: columns to draw at
+    most SHOWN_PER_LAYER units of."""
+    shown = choose_units(weights, few)
     sizes = tuple([weights[0].shape[1]] + [w.shape[0] for w in weights])
     small = max(sizes) <= SMALL_LIMIT
     positions, columns, units, first_node = [], [], [], []
@@ -85,6 +90,7 @@ def layout(weights: list[np.ndarray]) -> GraphLayout:
         edges=np.array(edges, dtype=int).reshape(-1, 2),
         edge_weight=np.array(edge_weight, dtype=float),
         edge_layer=np.array(edge_layer, dtype=int),
+        pictured=pictured,
     )
 
 

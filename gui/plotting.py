@@ -328,14 +328,14 @@ class ChangeMarks:
 
     def near(self, step: float, plot: pg.PlotItem, within_px: float) -> list[SettingChange]:
         """The changes marked within `within_px` of `step` on `plot`, oldest first."""
-        steps_per_px = plot.vb.viewPixelSize()[0]
+        steps_per_px = units_per_px(plot.vb)[0]
         return [change for change in self._shown if abs(change.step - step) <= within_px * steps_per_px]
 
     def _name_what_fits(self) -> None:
         """Name each mark whose name has room before the next mark's (the newest is always named)."""
         if not self.named_lines:
             return
-        steps_per_px = self.named.vb.viewPixelSize()[0]
+        steps_per_px = units_per_px(self.named.vb)[0]
         following: pg.InfiniteLine | None = None  # the next named mark
         for line in reversed(self.named_lines):
             room = math.inf if following is None or steps_per_px <= 0 else (following.value() - line.value()) / steps_per_px
@@ -354,6 +354,15 @@ class ChangeMarks:
         font.setPointSizeF(self.POINT_SIZE)
         line.label.setFont(font)
         return line
+
+
+def units_per_px(view: pg.ViewBox) -> tuple[float, float]:
+    """How much of the view's x and y range a pixel spans (0 before the view has a size). From
+    the range and the size, not pyqtgraph's viewPixelSize: that is cached, and inside a slot of
+    the range's change it still gave the old range's."""
+    (left, right), (bottom, top) = view.viewRange()
+    width, height = view.width(), view.height()
+    return ((right - left) / width if width > 0 else 0.0, (top - bottom) / height if height > 0 else 0.0)
 
 
 def across(line: pg.InfiniteLine) -> float:

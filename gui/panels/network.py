@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from engine.numbers import compact_exponent, significant
 from engine.stats import LayerProbe, Snapshot
 from gui.network_layout import COLUMN_SPACING, EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, frame_rows, layout
-from gui.plotting import SMALL_TITLE, give_overhanging_title, stand_apart
+from gui.plotting import SMALL_TITLE, give_overhanging_title, stand_apart, units_per_px
 from gui.widgets import FEATURE_LABELS
 
 REDRAW_INTERVAL_S = 0.3
@@ -36,6 +36,8 @@ INPUT_NAME_GAP = 0.3  # between an input's name and its node, in the same units
 NOTE_GAP = 0.7  # between the lowest node and the size notes under it, in the same units
 BADGE_GAP = 0.8  # between the highest node and the badges over it, in the same units
 HOVER_NODE_RADIUS = 0.55
+PICTURE_ROOM = 1.0  # a neuron's picture fits in this square of the graph's units (rows are 1.2 apart)
+CENTRE = 0  # the key of a picture's node centre among its item's data
 HOVER_EDGE_DISTANCE = 0.12
 
 
@@ -152,6 +154,8 @@ class NetworkPanel(QWidget):
         # redraws them at once, not at the next snapshot (none comes while training is paused).
         self.graph_plot.vb.sigResized.connect(self._on_resized)
         self.graph_plot.vb.sigXRangeChanged.connect(self._redraw_texts)
+        self.graph_plot.vb.sigRangeChanged.connect(self._place_pictures)  # square pixels at any zoom
+        self.graph_plot.vb.sigResized.connect(self._place_pictures)
         self.graph_plot.vb.sigRangeChangedManually.connect(self._note_zoom)
 
     # ------------------------------------------------------------------ data in
@@ -182,7 +186,11 @@ class NetworkPanel(QWidget):
             return
         self._last_draw = now
         self.snapshot, self.layer_names = snapshot, layer_names
-        self.layout_ = layout(list(snapshot.weights))
+        pictured = self._pictured_columns(snapshot)
+        # Weights over an image want room to be read; a plane's maps, patches of two colours,
+        # are read smaller, and a small net shows every one of its neurons, as Playground does.
+        few = pictured if snapshot.neuron_maps is None else ()
+        self.layout_ = layout(list(snapshot.weights), pictured, few)
         if (self.layout_.sizes, self.features) != self._framed:  # a new architecture: frame it (the user's zoom stays otherwise)
             self._frame(self.layout_)
         self._draw_graph(snapshot, self.layout_)
@@ -244,11 +252,19 @@ class NetworkPanel(QWidget):
             brushes.append(self._brushes[state])
         return brushes
 
+    def _pictured_columns(self, snapshot: Snapshot) -> tuple[int, ...]:
+        """The columns whose neurons are drawn as pictures: on a plane set every layer's (each
+        neuron's output over the plane), on an image set the first layer's (its weights over the
+        image)."""
+        layers = len(snapshot.weights)
+        if snapshot.neuron_maps is not None:
+            return tuple(range(1, layers + 1))
+        return (1,) if self._image_of(snapshot.weights[0].shape[1]) is not None else ()
+
     def _draw_graph(self, snapshot: Snapshot, g: GraphLayout) -> None:
-        pictures = snapshot.neuron_maps is not None or (len(g.shown) > 1 and self._image_of(g) is not None)
         self.graph.setData(
             pos=g.positions,
-            size=8 if pictures else 14,
+            size=8 if g.pictured else 14,
             symbolBrush=self._node_brushes(snapshot, g),
             symbolPen=self._node_pen,
             pxMode=True,
@@ -391,27 +407,44 @@ class NetworkPanel(QWidget):
         """2-D data: every neuron's output map. Images: the first hidden layer's weights."""
         used = 0
         maps = snapshot.neuron_maps
-        image = self._image_of(g)
+        image = self._image_of(g.sizes[0])
         for node, (column, unit) in enumerate(zip(g.node_column, g.node_unit)):
-            if maps is not None and column > 0:
+            if column not in g.pictured:
+                continue
+            if maps is not None:
                 is_output = column == len(g.shown) - 1
                 picture = maps.maps[column - 1][unit]
                 if not is_output:  # a hidden layer's maps share one scale, so its neurons compare
                     picture = scaled_to_unit(picture, largest_magnitude(maps.maps[column - 1]))
                 levels = (0.0, 1.0) if is_output else (-1.0, 1.0)
-            elif maps is None and column == 1 and image is not None and len(g.shown) > 1:
+            else:
                 weights = snapshot.weights[0][unit].reshape(image)[::-1]  # row 0 on top
                 picture, levels = scaled_to_unit(weights, largest_magnitude(weights)), (-1.0, 1.0)
-            else:
-                continue
             item = self._image(used)
             item.setImage(picture, autoLevels=False, levels=levels)
-            x, y = g.positions[node]
-            item.setRect(x - 0.5, y - 0.5, 1.0, 1.0)
+            item.setData(CENTRE, tuple(g.positions[node]))
             item.show()
             used += 1
         for item in self._images[used:]:
             item.hide()
+        self._place_pictures()
+
+    def _place_pictures(self) -> None:
+        """Each picture as large as its node's room (a unit of the graph each way) allows with
+        square pixels: stretched to the room, 8x8 weights drawn 14 pixels high and 50 wide ran
+        together into a column of stripes, and a plane's square map became a wide band."""
+        x_per_px, y_per_px = units_per_px(self.graph_plot.vb)
+        for item in self._images:
+            if not item.isVisible() or item.image is None:
+                continue
+            rows, columns = item.image.shape[:2]
+            x, y = item.data(CENTRE)
+            if x_per_px > 0 and y_per_px > 0:
+                px = min(PICTURE_ROOM / x_per_px / columns, PICTURE_ROOM / y_per_px / rows)  # a picture's pixel, on screen
+                width, height = px * columns * x_per_px, px * rows * y_per_px
+            else:  # not laid out yet
+                width = height = PICTURE_ROOM
+            item.setRect(x - width / 2, y - height / 2, width, height)
 
     def _draw_boundary(self, snapshot: Snapshot) -> None:
         maps = snapshot.neuron_maps
@@ -453,18 +486,18 @@ class NetworkPanel(QWidget):
                 )
         return ""
 
-    def _image_of(self, g: GraphLayout) -> tuple[int, int] | None:
-        """The inputs' (rows, columns) where they are an image's pixels and the graph's inputs are
-        them (a snapshot of the model before a Reset may still be drawn)."""
+    def _image_of(self, inputs: int) -> tuple[int, int] | None:
+        """The inputs' (rows, columns) where they are an image's pixels and the graph's `inputs`
+        are them (a snapshot of the model before a Reset may still be drawn)."""
         shape = self.image_shape
-        return shape if shape is not None and shape[0] * shape[1] == g.sizes[0] else None
+        return shape if shape is not None and shape[0] * shape[1] == inputs else None
 
     def describe_node(self, node: int) -> str:
         g, snapshot = self.layout_, self.snapshot
         assert g is not None and snapshot is not None
         column, unit = int(g.node_column[node]), int(g.node_unit[node])
         if column == 0:
-            image = self._image_of(g)
+            image = self._image_of(g.sizes[0])
             if image:
                 return f"input {unit}: the pixel in row {unit // image[1]}, column {unit % image[1]}"
             if len(self.features) == g.sizes[0]:

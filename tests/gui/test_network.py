@@ -144,10 +144,42 @@ def test_image_net_shows_first_layer_weights_as_pictures(qtbot, make_window):
     assert panel.describe_at(*g.positions[pixel]) == f"input {unit}: the pixel in row {unit // 8}, column {unit % 8}"
 
 
+def test_pictures_keep_square_pixels_and_an_images_first_layer_shows_twelve_whatever_its_size(qtbot, make_window):
+    """Stretched to a unit of the graph each way, 32 pictures of 8x8 weights were drawn 50
+    pixels wide and 12 high, a column of stripes; a plane's square maps became wide bands."""
+    window = make_window(digits_config().with_changes(model={"hidden": (32,)}))
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    panel = NetworkPanel()
+    panel.image_shape = window.session.image_shape  # digits' 8x8
+    qtbot.addWidget(panel)
+    panel.resize(430, 600)
+    panel.show()
+    qtbot.wait(50)
+    panel.refresh(window.session.snapshot, window.session.layer_names, force=True)
+    pictures = [item for item in panel._images if item.isVisible()]
+    assert len(pictures) == SHOWN_PER_LAYER and "hidden 1: 32\n+20 more" in [t.textItem.toPlainText() for t in panel._texts]
+    for width, height in ((430, 600), (300, 900), (700, 350)):
+        panel.resize(width, height)
+        qtbot.wait(50)
+        for picture in pictures:
+            drawn = picture.sceneBoundingRect()
+            assert drawn.width() == pytest.approx(drawn.height(), rel=0.02) and drawn.height() > 8, (width, height, drawn)
+
+    plane = make_window(Config().with_changes(data={"name": "xor"}, model={"hidden": (16,)}, train={"batch_size": 10}))
+    plane.step_action.trigger()
+    wait_for(qtbot, lambda: plane.session.step == 1)
+    plane.redraw()
+    maps = [item for item in plane.network._images if item.isVisible()]
+    assert len(maps) == 16 + 2, "a small plane net shows every neuron's map, as Playground does"
+    assert all(m.sceneBoundingRect().width() == pytest.approx(m.sceneBoundingRect().height(), rel=0.02) for m in maps)
+
+
 def test_weight_pictures_near_float32s_limits_draw_as_at_a_plain_scale(qtbot, make_window):
     """Weights decayed to 1e-40 or grown to 1e38: drawn with levels (-bound, bound),
-    pyqtgraph's float32 scaling overflowed (warnings, and pictures of inf and NaN)."""
-    window = make_window()
+    pyqtgraph's float32 scaling overflowed (warnings, and pictures of inf and NaN). Twelve
+    units, each drawn (of more, the strongest: denormal weights rank otherwise)."""
+    window = make_window(digits_config().with_changes(model={"hidden": (SHOWN_PER_LAYER,)}))
     window.step_action.trigger()
     wait_for(qtbot, lambda: window.session.step == 1)
     snapshot = window.session.snapshot
