@@ -20,7 +20,7 @@ from gui.plotting import ChangeMarks, SparseAxis, add_legend_row, graphics_layou
 
 HOVER_HINT = "Hover a curve to read it."
 NEAR_MARK_PX = 5  # a hover this close to a mark of a live change reads it
-WIDE_SPAN = 100.0  # epoch losses this many times apart: on a linear axis all but the first lie flat
+WIDE_SPAN = 100.0  # losses this many times apart: on a linear axis all but the highest lie flat
 MAX_DRAWN_POINTS = 1500
 MIN_STEPS_SHOWN = 100
 MARKER_SIZE_PX = 7  # the epochs' markers
@@ -88,6 +88,10 @@ def history_csv(history: History) -> str:
     for change in history.changes:
         writer.writerow([change.step, change.text])
     return out.getvalue()
+
+
+def positive_finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values) & (values > 0)]
 
 
 def chance_line(plot: pg.PlotItem) -> pg.InfiniteLine:
@@ -179,7 +183,7 @@ class CurvesPanel(QWidget):
         self.graphics.setMinimumHeight(MIN_GRAPHICS_HEIGHT_PX)
         self._history = History()
         self._hovered = False
-        self._loss_span = 1.0  # largest epoch loss over the smallest, as drawn
+        self._loss_span = 1.0  # the largest loss drawn (an epoch's or a batch's) over the smallest epoch loss
         self._early_stop: EpochReport | None = None  # the epoch early stopping would keep, as drawn
         self._drawn: dict[str, tuple] = {"steps": (), "epochs": ()}  # what the plots show, to skip redrawing it
         self._behind: dict[str, set[str]] = {}  # plot (loss, accuracy) -> parts it does not show yet, longest behind first
@@ -242,6 +246,8 @@ class CurvesPanel(QWidget):
             step_loss = np.asarray(history.step_loss, dtype=float)
             self.items["step_loss_raw"].setData(steps, step_loss[::every])
             self.items["step_loss"].setData(steps, moving_average(step_loss, window)[::every])
+            self._measure_loss_span(history)
+            self._show_idle_text()
             return
         step_acc = np.asarray(history.step_acc, dtype=float)
         if np.isnan(step_acc).all():
@@ -254,9 +260,7 @@ class CurvesPanel(QWidget):
         if plot == "loss":
             self.items["train_loss"].setData(epochs["step"], epochs["train_loss"])
             self.items["test_loss"].setData(epochs["step"], epochs["test_loss"])
-            losses = np.concatenate([epochs["train_loss"], epochs["test_loss"]])
-            losses = losses[np.isfinite(losses) & (losses > 0)]
-            self._loss_span = float(losses.max() / losses.min()) if losses.size else 1.0
+            self._measure_loss_span(history)
             self._mark_early_stop(history)
             self._show_idle_text()
             return
@@ -265,6 +269,15 @@ class CurvesPanel(QWidget):
         self.acc_plot.setVisible(not regression)
         for name in ("train_acc", "test_acc"):
             self.items[name].setData(*(([], []) if regression else (epochs["step"], epochs[name])))
+
+    def _measure_loss_span(self, history: History) -> None:
+        """How many times the largest loss drawn is the smallest epoch loss: the top of the linear
+        axis is the highest loss, a batch's too (one batch at 4,000 on a run at lr 10 left every
+        other loss flat at the bottom), and the bottom the epochs' (a batch's lowest is noise)."""
+        epochs = epoch_arrays(history)
+        lows = positive_finite(np.concatenate([epochs["train_loss"], epochs["test_loss"]]))
+        highs = np.concatenate([lows, positive_finite(np.asarray(history.step_loss, dtype=float))])
+        self._loss_span = float(highs.max() / lows.min()) if lows.size else 1.0
 
     def _mark_early_stop(self, history: History) -> None:
         self._early_stop = early_stopping_epoch(history)

@@ -226,6 +226,23 @@ def test_chance_lies_at_ln_k_on_the_loss_on_either_scale_and_at_one_in_k_on_the_
     assert not any(line.isVisible() for line in lines), "a regression has no chance level"
 
 
+def test_one_batchs_spike_far_over_the_epochs_losses_offers_the_log_scale_too(qtbot):
+    """At lr 10 one batch's loss reached 4,000, and the epochs' 2.3 lay flat at the bottom of a
+    linear axis up to it, with no word of the log scale (the epochs' losses alone are close)."""
+    panel = shown_curves_panel(qtbot)
+    history = History(epochs=[EpochReport(e, 10 * e, 2.3 + 0.1 * e, 2.4, 0.1, 0.1, 0.0, 0.0, (), ()) for e in range(3)])
+    for step, loss in enumerate((2.3, 4000.0, 2.4, 2.3)):
+        history.add_step(step, loss, 0.1)
+    panel.refresh(history)
+    assert panel.readout.text() == f"Losses differ {factor_text(4000.0 / 2.3)}-fold: log-scale loss shows them all." == (
+        "Losses differ 2,000-fold: log-scale loss shows them all.")  # fmt: skip
+    calm = History(epochs=history.epochs)
+    for step, loss in enumerate((2.3, 30.0, 0.001, 2.3)):  # a batch's lowest loss is noise: the bottom is the epochs'
+        calm.add_step(step, loss, 0.1)
+    panel.refresh(calm)
+    assert panel.readout.text() == "Hover a curve to read it."
+
+
 def test_a_factor_reads_plainly_below_a_million():
     assert [factor_text(x) for x in (100.0, 149.0, 6700.0, 2.4e5, 3.2e12)] == ["100", "100", "7,000", "200,000", "3e12"]
 
