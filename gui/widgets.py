@@ -26,10 +26,17 @@ from engine.config import PLANE_FEATURES
 from engine.numbers import significant
 
 
+TIP_WIDTH_PX = 320  # a long tooltip's lines: three for a preset's lesson
+TIP_LINE_CHARS = 50  # about what such a line holds
+
+
 def wrapped_tip(text: str) -> str:
-    """`text` as a tooltip Qt wraps: rich text. A plain tooltip stays one line, however long
-    (an experiment's ran 870 pixels wide)."""
-    return f"<p>{html.escape(text, quote=False)}</p>"
+    """`text` as a tooltip Qt wraps: rich text. A plain tooltip stays one line, however long (a
+    preset's lesson ran 870 pixels wide), and Qt's own wrapping chose 165 pixels, six lines."""
+    escaped = html.escape(text, quote=False)
+    if len(text) <= TIP_LINE_CHARS:
+        return f"<p>{escaped}</p>"
+    return f'<table width="{TIP_WIDTH_PX}"><tr><td>{escaped}</td></tr></table>'
 
 
 def format_number(value: float) -> str:

@@ -119,7 +119,7 @@ class ComparisonPanel(QWidget):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            about = QLabel(QTextDocumentFragment.fromHtml(action.toolTip()).toPlainText())
+            about = QLabel(QTextDocumentFragment.fromHtml(action.toolTip()).toPlainText().strip())
             about.setWordWrap(True)
             about.setStyleSheet("color:#555; margin-left:12px; margin-bottom:6px")
             at = self._choice_list.count() - 1  # above the stretch

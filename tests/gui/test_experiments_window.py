@@ -27,7 +27,7 @@ def test_an_experiment_runs_from_the_panel_or_the_menu_beside_the_main_run(qtbot
     lines = [label.text() for label in panel.choices.findChildren(QLabel)]
     assert "d2l's weight decay: 200-d linear regression from 20 points, lambda 0 against 3." in lines, "what it shows, in one line"
     weight_decay = next(a for a in menu.actions() if a.text().startswith("Weight decay"))
-    assert menu.toolTipsVisible() and weight_decay.toolTip().startswith("<p>d2l's weight decay:"), "and on hover in the menu"
+    assert menu.toolTipsVisible() and "d2l's weight decay:" in weight_decay.toolTip(), "and on hover in the menu"
     low, high = panel.loss_plot.vb.viewRange()[1]
     assert (low, high) == (-2, 1), "before any run: losses of 0.01 to 10 (log axis)"
     qtbot.mouseClick(next(b for b in buttons if b.text().startswith("Weight decay")), Qt.MouseButton.LeftButton)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QEvent, QLocale, Qt
-from PySide6.QtGui import QFocusEvent
+from PySide6.QtGui import QFocusEvent, QTextDocumentFragment
 from PySide6.QtWidgets import QLabel
 
 from engine.config import Config
@@ -127,6 +127,7 @@ def test_every_setting_says_what_it_does_and_when_it_applies(qtbot):
     assert {label.text().split(" <span")[0] for label in labels} == set(SETTING_TIPS), "a tip for every row, every row a tip"
     for label in labels:
         live = LIVE_MARK in label.text()
-        assert label.toolTip().endswith("Applies at once, even while training.</p>" if live else "Applies when you press Reset.</p>")
+        said = QTextDocumentFragment.fromHtml(label.toolTip()).toPlainText().strip()
+        assert said.endswith("Applies at once, even while training." if live else "Applies when you press Reset.")
     assert panel.weight_decay.toolTip() == setting_tip("L2 (weight decay)", live=True) and "‖w‖²" in panel.weight_decay.toolTip()
     assert panel.batch_size.toolTip() == setting_tip("Batch size", live=False)

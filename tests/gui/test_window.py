@@ -1021,7 +1021,7 @@ def test_the_presets_menu_says_on_hover_what_each_lesson_shows(make_window):
 def test_a_long_tooltip_of_the_menus_wraps_instead_of_running_across_the_screen(qtbot, make_window):
     """Qt keeps a plain tooltip on one line while it fits the screen: a preset's lesson ran 870
     pixels wide at 1366 (the tests' 800-pixel offscreen screen wraps it anyway: hence the first
-    check); rich text it wraps."""
+    check); rich text it wraps, and a table's width sets its lines' length."""
     window = make_window()
     actions = [action for menu in window.menuBar().actions() for action in menu.menu().actions() if action.toolTip()]
     assert all(QtGui.Qt.mightBeRichText(action.toolTip()) for action in actions if len(action.toolTip()) > 60)
@@ -1030,7 +1030,7 @@ def test_a_long_tooltip_of_the_menus_wraps_instead_of_running_across_the_screen(
     QToolTip.showText(window.mapToGlobal(QPoint(0, 0)), longest.toolTip(), window)
     label = next(widget for widget in QApplication.topLevelWidgets() if widget.objectName() == "qtooltip_label")
     wait_for(qtbot, label.isVisible)
-    assert label.width() < 450
+    assert 250 < label.width() < 450, "a few lines, neither one nor Qt's own six"
     QToolTip.hideText()
 
 
