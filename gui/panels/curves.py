@@ -158,6 +158,7 @@ class CurvesPanel(QWidget):
             labelOpts={"position": 0.3, "rotateAxis": (1, 0), "color": TEST_COLOUR, "fill": (255, 255, 255, 200)},
         )  # fmt: skip
         self.early_stop.hide()
+        self.early_stop.setZValue(CHANCE_Z + 1)  # its label's ground over the chance line, which crossed "early stop"
         self.loss_plot.addItem(self.early_stop, ignoreBounds=True)
         # Where a classifier that guesses stands: its loss starts there (uniform outputs), and a
         # flat curve on this line has learned nothing yet.

@@ -212,6 +212,7 @@ def test_chance_lies_at_ln_k_on_the_loss_on_either_scale_and_at_one_in_k_on_the_
     assert all(line.isVisible() for line in lines)
     assert panel.chance_loss.value() == pytest.approx(math.log(10)) and panel.chance_acc.value() == pytest.approx(0.1)
     assert [line.label.textItem.toPlainText() for line in lines] == ["chance: ln 10", "chance: 1/10"]
+    assert panel.chance_loss.zValue() > 0 and panel.early_stop.zValue() > panel.chance_loss.zValue(), "over the curves, under early stop's name"
     settle(panel.graphics)
     assert name_side(panel.chance_acc) == "above", "little room under 1/10"
     panel.log_scale.setChecked(True)
