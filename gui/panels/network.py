@@ -36,7 +36,10 @@ INPUT_NAME_GAP = 0.3  # between an input's name and its node, in the same units
 NOTE_GAP = 0.7  # between the lowest node and the size notes under it, in the same units
 BADGE_GAP = 0.8  # between the highest node and the badges over it, in the same units
 HOVER_NODE_RADIUS = 0.55
-PICTURE_ROOM = 1.0  # a neuron's picture fits in this square of the graph's units (rows are 1.2 apart)
+# A neuron's picture fits in this much of the graph's units: rows are 1.2 apart, columns 3 (half
+# of the room between two columns is left to the edges: a deep net's or a narrow dock's
+# pictures, bound by the width, had 12 pixels in a room of 1).
+PICTURE_ROOM_X, PICTURE_ROOM_Y = 1.5, 1.0
 CENTRE = 0  # the key of a picture's node centre among its item's data
 HOVER_EDGE_DISTANCE = 0.12
 
@@ -430,7 +433,7 @@ class NetworkPanel(QWidget):
         self._place_pictures()
 
     def _place_pictures(self) -> None:
-        """Each picture as large as its node's room (a unit of the graph each way) allows with
+        """Each picture as large as its node's room (PICTURE_ROOM_X by PICTURE_ROOM_Y) allows with
         square pixels: stretched to the room, 8x8 weights drawn 14 pixels high and 50 wide ran
         together into a column of stripes, and a plane's square map became a wide band."""
         x_per_px, y_per_px = units_per_px(self.graph_plot.vb)
@@ -440,10 +443,10 @@ class NetworkPanel(QWidget):
             rows, columns = item.image.shape[:2]
             x, y = item.data(CENTRE)
             if x_per_px > 0 and y_per_px > 0:
-                px = min(PICTURE_ROOM / x_per_px / columns, PICTURE_ROOM / y_per_px / rows)  # a picture's pixel, on screen
+                px = min(PICTURE_ROOM_X / x_per_px / columns, PICTURE_ROOM_Y / y_per_px / rows)  # a picture's pixel, on screen
                 width, height = px * columns * x_per_px, px * rows * y_per_px
             else:  # not laid out yet
-                width = height = PICTURE_ROOM
+                width, height = PICTURE_ROOM_X, PICTURE_ROOM_Y
             item.setRect(x - width / 2, y - height / 2, width, height)
 
     def _draw_boundary(self, snapshot: Snapshot) -> None:

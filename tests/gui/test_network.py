@@ -166,6 +166,17 @@ def test_pictures_keep_square_pixels_and_an_images_first_layer_shows_twelve_what
             drawn = picture.sceneBoundingRect()
             assert drawn.width() == pytest.approx(drawn.height(), rel=0.02) and drawn.height() > 8, (width, height, drawn)
 
+    deep = make_window(digits_config().with_changes(model={"hidden": (128,) * 8}))  # 9 columns in 430 pixels: bound by the width
+    deep.step_action.trigger()
+    wait_for(qtbot, lambda: deep.session.step == 1)
+    panel.resize(430, 600)
+    panel.refresh(deep.session.snapshot, deep.session.layer_names, force=True)
+    qtbot.wait(50)
+    pitch = panel._column_px()
+    for picture in [item for item in panel._images if item.isVisible()]:
+        drawn = picture.sceneBoundingRect()
+        assert drawn.width() == pytest.approx(drawn.height(), rel=0.02) and drawn.width() > 0.45 * pitch, (drawn, pitch)
+
     plane = make_window(Config().with_changes(data={"name": "xor"}, model={"hidden": (16,)}, train={"batch_size": 10}))
     plane.step_action.trigger()
     wait_for(qtbot, lambda: plane.session.step == 1)
