@@ -184,7 +184,8 @@ class CurvesPanel(QWidget):
         self.graphics.setMinimumHeight(MIN_GRAPHICS_HEIGHT_PX)
         self._history = History()
         self._hovered = False
-        self._loss_span = 1.0  # the largest loss drawn (an epoch's or a batch's) over the smallest epoch loss
+        self._epoch_losses = np.zeros(0)  # the epochs' positive, finite losses, as drawn
+        self._batch_peak = 0.0  # the highest batch loss drawn
         self._early_stop: EpochReport | None = None  # the epoch early stopping would keep, as drawn
         self._drawn: dict[str, tuple] = {"steps": (), "epochs": ()}  # what the plots show, to skip redrawing it
         self._behind: dict[str, set[str]] = {}  # plot (loss, accuracy) -> parts it does not show yet, longest behind first
@@ -247,7 +248,7 @@ class CurvesPanel(QWidget):
             step_loss = np.asarray(history.step_loss, dtype=float)
             self.items["step_loss_raw"].setData(steps, step_loss[::every])
             self.items["step_loss"].setData(steps, moving_average(step_loss, window)[::every])
-            self._measure_loss_span(history)
+            self._batch_peak = float(positive_finite(step_loss).max(initial=0.0))
             self._show_idle_text()
             return
         step_acc = np.asarray(history.step_acc, dtype=float)
@@ -261,7 +262,7 @@ class CurvesPanel(QWidget):
         if plot == "loss":
             self.items["train_loss"].setData(epochs["step"], epochs["train_loss"])
             self.items["test_loss"].setData(epochs["step"], epochs["test_loss"])
-            self._measure_loss_span(history)
+            self._epoch_losses = positive_finite(np.concatenate([epochs["train_loss"], epochs["test_loss"]]))
             self._mark_early_stop(history)
             self._show_idle_text()
             return
@@ -271,14 +272,13 @@ class CurvesPanel(QWidget):
         for name in ("train_acc", "test_acc"):
             self.items[name].setData(*(([], []) if regression else (epochs["step"], epochs[name])))
 
-    def _measure_loss_span(self, history: History) -> None:
+    @property
+    def _loss_span(self) -> float:
         """How many times the largest loss drawn is the smallest epoch loss: the top of the linear
         axis is the highest loss, a batch's too (one batch at 4,000 on a run at lr 10 left every
         other loss flat at the bottom), and the bottom the epochs' (a batch's lowest is noise)."""
-        epochs = epoch_arrays(history)
-        lows = positive_finite(np.concatenate([epochs["train_loss"], epochs["test_loss"]]))
-        highs = np.concatenate([lows, positive_finite(np.asarray(history.step_loss, dtype=float))])
-        self._loss_span = float(highs.max() / lows.min()) if lows.size else 1.0
+        lows = self._epoch_losses
+        return float(max(lows.max(), self._batch_peak) / lows.min()) if lows.size else 1.0
 
     def _mark_early_stop(self, history: History) -> None:
         self._early_stop = early_stopping_epoch(history)
