@@ -338,8 +338,8 @@ class ChangeMarks:
         steps_per_px = units_per_px(self.named.vb)[0]
         following: pg.InfiniteLine | None = None  # the next named mark
         for line in reversed(self.named_lines):
-            room = math.inf if following is None or steps_per_px <= 0 else (following.value() - line.value()) / steps_per_px
-            fits = following is None or room >= max(across(line), across(following)) + self.NAME_GAP_PX
+            fits = following is None or steps_per_px <= 0 or (
+                (following.value() - line.value()) / steps_per_px >= max(across(line), across(following)) + self.NAME_GAP_PX)  # fmt: skip
             line.label.setVisible(fits)
             if fits:
                 following = line
