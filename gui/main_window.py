@@ -216,18 +216,17 @@ class MainWindow(QMainWindow):
         train_menu.addAction(self._action("Clear baselines", None, self.curves.clear_baselines))
         experiments_menu = self.menuBar().addMenu("E&xperiments")
         experiments_menu.setToolTipsVisible(True)  # what each shows, on hover: Qt's menus hide tooltips
+        offered: list[tuple[QAction, str]] = []  # each action and what it shows, for the panel too
         for name, build in EXPERIMENTS.items():  # each experiment's docstring says what it shows
             about = " ".join((inspect.getdoc(build) or "").split())  # one paragraph, not the docstring's lines
-            experiments_menu.addAction(self._action(name, None, lambda checked=False, n=name: self.run_experiment(n), about))
+            offered.append((self._action(name, None, lambda checked=False, n=name: self.run_experiment(n), about), about))
+            experiments_menu.addAction(offered[-1][0])
         experiments_menu.addSeparator()
-        self.side_by_side_action = self._action(
-            "Side by side: settings in force vs settings shown",
-            None,
-            self.run_side_by_side,
-            "Train the run's settings and the controls' pending ones together, from scratch",
-        )
+        about = "Train the run's settings and the controls' pending ones together, from scratch"
+        self.side_by_side_action = self._action("Side by side: settings in force vs settings shown", None, self.run_side_by_side, about)
+        offered.append((self.side_by_side_action, about))
         experiments_menu.addAction(self.side_by_side_action)
-        self.comparison.offer([action for action in experiments_menu.actions() if not action.isSeparator()])
+        self.comparison.offer(offered)
         presets_menu = self.menuBar().addMenu("&Presets")
         presets_menu.setToolTipsVisible(True)  # what each lesson shows, on hover
         for name, preset in PRESETS.items():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QThread, QTimer, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QTextDocumentFragment
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from engine.errors import EngineError
@@ -112,14 +112,14 @@ class ComparisonPanel(QWidget):
         self._stragglers: list[tuple[QThread, ComparisonWorker]] = []
         self._run = 0  # the number of the run shown: signals of earlier ones are ignored
 
-    def offer(self, actions: list[QAction]) -> None:
-        """A button for each of the Experiments menu's actions (its text, tip and state) over what
-        it shows, until the first run."""
-        for action in actions:
+    def offer(self, choices: list[tuple[QAction, str]]) -> None:
+        """A button for each of the Experiments menu's actions (its text, tip and state) over its
+        description, what it shows, until the first run."""
+        for action, description in choices:
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            about = QLabel(QTextDocumentFragment.fromHtml(action.toolTip()).toPlainText().strip())
+            about = QLabel(description)
             about.setWordWrap(True)
             about.setStyleSheet("color:#555; margin-left:12px; margin-bottom:6px")
             at = self._choice_list.count() - 1  # above the stretch

@@ -26,6 +26,8 @@ def test_an_experiment_runs_from_the_panel_or_the_menu_beside_the_main_run(qtbot
     assert [b.text() for b in buttons] == [a.text() for a in menu.actions() if not a.isSeparator()]
     lines = [label.text() for label in panel.choices.findChildren(QLabel)]
     assert "d2l's weight decay: 200-d linear regression from 20 points, lambda 0 against 3." in lines, "what it shows, in one line"
+    assert lines[-1] == "Train the run's settings and the controls' pending ones together, from scratch", "side by side's too"
+    assert not any("<" in line for line in lines), "plain text, not the menu's wrapped tooltips"
     weight_decay = next(a for a in menu.actions() if a.text().startswith("Weight decay"))
     assert menu.toolTipsVisible() and "d2l's weight decay:" in weight_decay.toolTip(), "and on hover in the menu"
     low, high = panel.loss_plot.vb.viewRange()[1]
