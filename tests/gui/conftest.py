@@ -7,6 +7,7 @@ import itertools
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QWidget
 
 from engine.config import Config
 from gui.app import make_application
@@ -60,6 +61,13 @@ def press_shortcut(qtbot, window: MainWindow, key: str | Qt.Key) -> None:
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
     qtbot.keyClick(window, key)
+
+
+def shown(qtbot, widget: QWidget, width: int, height: int) -> None:
+    """`widget` on screen at `width` x `height`, closed by qtbot after the test."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
 
 
 def wait_for(qtbot, condition, timeout: int = WAIT_MS) -> None:

@@ -11,7 +11,7 @@ from gui.app import make_application
 from gui.panels.curves import CurvesPanel
 from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import LIVE_KINDS, HistogramsPanel
-from tests.gui.conftest import digits_config
+from tests.gui.conftest import digits_config, shown
 
 PLOTS = len(LIVE_KINDS) + 1  # and the heatmap over time
 
@@ -40,9 +40,7 @@ def gradient_flow_panel(qtbot, snapshots: list[Snapshot], activation: str) -> Gr
     """A gradient-flow panel wide enough for its four plots in a row, showing `snapshots`, laid out."""
     make_application()
     panel = GradientFlowPanel()
-    qtbot.addWidget(panel)
-    panel.resize(900, 300)
-    panel.show()
+    shown(qtbot, panel, 900, 300)
     panel.refresh(snapshots, activation)
     qtbot.wait(50)  # laid out: the plots have their places in the scene
     return panel

@@ -20,7 +20,7 @@ from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, ed
 from gui.panels.network import NetworkPanel, short_number
 from gui.refresh_queue import on_screen
 from gui.widgets import FEATURE_LABELS
-from tests.gui.conftest import WAIT_MS, digits_config, wait_for
+from tests.gui.conftest import WAIT_MS, digits_config, shown, wait_for
 
 
 def test_small_net_draws_every_neuron_and_edge_with_sign_colours():
@@ -152,9 +152,7 @@ def test_pictures_keep_square_pixels_and_an_images_first_layer_shows_twelve_what
     wait_for(qtbot, lambda: window.session.step == 1)
     panel = NetworkPanel()
     panel.image_shape = window.session.image_shape  # digits' 8x8
-    qtbot.addWidget(panel)
-    panel.resize(430, 600)
-    panel.show()
+    shown(qtbot, panel, 430, 600)
     qtbot.wait(50)
     panel.refresh(window.session.snapshot, window.session.layer_names, force=True)
     pictures = [item for item in panel._images if item.isVisible()]
@@ -196,9 +194,7 @@ def test_weight_pictures_near_float32s_limits_draw_as_at_a_plain_scale(qtbot, ma
     snapshot = window.session.snapshot
     panel = NetworkPanel()
     panel.image_shape = window.session.image_shape  # digits' 8x8
-    qtbot.addWidget(panel)
-    panel.resize(300, 500)
-    panel.show()
+    shown(qtbot, panel, 300, 500)
 
     def drawn_pictures(scale: float) -> list[np.ndarray]:
         weights = ((snapshot.weights[0].astype(np.float64) * scale).astype(np.float32), *snapshot.weights[1:])
@@ -238,9 +234,7 @@ def drawn_after_a_step(qtbot, window, width: int) -> tuple[NetworkPanel, Snapsho
     window.step_action.trigger()
     wait_for(qtbot, lambda: window.session.step == 1)
     panel = NetworkPanel()
-    qtbot.addWidget(panel)
-    panel.resize(width, 600)
-    panel.show()
+    shown(qtbot, panel, width, 600)
     qtbot.wait(50)
     snapshot = window.session.snapshot
     panel.refresh(snapshot, window.session.layer_names, force=True)
@@ -421,9 +415,7 @@ def test_a_plane_sets_input_names_stand_whole_beside_their_inputs(qtbot, make_wi
     wait_for(qtbot, lambda: window.session.features == PLANE_FEATURES)
     panel = NetworkPanel()
     panel.features = window.session.features
-    qtbot.addWidget(panel)
-    panel.resize(600, 600)
-    panel.show()
+    shown(qtbot, panel, 600, 600)
     qtbot.wait(50)
     panel.refresh(window.session.snapshot, window.session.layer_names, force=True)
     panel.resize(width, 600)

@@ -26,7 +26,7 @@ from gui.panels.histograms import HistogramsPanel
 from gui.panels.network import NetworkPanel
 from gui.panels.random_matrices import RandomMatricesPanel
 from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, give_overhanging_title, steady_plot, steady_range
-from tests.gui.conftest import drawn_labels
+from tests.gui.conftest import drawn_labels, shown
 
 
 def test_the_view_stays_while_the_data_fit():
@@ -170,9 +170,7 @@ def shown_curves_panel(qtbot) -> CurvesPanel:
     """The curves panel at the size of its place in the window, on screen."""
     make_application()
     panel = CurvesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(560, 340)
-    panel.show()
+    shown(qtbot, panel, 560, 340)
     return panel
 
 
@@ -547,9 +545,7 @@ def test_panels_as_narrow_as_on_a_small_screen_keep_every_plot_and_the_legend_in
     for variant in polynomial_degrees():  # the longest names: "degree 19 (20 features)"
         experiments.legend.addItem(experiments.loss_plot.plot([1, 2], [10.0, 9.0]), variant.label)
     for panel in (histograms, curves, gradients, experiments):
-        qtbot.addWidget(panel)
-        panel.resize(460, 300)
-        panel.show()
+        shown(qtbot, panel, 460, 300)
     qtbot.wait(50)
     for grid in (histograms.graphics, gradients.graphics, experiments.graphics):
         assert grid.ci.geometry().width() <= grid.viewport().width()
@@ -577,9 +573,7 @@ def test_the_demonstrations_fit_the_network_column_of_a_small_screen(qtbot):
     points = np.zeros((4, 2), dtype=np.float32)
     network.set_points((points, np.array([0, 1, 0, 1]), points, np.array([1, 0, 1, 0])))  # a plane set: the boundary shows
     for panel in (matrices, activation, network):
-        qtbot.addWidget(panel)
-        panel.resize(220, 500)
-        panel.show()
+        shown(qtbot, panel, 220, 500)
     qtbot.wait(50)
     for plot in (matrices.plot, activation.graphics):
         assert plot.centralWidget.geometry().width() <= plot.viewport().width()
@@ -590,9 +584,7 @@ def test_the_products_of_random_matrices_read_in_one_style(qtbot):
     """Unit-variance factors reach 1e21 after 100: the axis read "1" under "10⁵", the line "1.37e+21"."""
     make_application()
     matrices = RandomMatricesPanel()
-    qtbot.addWidget(matrices)
-    matrices.resize(400, 600)
-    matrices.show()
+    shown(qtbot, matrices, 400, 600)
     qtbot.wait(50)
     labels = [text for _, text in drawn_labels(matrices.plot.getPlotItem().getAxis("left"))]
     assert len(labels) >= 3 and all(text.startswith("10") for text in labels), labels
@@ -678,9 +670,7 @@ def test_the_loss_axes_on_a_log_scale_write_ten_plainly(qtbot):
     curves, comparison = CurvesPanel(), ComparisonPanel()
     curves.log_scale.setChecked(True)
     for panel in (curves, comparison):
-        qtbot.addWidget(panel)
-        panel.resize(600, 400)
-        panel.show()
+        shown(qtbot, panel, 600, 400)
         panel.loss_plot.setYRange(-1.5, 1.5, padding=0)
         qtbot.wait(20)
         labels = [text for _, text in drawn_labels(panel.loss_plot.getAxis("left"))]

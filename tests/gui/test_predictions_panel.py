@@ -10,7 +10,7 @@ from engine.numbers import significant
 from engine.predictions import Fit
 from gui.app import make_application
 from gui.panels.predictions import PredictionsPanel
-from tests.gui.conftest import drawn_labels, wait_for
+from tests.gui.conftest import drawn_labels, shown, wait_for
 
 
 def show_predictions(qtbot, window) -> None:
@@ -141,9 +141,7 @@ def test_beside_the_curve_the_scatters_title_stays_inside_the_panel(qtbot):
     """At 1024 pixels the panel is ~480 wide: "test set: predicted against true" ran past its edge."""
     make_application()
     panel = PredictionsPanel()
-    qtbot.addWidget(panel)
-    panel.resize(480, 300)
-    panel.show()
+    shown(qtbot, panel, 480, 300)
     points = np.linspace(-1, 1, 5)
     panel.refresh(Fit(1, 4, points, points, points, (points, points), (points, points)))
     for _ in range(3):

@@ -17,7 +17,7 @@ from engine.trainer import Trainer
 from gui.app import make_application
 from gui.panels.curves import HOVER_HINT, CurvesPanel, history_csv
 from gui.plotting import column_under
-from tests.gui.conftest import digits_config
+from tests.gui.conftest import digits_config, shown
 from tests.gui.test_drawing_in_parts import gradient_flow_panel, histograms_panel, probes
 
 
@@ -98,9 +98,7 @@ def test_the_curves_read_the_epoch_nearest_the_mouse_and_the_batch_loss_under_it
         trainer.train_step()
     history = trainer.history
     panel = CurvesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(700, 340)
-    panel.show()
+    shown(qtbot, panel, 700, 340)
     panel.refresh(history)
     qtbot.wait(50)
     second = history.epochs[2]  # epochs[0] is the look before training
@@ -129,9 +127,7 @@ def test_marks_of_live_changes_too_close_to_name_each_are_named_by_the_newest_an
     for step, text in ((300, "lr 0.1 → 0.3"), (303, "lr 0.3 → 0.05"), (306, "lr 0.05 → 0.5"), (700, "dropout 0 → 0.5")):
         history.mark_change(step, text)
     panel = CurvesPanel()
-    qtbot.addWidget(panel)
-    panel.resize(700, 340)
-    panel.show()
+    shown(qtbot, panel, 700, 340)
     panel.refresh(history)
     panel.loss_plot.setXRange(0, 1000, padding=0)
     qtbot.wait(50)
