@@ -9,7 +9,6 @@ import json
 import os
 from pathlib import Path
 
-import pyqtgraph.exporters
 from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -47,7 +46,7 @@ from gui.panels.histograms import HistogramsPanel
 from gui.panels.network import NetworkPanel
 from gui.panels.predictions import PredictionsPanel
 from gui.panels.random_matrices import RandomMatricesPanel
-from gui.plotting import fit_steady_views
+from gui.plotting import fit_steady_views, sharp_picture
 from gui.session import Session
 from gui.status import StatusMessage
 from gui.widgets import wrapped_tip
@@ -497,7 +496,7 @@ class MainWindow(QMainWindow):
         path = self._ask_save_path("Export curves as PNG", f"{self._file_stem()}-curves.png", "PNG images (*.png)")
         if not path:
             return
-        image = pyqtgraph.exporters.ImageExporter(self.curves.graphics.scene()).export(toBytes=True)
+        image = sharp_picture(self.curves.graphics)
 
         def write() -> None:
             if not image.save(path, "PNG"):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetrics, QPen
+from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QToolTip, QWidget
 
 from engine.numbers import compact_exponent
@@ -33,6 +33,7 @@ MAX_INTERVALS = 5  # between a SparseAxis's labels, however long it is
 MIN_MINOR_TICK_GAP_PX = 4  # between a log axis's minor ticks (2, 3, ... 9 in a decade)
 SMALL_TITLE = "9pt"  # for the plots of panels that show several side by side in a dock
 LARGE_UNITS = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))  # at steps of 1000 or more, the largest label's unit
+EXPORT_SCALE = 2  # an exported picture's pixels per screen pixel
 WIDEST_LABEL = "-0.025"  # the tick label a vertical axis has room for from the start (counts read 2.5k, 10k)
 
 
@@ -629,3 +630,18 @@ def steady_plot(
     plot = layout.addPlot(viewBox=SteadyViewBox(headroom, min_span, slides, min_share, marker_room_px), axisItems=axes, **kwargs)
     cache_axes(plot)
     return plot
+
+
+def sharp_picture(view: pg.GraphicsView, scale: int = EXPORT_SCALE) -> QImage:
+    """What `view` shows, drawn anew at `scale` pixels per screen pixel: sharp on a slide or a
+    high-density screen. pyqtgraph's ImageExporter, asked for a wider image, enlarged the plots
+    but left the legend's text at its screen size."""
+    shown = view.viewport().rect()
+    image = QImage(shown.size() * scale, QImage.Format.Format_ARGB32)
+    image.setDevicePixelRatio(scale)  # the painter draws in screen pixels, Qt scales them
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.render(painter, QRectF(shown), shown)
+    painter.end()
+    return image

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, QRectF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -743,6 +743,14 @@ def test_closing_mid_training_stops_the_worker_quickly(qtbot, make_window):
     assert thread.isFinished() and not window.session.alive
 
 
+def ink_height(image: QtGui.QImage, area: QRectF, scale: int) -> int:
+    """How many pixel rows of `area` (in screen pixels) hold dark ink in `image`, drawn at `scale`."""
+    grey = image.convertToFormat(QtGui.QImage.Format.Format_Grayscale8)
+    pixels = np.frombuffer(grey.constBits(), np.uint8).reshape(grey.height(), grey.bytesPerLine())
+    top, bottom, left, right = (round(v * scale) for v in (area.top(), area.bottom(), area.left(), area.right()))
+    return int((pixels[top:bottom, left:right] < 128).any(axis=1).sum())
+
+
 def test_exports_write_png_and_csv(qtbot, make_window, monkeypatch, tmp_path):
     window = make_window(start=True)
     wait_for(qtbot, lambda: len(window.session.history.epochs) >= 2)
@@ -755,6 +763,11 @@ def test_exports_write_png_and_csv(qtbot, make_window, monkeypatch, tmp_path):
         window.export_csv_action.trigger()
     assert png_done.args[1] == "" and csv_done.args[1] == ""
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    picture, screen = QtGui.QImage(str(png)), window.curves.graphics.viewport().size()
+    assert (picture.width(), picture.height()) == (2 * screen.width(), 2 * screen.height()), "twice the screen's pixels: sharp"
+    legend = window.curves.legend.sceneBoundingRect()
+    on_screen = window.curves.graphics.grab().toImage()
+    assert ink_height(picture, legend, 2) >= 1.6 * ink_height(on_screen, legend, 1) > 0, "the legend's text is twice as large too"
     rows = csv_path.read_text().splitlines()
     assert rows[0].startswith("epoch,step,train_loss") and len(rows) > 3
 
