@@ -95,6 +95,19 @@ def layout(weights: list[np.ndarray], pictured: tuple[int, ...] = (), few: tuple
 
 
 EDGE_WIDTHS = (0.5, 1.4, 2.3, 3.2, 4.1, 5.0)  # pen widths in pixels, thinnest for the weakest edges
+# Edges take EDGE_WIDTHS where columns are this many pixels apart or more (one or two hidden
+# layers in the window's dock); closer columns thin them in proportion, down to THINNEST_SCALE:
+# eight layers 40 pixels apart, each pair of columns joined by 144 edges up to 5 pixels wide,
+# were a solid band of orange in which neither sign nor strength could be told.
+FULL_WIDTH_ROOM_PX = 100.0
+THINNEST_SCALE = 0.3
+
+
+def edge_width_scale(column_px: float) -> float:
+    """The factor on EDGE_WIDTHS for columns `column_px` pixels apart."""
+    return min(1.0, max(THINNEST_SCALE, column_px / FULL_WIDTH_ROOM_PX))
+
+
 POSITIVE_EDGE = (31, 119, 180, 200)  # blue, as TensorFlow Playground
 NEGATIVE_EDGE = (255, 127, 14, 200)  # orange
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from engine.numbers import compact_exponent, significant
 from engine.stats import LayerProbe, Snapshot
-from gui.network_layout import COLUMN_SPACING, EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, frame_rows, layout
+from gui.network_layout import COLUMN_SPACING, EDGE_WIDTHS, NEGATIVE_EDGE, POSITIVE_EDGE, GraphLayout, edge_styles, edge_width_scale, frame_rows, layout
 from gui.plotting import SMALL_TITLE, give_overhanging_title, stand_apart, units_per_px
 from gui.widgets import FEATURE_LABELS
 
@@ -114,11 +114,13 @@ class NetworkPanel(QWidget):
         self.graph_plot.addItem(self.graph)
         self.edge_groups: dict[tuple[bool, int], pg.PlotCurveItem] = {}
         for positive in (True, False):
-            for level, width in enumerate(EDGE_WIDTHS):
-                item = pg.PlotCurveItem(pen=pg.mkPen(POSITIVE_EDGE if positive else NEGATIVE_EDGE, width=width))
+            for level in range(len(EDGE_WIDTHS)):
+                item = pg.PlotCurveItem()
                 item.setZValue(-1)  # under the nodes
                 self.graph_plot.addItem(item)
                 self.edge_groups[positive, level] = item
+        self._edge_scale = 0.0  # the factor the edges' pens were made for (none yet)
+        self._fit_edge_widths()
         # In the layout only for 2-D sets (set_points), its title overhanging: a title sets its
         # plot's least width, and a narrow dock (a 1024-pixel screen) cut the graph off on the right.
         self.boundary_plot = pg.PlotItem()
@@ -157,6 +159,8 @@ class NetworkPanel(QWidget):
         # redraws them at once, not at the next snapshot (none comes while training is paused).
         self.graph_plot.vb.sigResized.connect(self._on_resized)
         self.graph_plot.vb.sigXRangeChanged.connect(self._redraw_texts)
+        self.graph_plot.vb.sigXRangeChanged.connect(self._fit_edge_widths)  # thinner where columns are close
+        self.graph_plot.vb.sigResized.connect(self._fit_edge_widths)
         self.graph_plot.vb.sigRangeChanged.connect(self._place_pictures)  # square pixels at any zoom
         self.graph_plot.vb.sigResized.connect(self._place_pictures)
         self.graph_plot.vb.sigRangeChangedManually.connect(self._note_zoom)
@@ -281,6 +285,15 @@ class NetworkPanel(QWidget):
         for (sign, level), item in self.edge_groups.items():
             segments = ends[(positive == sign) & (levels == level)].reshape(-1, 2)
             item.setData(segments[:, 0], segments[:, 1], connect="pairs")
+
+    def _fit_edge_widths(self) -> None:
+        """The edges' pens for the pixels between columns now (edge_width_scale)."""
+        scale = edge_width_scale(self._column_px())
+        if scale == self._edge_scale:
+            return
+        self._edge_scale = scale
+        for (positive, level), item in self.edge_groups.items():
+            item.setPen(pg.mkPen(POSITIVE_EDGE if positive else NEGATIVE_EDGE, width=EDGE_WIDTHS[level] * scale))
 
     def _text(self, index: int) -> pg.TextItem:
         while len(self._texts) <= index:

@@ -16,7 +16,7 @@ from engine.config import PLANE_FEATURES, Config
 from engine.numbers import significant
 from engine.stats import Snapshot
 from gui.app import make_application
-from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, SHOWN_PER_LAYER, edge_styles, frame_rows, layout
+from gui.network_layout import EDGE_WIDTHS, EDGES_PER_LAYER, FULL_WIDTH_ROOM_PX, SHOWN_PER_LAYER, edge_styles, frame_rows, layout
 from gui.panels.network import NetworkPanel, short_number
 from gui.refresh_queue import on_screen
 from gui.widgets import FEATURE_LABELS
@@ -240,6 +240,32 @@ def drawn_after_a_step(qtbot, window, width: int) -> tuple[NetworkPanel, Snapsho
     panel.refresh(snapshot, window.session.layer_names, force=True)
     qtbot.wait(50)
     return panel, snapshot
+
+
+def edge_widths(panel: NetworkPanel) -> list[float]:
+    """The pens' widths of the edges' groups, the weakest first, for each sign."""
+    return [item.opts["pen"].widthF() for item in panel.edge_groups.values()]
+
+
+def test_the_edges_of_a_deep_net_are_drawn_thinner_until_zoomed_in(qtbot, make_window):
+    """Eight hidden layers 40 pixels apart, each pair of columns joined by 144 edges up to 5 pixels
+    wide, were a solid band of orange: close columns thin the edges, a zoom gives the width back."""
+    window = make_window(digits_config().with_changes(model={"hidden": (16,) * 8}))
+    panel, _ = drawn_after_a_step(qtbot, window, width=430)
+    pitch = panel._column_px()
+    assert 30 < pitch < 60
+    scale = pitch / FULL_WIDTH_ROOM_PX
+    assert edge_widths(panel) == pytest.approx([width * scale for width in EDGE_WIDTHS] * 2)
+    (left, right), _ = panel.graph_plot.vb.viewRange()
+    panel.graph_plot.setXRange(left, left + (right - left) / 4, padding=0)
+    assert edge_widths(panel) == pytest.approx(list(EDGE_WIDTHS) * 2), "zoomed in: columns 160 pixels apart"
+
+
+def test_one_hidden_layers_edges_keep_their_widths(qtbot, make_window):
+    window = make_window()
+    panel, _ = drawn_after_a_step(qtbot, window, width=430)
+    assert panel._column_px() > FULL_WIDTH_ROOM_PX
+    assert edge_widths(panel) == list(EDGE_WIDTHS) * 2
 
 
 def badge_items(panel: NetworkPanel) -> list[pg.TextItem]:
