@@ -754,8 +754,12 @@ def ink_height(image: QtGui.QImage, area: QRectF, scale: int) -> int:
 def test_exports_write_png_and_csv(qtbot, make_window, monkeypatch, tmp_path):
     window = make_window(start=True)
     wait_for(qtbot, lambda: len(window.session.history.epochs) >= 2)
+    window.toggle_training()
+    wait_for(qtbot, lambda: window.session.mode == "paused")
+    qtbot.wait(100)  # laid out for the pause: the panels keep their sizes from here on
     png, csv_path = tmp_path / "curves.png", tmp_path / "curves.csv"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(png), ""))
+    screen = window.curves.graphics.viewport().size()
     with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as png_done:
         window.export_png_action.trigger()
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(csv_path), ""))
@@ -763,7 +767,7 @@ def test_exports_write_png_and_csv(qtbot, make_window, monkeypatch, tmp_path):
         window.export_csv_action.trigger()
     assert png_done.args[1] == "" and csv_done.args[1] == ""
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    picture, screen = QtGui.QImage(str(png)), window.curves.graphics.viewport().size()
+    picture = QtGui.QImage(str(png))
     assert (picture.width(), picture.height()) == (2 * screen.width(), 2 * screen.height()), "twice the screen's pixels: sharp"
     legend = window.curves.legend.sceneBoundingRect()
     on_screen = window.curves.graphics.grab().toImage()
