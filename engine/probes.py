@@ -109,7 +109,10 @@ class Prober:
         epoch: int,
         loss: float,
         include_weights: bool = False,
+        dead_judged_on: torch.Tensor | None = None,
     ) -> Snapshot:
+        """The snapshot of a step whose forward pass `record` holds; dead units are judged over
+        the inputs `dead_judged_on` where given (the batch's activations otherwise)."""
         names = layer_names(model)
         weights = [linear.weight for linear in model.layers]
         grads = [w.grad for w in weights]
@@ -126,7 +129,8 @@ class Prober:
         weight_norms, before_norms, change_norms = norm_values[:n], norm_values[n : 2 * n], norm_values[2 * n : 3 * n]
         present_norms = iter(norm_values[3 * n :])
         # Second wait: every count and statistic, in one copy.
-        host = to_host({"slots": slots, **layer_statistics(model, record, include_weights)})
+        judged = hidden_activations(model, dead_judged_on) if dead_judged_on is not None else record.post
+        host = to_host({"slots": slots, **layer_statistics(model, record, include_weights, judged)})
         histograms: list[dict[str, Histogram]] = [{} for _ in weights]
         for (layer, kind), counts, (lo, hi, nonfinite) in zip(sources, fold_top_slot(host["slots"]), ranges):
             histograms[layer][kind] = Histogram(counts, lo, hi, nonfinite)
@@ -175,10 +179,13 @@ def histogram_sources(record: ForwardRecord, weights: list[torch.Tensor]) -> dic
     return sources
 
 
-def layer_statistics(model: MLP, record: ForwardRecord, include_weights: bool) -> dict[tuple[int, str], torch.Tensor]:
+def layer_statistics(
+    model: MLP, record: ForwardRecord, include_weights: bool, judged: list[torch.Tensor]
+) -> dict[tuple[int, str], torch.Tensor]:
     """Per layer, on the device: each unit's mean, the spread of each unit around its own mean
     (the root sum of squares over the layer: `spreads` derives both standard deviations from
-    it), dead or saturated units, and the weights when asked for."""
+    it), saturated units, dead units (judged on the activations `judged`), and the weights when
+    asked for."""
     hidden = len(model.layers) - 1
     activation = model.activation_name
     statistics: dict[tuple[int, str], torch.Tensor] = {}
@@ -189,7 +196,7 @@ def layer_statistics(model: MLP, record: ForwardRecord, include_weights: bool) -
         # Two passes around a known mean: stable, and twice as fast as torch.std on the CPU.
         statistics[i, "within"] = torch.linalg.vector_norm(post - unit_mean)
         if i < hidden and activation == "relu":
-            statistics[i, "dead"] = dead_units(post)
+            statistics[i, "dead"] = dead_units(judged[i])
         if i < hidden and activation in ("sigmoid", "tanh"):
             statistics[i, "saturated"] = saturated_share(post, activation)
         if include_weights:
@@ -313,8 +320,19 @@ def packed_to_host(parts: dict[Hashable, torch.Tensor]) -> dict[Hashable, np.nda
     return host
 
 
+def hidden_activations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
+    """Each layer's activations over `x` in eval mode (no dropout, batch norm on its running
+    statistics: nothing of the training changes), the output layer's logits last."""
+    record = ForwardRecord([], [])
+    was_training = model.training
+    model.eval()
+    model(x, record)
+    model.train(was_training)
+    return record.post
+
+
 def dead_units(post: torch.Tensor) -> torch.Tensor:
-    """Per unit: zero for every sample of the batch, so it passes no gradient (its largest
+    """Per unit: zero for every sample of `post`, so it passes no gradient (its largest
     value is at most zero: one reduction, seven times faster than comparing every value)."""
     return post.amax(dim=0) <= 0
 

@@ -7,6 +7,7 @@ import torch
 
 from engine import commands as cmd
 from engine.config import Config
+from engine.model import ForwardRecord
 from engine.probes import Prober, bin_index, bin_slots, bin_slots_together, count_by_scatter, dead_units, fold_top_slot, packed_to_host, saturated_share
 from engine.trainer import Trainer
 from tests.engine.probe_inputs import snapshot_inputs
@@ -129,6 +130,25 @@ def test_a_live_activation_change_starts_the_activation_ranges_afresh():
 def test_dead_relu_units():
     post = torch.tensor([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0]])
     assert dead_units(post).tolist() == [True, False, False, True]  # units 0 and 3 never fire
+
+
+def test_dead_units_are_judged_over_the_inputs_given_not_the_batch():
+    """A unit that answers one input in many is silent over a small batch without being dead."""
+    model, record, before = snapshot_inputs("relu")
+    with torch.no_grad():
+        model.layers[0].weight.zero_()
+        model.layers[0].bias.copy_(torch.tensor([-1.0, -1.0, -1.0, 1.0, 1.0]))
+        model.layers[0].weight[0, 0] = 10.0  # unit 0 fires where the first input is over 0.1
+    batch, rare = torch.full((32, 6), -1.0), torch.zeros(256, 6)
+    rare[100, 0] = 1.0  # the one example unit 0 answers
+    record = ForwardRecord([], [])
+    torch.nn.functional.cross_entropy(model(batch, record), torch.zeros(32, dtype=torch.long)).backward()
+    over_batch = Prober().capture(model, record, before, step=1, epoch=0, loss=1.0).layers[0]
+    assert over_batch.unit_dead.tolist() == [True, True, True, False, False] and over_batch.dead_fraction == 0.6
+    judged = Prober().capture(model, record, before, step=1, epoch=0, loss=1.0, dead_judged_on=rare).layers[0]
+    assert judged.unit_dead.tolist() == [False, True, True, False, False] and judged.dead_fraction == pytest.approx(0.4)
+    assert judged.histograms["act"].total == over_batch.histograms["act"].total == 32 * 5, "the histograms stay the batch's"
+    assert model.training, "judged in eval mode, and put back"
 
 
 def test_saturated_share_per_unit():

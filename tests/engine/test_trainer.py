@@ -9,7 +9,7 @@ from engine.config import Config, suited_to_its_dataset
 from engine.data import plane_features
 from engine.errors import ConfigError
 from engine.stats import CommandFailed, Diverged, EpochReport, SettingChange, Snapshot, StateChanged, StepReport
-from engine.trainer import Marked, Started, Trainer
+from engine.trainer import DEAD_JUDGED_OVER, Marked, Started, Trainer
 
 
 def digits(**sections) -> Config:
@@ -270,6 +270,22 @@ def test_probes_every_k_steps():
     assert (steps_per_run - 1) % 5 != 0, "the last step falls between two probes"
     every_fifth = [s for s in range(1, steps_per_run + 1) if (s - 1) % 5 == 0]
     assert [s.step for s in snaps] == [*every_fifth, steps_per_run], "and is probed all the same: the views show where the run ended"
+
+
+def test_dead_relus_are_judged_over_256_training_examples_where_a_batch_holds_fewer():
+    """Over a batch of 32 the default digits model read 12 % of its ReLUs dead at the start, a
+    unit that answers few digits being silent over a batch by chance; over 256 examples, 5 %."""
+    t = Trainer(digits(train={"batch_size": 32}))
+    probe = t.inspect().layers[0]
+    model, x = t.model, t.data.x_train
+    with torch.no_grad():
+        over_batch = (model.layers[0](x[:32]).relu().amax(0) <= 0).float().mean().item()
+        judged = x[:: len(x) // DEAD_JUDGED_OVER][:DEAD_JUDGED_OVER]
+        over_examples = (model.layers[0](judged).relu().amax(0) <= 0).float().mean().item()
+    assert probe.dead_fraction == pytest.approx(over_examples) and over_examples < over_batch / 2
+    assert len(judged) == DEAD_JUDGED_OVER
+    t.state.config = t.config.with_changes(train={"batch_size": 256})
+    assert t._dead_judged_on(256) is None, "a batch of 256 is judged on itself"
 
 
 def test_history_stays_bounded():
