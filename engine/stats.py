@@ -43,13 +43,13 @@ class LayerProbe:
     weight_norm: float
     grad_norm: float
     update_ratio: float  # ||W_after - W_before|| / ||W_before|| for the probed step
-    dead_fraction: float | None  # ReLU units that output 0 for every example judged (trainer.DEAD_JUDGED_OVER)
+    dead_fraction: float | None  # ReLU units that output 0 for every example probed (trainer.DEAD_JUDGED_OVER)
     saturated_fraction: float | None  # sigmoid/tanh activations in their flat tails
     act_mean: float
     act_std: float
     histograms: dict[str, Histogram]
     unit_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per unit, over the batch
-    unit_dead: np.ndarray | None = None  # per unit (ReLU layers): True if 0 for every example judged
+    unit_dead: np.ndarray | None = None  # per unit (ReLU layers): True if 0 for every example probed
     unit_saturated: np.ndarray | None = None  # per unit (sigmoid/tanh): share of samples in the tails
     unit_std: float | None = None  # each unit's standard deviation over the batch, root mean square over the units (None: not probed)
 

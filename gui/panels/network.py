@@ -522,7 +522,7 @@ class NetworkPanel(QWidget):
         probe = snapshot.layers[column - 1]
         text = f"{probe.name}, unit {unit}: mean activation {significant(probe.unit_mean[unit])}, bias {snapshot.biases[column - 1][unit]:+.3g}"
         if probe.unit_dead is not None:
-            text += " · dead: 0 for every example judged, passes no gradient" if probe.unit_dead[unit] else " · alive"
+            text += " · dead: 0 for every example probed, passes no gradient" if probe.unit_dead[unit] else " · alive"
         if probe.unit_saturated is not None:
             share = float(probe.unit_saturated[unit])
             text += f" · saturated for {share:.0%} of the batch" + (" (mostly saturated)" if share > 0.5 else "")
