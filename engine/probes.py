@@ -129,7 +129,7 @@ class Prober:
         weight_norms, before_norms, change_norms = norm_values[:n], norm_values[n : 2 * n], norm_values[2 * n : 3 * n]
         present_norms = iter(norm_values[3 * n :])
         # Second wait: every count and statistic, in one copy.
-        judged = hidden_activations(model, dead_judged_on) if dead_judged_on is not None else record.post
+        judged = layer_activations(model, dead_judged_on) if dead_judged_on is not None else record.post
         host = to_host({"slots": slots, **layer_statistics(model, record, include_weights, judged)})
         histograms: list[dict[str, Histogram]] = [{} for _ in weights]
         for (layer, kind), counts, (lo, hi, nonfinite) in zip(sources, fold_top_slot(host["slots"]), ranges):
@@ -320,7 +320,7 @@ def packed_to_host(parts: dict[Hashable, torch.Tensor]) -> dict[Hashable, np.nda
     return host
 
 
-def hidden_activations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
+def layer_activations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
     """Each layer's activations over `x` in eval mode (no dropout, batch norm on its running
     statistics: nothing of the training changes), the output layer's logits last."""
     record = ForwardRecord([], [])
