@@ -14,6 +14,7 @@ from collections.abc import Hashable
 import numpy as np
 import torch
 
+from engine.cuda_graph import buffers_kept
 from engine.model import MLP, ForwardRecord, layer_names
 from engine.stats import Histogram, LayerProbe, Snapshot
 
@@ -321,13 +322,19 @@ def packed_to_host(parts: dict[Hashable, torch.Tensor]) -> dict[Hashable, np.nda
 
 
 def layer_activations(model: MLP, x: torch.Tensor) -> list[torch.Tensor]:
-    """Each layer's activations over `x` in eval mode (no dropout, batch norm on its running
-    statistics: nothing of the training changes), the output layer's logits last."""
+    """Each layer's activations over `x` as training computes them, the output layer's logits
+    last: batch norm on the examples' own statistics (in eval mode, on running statistics still
+    near their start, a tenth of a batch-norm net's second layer read dead where none was),
+    without dropout's noise, and leaving no trace: batch norm's running statistics are put back
+    and no random number is drawn."""
     record = ForwardRecord([], [])
-    was_training = model.training
-    model.eval()
-    model(x, record)
-    model.train(was_training)
+    rate = model.dropout
+    model.set_dropout(0.0)
+    try:
+        with buffers_kept(model):
+            model(x, record)
+    finally:
+        model.set_dropout(rate)
     return record.post
 
 
