@@ -302,7 +302,6 @@ class ChangeMarks:
     def __init__(self, named: pg.PlotItem | None, plain: tuple[pg.PlotItem, ...]) -> None:
         self.named, self.plain = named, plain
         self.lines: list[tuple[pg.PlotItem, pg.InfiniteLine]] = []  # as drawn
-        self.named_lines: list[pg.InfiniteLine] = []  # the named plot's lines, one a change
         self._shown: tuple[SettingChange, ...] = ()
         if named is not None:  # which names fit changes as the view moves or the plot resizes
             named.vb.sigXRangeChanged.connect(self._name_what_fits)
@@ -315,17 +314,20 @@ class ChangeMarks:
         for plot, line in self.lines:
             plot.removeItem(line)
         self.lines.clear()
-        self.named_lines.clear()
         pen = pg.mkPen(self.COLOUR, width=1, style=Qt.PenStyle.DotLine)
         for change in changes:
             drawn = [(plot, pg.InfiniteLine(change.step, angle=90, pen=pen)) for plot in self.plain]
             if self.named is not None:
                 drawn.append((self.named, self._named_line(change, pen)))
-                self.named_lines.append(drawn[-1][1])
             for plot, line in drawn:
                 plot.addItem(line, ignoreBounds=True)
                 self.lines.append((plot, line))
         self._name_what_fits()
+
+    @property
+    def named_lines(self) -> list[pg.InfiniteLine]:
+        """The named plot's lines, one a change, oldest first."""
+        return [line for plot, line in self.lines if plot is self.named]
 
     def near(self, step: float, plot: pg.PlotItem, within_px: float) -> list[SettingChange]:
         """The changes marked within `within_px` of `step` on `plot`, oldest first."""
@@ -334,11 +336,12 @@ class ChangeMarks:
 
     def _name_what_fits(self) -> None:
         """Name each mark whose name has room before the next mark's (the newest is always named)."""
-        if not self.named_lines:
+        named_lines = self.named_lines
+        if not named_lines:
             return
         steps_per_px = units_per_px(self.named.vb)[0]
         following: pg.InfiniteLine | None = None  # the next named mark
-        for line in reversed(self.named_lines):
+        for line in reversed(named_lines):
             fits = following is None or steps_per_px <= 0 or (
                 (following.value() - line.value()) / steps_per_px >= max(across(line), across(following)) + self.NAME_GAP_PX)  # fmt: skip
             line.label.setVisible(fits)

@@ -352,8 +352,8 @@ class NetworkPanel(QWidget):
 
     def _column_px(self) -> float:
         """Pixels from one column to the next, as the graph is framed now."""
-        (left, right), width = self.graph_plot.vb.viewRange()[0], self.graph_plot.vb.width()
-        return COLUMN_SPACING * width / (right - left) if right > left else 0.0
+        per_px = units_per_px(self.graph_plot.vb)[0]
+        return COLUMN_SPACING / per_px if per_px > 0 else 0.0
 
     def _placed_badges(self, snapshot: Snapshot, compact: bool, largest: float) -> list[Placement]:
         """The badges: full ones in wide columns, else short ones (the layer and its gradient
@@ -383,10 +383,10 @@ class NetworkPanel(QWidget):
         (left, right), width = self.graph_plot.vb.viewRange()[0], self.graph_plot.vb.width()
         if right <= left or width <= 0:
             return None
-        units_per_px = (right - left) / width
-        widths = [self._text_width(text) * units_per_px for text in texts]
+        per_px = units_per_px(self.graph_plot.vb)[0]
+        widths = [self._text_width(text) * per_px for text in texts]
         xs = [min(max(column * COLUMN_SPACING, left + w / 2), right - w / 2) for column, w in zip(columns, widths)]
-        fits = stand_apart([b - a for a, b in zip(xs, xs[1:])], widths, BADGE_GAP_PX * units_per_px)
+        fits = stand_apart([b - a for a, b in zip(xs, xs[1:])], widths, BADGE_GAP_PX * per_px)
         return xs if fits else None
 
     def _size_note(self, g: GraphLayout, column: int, compact: bool) -> str:
