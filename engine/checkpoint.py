@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import secrets
-import stat
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ import torch
 
 from engine.config import Config
 from engine.errors import CheckpointError, ConfigError, DataError
+from engine.files import write_atomically
 from engine.model import layer_names
 from engine.probe_history import ProbeHistory
 from engine.stats import History
@@ -59,53 +58,9 @@ def checkpoint_payload(trainer: Trainer) -> dict[str, Any]:
 
 
 def save_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
-    """Write to a temporary file beside the target, fsync, then rename over it: a crash
-    mid-write leaves the previous file whole."""
-    path = Path(path)
+    """Written whole or not at all (engine.files); a missing folder is made."""
     payload = checkpoint_payload(trainer)
-    fd, tmp = _temporary_file_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise CheckpointError(f"cannot save to {path}: {exc.strerror or exc}") from None
-        raise
-
-
-def check_can_save(path: str | os.PathLike) -> None:
-    """Raise CheckpointError now if a save to `path` would fail (no such folder can be made, no
-    right to write there): a long headless run learns it before training, not after."""
-    fd, tmp = _temporary_file_beside(Path(path))
-    os.close(fd)
-    os.unlink(tmp)
-
-
-def _temporary_file_beside(path: Path) -> tuple[int, str]:
-    """An open temporary file in `path`'s folder (made if missing): a save writes there first.
-    It gets the permissions a plain open would give `path`, the umask's, or the replaced file's
-    own (tempfile.mkstemp's 0600 made every checkpoint unreadable to anyone but its owner)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            if path.is_file():
-                os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
-        except OSError:
-            os.close(fd)
-            tmp.unlink()
-            raise
-        return fd, str(tmp)
-    except OSError as exc:
-        nearest = next((folder for folder in path.parents if folder.exists()), None)
-        in_the_way = nearest is not None and not nearest.is_dir()  # mkdir's own words: "File exists"
-        reason = f"{nearest} is a file, not a folder" if in_the_way else exc.strerror or exc
-        raise CheckpointError(f"cannot save to {path}: {reason}") from None
+    write_atomically(path, lambda f: torch.save(payload, f), make_folder=True)
 
 
 def read_checkpoint(path: str | os.PathLike) -> Any:

@@ -15,3 +15,7 @@ class DataError(EngineError):
 
 class CheckpointError(EngineError):
     """A checkpoint was refused; the message says why. The running session is untouched."""
+
+
+class SaveError(EngineError):
+    """A file could not be written; the message says where and why. A file already there is untouched."""

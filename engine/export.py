@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.config import REGRESSION_SETS, Config
 from engine.data import default_cache_dir, load_dataset
+from engine.files import save_bytes
 from engine.model import ACTIVATIONS
 
 IMAGE_SETS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}
@@ -70,7 +71,7 @@ def _n_outputs(config: Config) -> int:
 
 
 def write_pytorch_script(config: Config, path: str | Path) -> None:
-    Path(path).write_text(pytorch_script(config), encoding="utf-8")
+    save_bytes(path, pytorch_script(config).encode("utf-8"))
 
 
 _HEADER = '''"""MLP Lab export: an MLP on {name} (hidden layers: {sizes}), in plain PyTorch.

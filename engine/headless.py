@@ -11,10 +11,10 @@ import math
 import sys
 from typing import Any, TextIO
 
-from engine.checkpoint import check_can_save
 from engine.commands import changes_over_checkpoint
 from engine.config import Config
 from engine.errors import EngineError
+from engine.files import check_can_write
 from engine.stats import Diverged, EpochReport
 from engine.trainer import Trainer
 
@@ -57,7 +57,7 @@ def run(
     over a loaded checkpoint's own."""
     try:
         if save:
-            check_can_save(save)
+            check_can_write(save, make_folder=True)
         # A checkpoint brings its own data: the command line's dataset is not loaded first (offline,
         # its default Fashion-MNIST would stop a digits checkpoint from opening).
         trainer = Trainer(config, progress=_download_progress(err), checkpoint=load)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from engine.errors import EngineError
+
 
 class BackgroundJobs(QObject):
     finished = Signal(str, str)  # description, error ("" when it worked)
@@ -19,7 +21,7 @@ class BackgroundJobs(QObject):
         def task() -> None:
             try:
                 job()
-            except OSError as exc:
+            except EngineError as exc:  # a file not written: SaveError, with the system's reason
                 self.finished.emit(description, str(exc))
             else:
                 self.finished.emit(description, "")

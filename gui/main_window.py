@@ -29,6 +29,7 @@ from engine.config import REGRESSION_SETS, Config, changed_fields, describe_diff
 from engine.errors import ConfigError
 from engine.experiments import EXPERIMENTS, Variant, on_data_folder
 from engine.export import write_pytorch_script
+from engine.files import save_bytes
 from engine.presets import PRESETS
 from engine.stats import Diverged
 from gui.background import BackgroundJobs
@@ -46,7 +47,7 @@ from gui.panels.histograms import HistogramsPanel
 from gui.panels.network import NetworkPanel
 from gui.panels.predictions import PredictionsPanel
 from gui.panels.random_matrices import RandomMatricesPanel
-from gui.plotting import fit_steady_views, sharp_picture
+from gui.plotting import fit_steady_views, png_bytes, sharp_picture
 from gui.session import Session
 from gui.status import StatusMessage
 from gui.widgets import wrapped_tip
@@ -497,18 +498,13 @@ class MainWindow(QMainWindow):
         if not path:
             return
         image = sharp_picture(self.curves.graphics)
-
-        def write() -> None:
-            if not image.save(path, "PNG"):
-                raise OSError(f"could not write {path}")
-
-        self.jobs.run(f"Exported {path}", write)
+        self.jobs.run(f"Exported {path}", lambda: save_bytes(path, png_bytes(image)))
 
     def export_csv(self) -> None:
         path = self._ask_save_path("Export curves as CSV", f"{self._file_stem()}-curves.csv", "CSV files (*.csv)")
         if path:
             text = history_csv(self.session.history)
-            self.jobs.run(f"Exported {path}", lambda: Path(path).write_text(text, encoding="utf-8"))
+            self.jobs.run(f"Exported {path}", lambda: save_bytes(path, text.encode("utf-8")))
 
     def export_code(self) -> None:
         config = self.session.config

@@ -13,10 +13,11 @@ import math
 from collections.abc import Callable, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtCore import QBuffer, QEvent, QIODevice, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QToolTip, QWidget
 
+from engine.errors import SaveError
 from engine.numbers import compact_exponent
 from engine.stats import SettingChange
 
@@ -648,3 +649,12 @@ def sharp_picture(view: pg.GraphicsView, scale: int = EXPORT_SCALE) -> QImage:
     view.render(painter, QRectF(shown), shown)
     painter.end()
     return image
+
+
+def png_bytes(image: QImage) -> bytes:
+    """`image` encoded as PNG in memory, for engine.files to write whole or not at all."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise SaveError("cannot encode the picture as PNG (Qt's PNG writer is missing)")
+    return buffer.data().data()

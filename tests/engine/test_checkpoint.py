@@ -11,7 +11,7 @@ from engine import checkpoint as checkpoint_module
 from engine import commands as cmd
 from engine.checkpoint import VERSION, read_checkpoint
 from engine.config import Config
-from engine.errors import CheckpointError, ConfigError
+from engine.errors import CheckpointError, ConfigError, SaveError
 from engine.probe_history import PROBES_KEPT
 from engine.stats import CommandFailed, EpochReport, Loaded, Snapshot, StepReport
 from engine.trainer import Trainer
@@ -164,7 +164,7 @@ def test_save_to_unwritable_place_is_a_clear_error(tmp_path):
     t = trained(steps=1)
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    with pytest.raises(CheckpointError, match="cannot save"):
+    with pytest.raises(SaveError, match="cannot save"):
         t.save(str(blocker / "run.pt"))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from pathlib import Path
@@ -788,6 +789,27 @@ def test_an_export_that_cannot_be_written_says_why(qtbot, make_window, monkeypat
     assert warnings == [("Export failed", done.args[1])] and not gone.exists()
     window.step_action.trigger()
     wait_for(qtbot, lambda: window.session.step == 1)
+
+
+@pytest.mark.parametrize("export", ["png", "csv", "code"])
+def test_an_export_on_a_full_disk_leaves_the_file_that_was_there(qtbot, make_window, monkeypatch, tmp_path, warnings, export):
+    """The disk fills up mid-write: the file chosen in the dialog keeps its old contents (a
+    plain write had already emptied it), and a message says why."""
+    window = make_window()
+    target = tmp_path / "exports" / f"kept.{'py' if export == 'code' else export}"
+    target.parent.mkdir()
+    target.write_bytes(b"yesterday's export")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("engine.files.os.fsync", full)
+    with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS):
+        getattr(window, f"export_{export}_action").trigger()
+    assert target.read_bytes() == b"yesterday's export"
+    assert warnings == [("Export failed", f"cannot save to {target}: No space left on device")]
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary file left behind
 
 
 def test_settings_and_layout_are_remembered(qtbot, make_window, settings):
