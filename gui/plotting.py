@@ -656,5 +656,5 @@ def png_bytes(image: QImage) -> bytes:
     buffer = QBuffer()
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     if not image.save(buffer, "PNG"):
-        raise SaveError("cannot encode the picture as PNG (Qt's PNG writer is missing)")
+        raise SaveError("cannot encode the picture as PNG")
     return buffer.data().data()
