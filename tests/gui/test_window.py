@@ -599,6 +599,29 @@ def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, t
     wait_for(qtbot, lambda: window.histograms.heatmap.image is not None and window.histograms.heatmap.image.shape[1] == len(steps))
 
 
+def test_a_save_on_a_full_disk_keeps_the_last_checkpoint_and_the_session(qtbot, make_window, monkeypatch, tmp_path, warnings):
+    window = make_window()
+    path = tmp_path / "run.pt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(window.session.saved, timeout=WAIT_MS):
+        window.save_action.trigger()
+    last_good = path.read_bytes()
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("engine.files.os.fsync", full)
+    with qtbot.waitSignal(window.session.command_failed, timeout=WAIT_MS):
+        window.save_action.trigger()
+    assert warnings == [("Could not save the checkpoint", f"cannot save to {path}: No space left on device")]
+    assert path.read_bytes() == last_good and torch.load(path, weights_only=True)["step"] == 0
+    assert window.session.step == 1 and window.recent.paths() == [str(path)]
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 2)
+
+
 def test_a_file_saved_right_after_a_probe_shows_that_step_once_over_time(qtbot):
     """Saved after a single step (always probed), it reopened with that step twice in the views
     over time: the file's probe, and the opened model's own look at itself."""
