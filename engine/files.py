@@ -1,7 +1,7 @@
 """Files written whole or not at all. A save goes to a temporary file beside its target, is
-flushed to the disk, then renamed over the target: a full disk, a pulled drive or a crash
-mid-write leaves the file that was there as it was (checkpoints, and the exported curves and
-code alike)."""
+flushed to the disk, then renamed over the target, and the rename flushed too: a full disk, a
+pulled drive, a crash or a power cut mid-write leaves the file that was there as it was
+(checkpoints, and the exported curves and code alike)."""
 
 from __future__ import annotations
 
@@ -28,11 +28,27 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _flush_folder(path.parent)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise SaveError(f"cannot save to {path}: {exc.strerror or exc}") from None
         raise
+
+
+def _flush_folder(folder: Path) -> None:
+    """Make a rename in `folder` last through a power cut: the new name is in the folder's
+    own data, which the file's fsync does not write (POSIX; SQLite and git do the same). Where
+    the system cannot (some network file systems refuse a folder's fsync), the file is saved
+    all the same: the save is not reported as failed."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
 
 
 def save_bytes(path: str | os.PathLike, data: bytes) -> None:

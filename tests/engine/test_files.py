@@ -1,6 +1,7 @@
 """Files written whole or not at all (engine.files): what a full disk or a missing folder leaves."""
 
 import errno
+import os
 
 import pytest
 
@@ -37,3 +38,28 @@ def test_a_missing_folder_is_refused_unless_asked_to_make_it(tmp_path):
     assert not gone.parent.exists()  # not made again where the user chose a folder that has gone
     write_atomically(gone, lambda f: f.write(b"png"), make_folder=True)
     assert gone.read_bytes() == b"png"
+
+
+def test_the_rename_is_flushed_to_the_disk_after_the_file(tmp_path, monkeypatch):
+    """A power cut right after a save must not bring back the old file: the file's data, then
+    its folder's entry (where the rename lives), are flushed, in that order."""
+    flushed = []
+    real_fsync = os.fsync
+    monkeypatch.setattr("engine.files.os.fsync", lambda fd: flushed.append(os.readlink(f"/proc/self/fd/{fd}")) or real_fsync(fd))
+    save_bytes(tmp_path / "run.csv", b"epoch\n")
+    assert len(flushed) == 2 and flushed[0].startswith(str(tmp_path / ".run.csv.")) and flushed[1] == str(tmp_path)
+
+
+def test_a_folder_that_cannot_be_flushed_still_saves(tmp_path, monkeypatch):
+    """Some network file systems refuse a folder's fsync (EINVAL): the file is in place by then,
+    so the save is not reported as failed."""
+    real_fsync = os.fsync
+
+    def refuse_folders(fd):
+        if os.path.isdir(os.readlink(f"/proc/self/fd/{fd}")):
+            raise OSError(errno.EINVAL, "Invalid argument")
+        real_fsync(fd)
+
+    monkeypatch.setattr("engine.files.os.fsync", refuse_folders)
+    save_bytes(tmp_path / "run.csv", b"epoch\n")
+    assert (tmp_path / "run.csv").read_bytes() == b"epoch\n"
