@@ -50,7 +50,7 @@ from gui.panels.random_matrices import RandomMatricesPanel
 from gui.plotting import fit_steady_views, png_bytes, sharp_picture
 from gui.session import Session
 from gui.status import StatusMessage
-from gui.widgets import wrapped_tip
+from gui.widgets import as_sentence, wrapped_tip
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
 # The default arrangement of the docks: raised when it changes, so that a layout saved before
@@ -270,7 +270,11 @@ class MainWindow(QMainWindow):
 
     def say(self, message: str, ms: int) -> None:
         """A message in the status bar for `ms` milliseconds (0: until the next), cut to fit (gui.status)."""
-        self.status_message.say(message, ms)
+        self.status_message.say(as_sentence(message), ms)
+
+    def warn(self, title: str, message: str) -> None:
+        """A message box; the engine's reasons read as sentences."""
+        QMessageBox.warning(self, title, as_sentence(message))
 
     def _connect(self) -> None:
         s = self.session
@@ -380,7 +384,7 @@ class MainWindow(QMainWindow):
         try:
             shown.validate()
         except ConfigError as exc:
-            QMessageBox.warning(self, "Cannot train these settings", str(exc))
+            self.warn("Cannot train these settings", str(exc))
             return
         variants = [Variant("in force", active), Variant("shown", shown)]
         self.run_experiment(f"Side by side: {describe_differences(active, shown)} (in force vs shown)", variants)
@@ -516,7 +520,7 @@ class MainWindow(QMainWindow):
 
     def _on_job_finished(self, description: str, error: str) -> None:
         if error:
-            QMessageBox.warning(self, "Export failed", error)
+            self.warn("Export failed", error)
         else:
             self.say(description, 8000)
 
@@ -568,14 +572,14 @@ class MainWindow(QMainWindow):
     def _on_command_failed(self, command: str, reason: str) -> None:
         self.download_bar.hide()  # a Reset whose data failed to download: its bar stayed at the last share
         title = FAILURE_TITLES.get(command, "Setting refused")
-        QMessageBox.warning(self, title, reason)
+        self.warn(title, reason)
         if self.session.config is not None and command not in FAILURE_TITLES:
             self.controls.set_config(self.session.config)  # show what is really in force
 
     def _on_failed(self, reason: str) -> None:
         self.download_bar.hide()
         self._update_status()
-        QMessageBox.warning(self, "Could not load the data", f"{reason}\n\nChoose another dataset and press Reset.")
+        self.warn("Could not load the data", f"{reason}\n\nChoose another dataset and press Reset.")
         self._update_transport()
         self.reset_action.setEnabled(True)
 

@@ -1,5 +1,5 @@
 """Small input widgets that Qt lacks: a log-scale slider, a hidden-layers editor and a features
-picker; and tooltips that wrap."""
+picker; tooltips that wrap, and the engine's messages as sentences."""
 
 from __future__ import annotations
 
@@ -37,6 +37,15 @@ def wrapped_tip(text: str) -> str:
     if len(text) <= TIP_LINE_CHARS:
         return f"<p>{escaped}</p>"
     return f'<table width="{TIP_WIDTH_PX}"><tr><td>{escaped}</td></tr></table>'
+
+
+def as_sentence(message: str) -> str:
+    """An engine message as a dialog or the status bar shows it: the engine writes them as a
+    command line prints them, after "error: " ("cannot save to ..."), and a sentence starts
+    with a capital. Only a plain word is capitalised: a message that starts with a name (a
+    file "run.pt", "model_state_dict", "fashion-mnist") keeps it as written."""
+    first = message.split(" ", 1)[0]
+    return first.capitalize() + message[len(first) :] if first.isalpha() and first.islower() else message
 
 
 def format_number(value: float) -> str:

@@ -36,7 +36,7 @@ from engine.trainer import Trainer
 from gui.app import make_application
 from gui.main_window import MainWindow, finished_text, remembered_config
 from gui.session import Session
-from gui.widgets import wrapped_tip
+from gui.widgets import as_sentence, wrapped_tip
 from tests.gui.conftest import WAIT_MS, digits_config, press_shortcut, wait_for
 from tests.gui.test_gradient_panels import open_tab
 
@@ -303,7 +303,7 @@ def test_reset_to_another_dataset_brings_its_training_and_says_so(qtbot, make_wi
     train = window.session.config.train
     assert (window.session.config.data.name, train.batch_size, train.epochs) == ("circle", 10, 100)
     assert (controls.batch_size.value(), controls.epochs.value()) == (10, 100), "the controls show it"
-    assert window.statusBar().currentMessage() == "batch size 10, epochs 100: the training that suits circle (set yours and Reset again)"
+    assert window.statusBar().currentMessage() == "Batch size 10, epochs 100: the training that suits circle (set yours and Reset again)"
     controls.dataset.setCurrentIndex(controls.dataset.findData("digits"))
     controls.batch_size.setValue(64)  # by hand: it stays
     with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
@@ -449,7 +449,7 @@ def test_batch_norm_on_batches_of_one_is_refused_on_reset_and_the_model_stays(qt
     controls.batch_size.setValue(1)
     window.reset_action.trigger()
     wait_for(qtbot, lambda: len(warnings) == 1)
-    assert warnings[0] == ("Could not reset", "batch norm needs batches of at least 2 samples: it normalises each unit over the batch")
+    assert warnings[0] == ("Could not reset", "Batch norm needs batches of at least 2 samples: it normalises each unit over the batch")
     assert not window.session.config.model.batch_norm and window.session.config.train.batch_size == 32
     controls.batch_size.setValue(2)
     with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
@@ -469,7 +469,7 @@ def test_a_device_this_machine_lacks_is_greyed_out_and_a_file_that_asks_for_it_i
     combo.setCurrentText("cuda")  # as a remembered setting or a command line would
     window.reset_action.trigger()
     wait_for(qtbot, lambda: len(warnings) == 1)
-    assert warnings[0] == ("Could not reset", "device cuda was asked for, but CUDA is not available on this machine")
+    assert warnings[0] == ("Could not reset", "Device cuda was asked for, but CUDA is not available on this machine")
     assert window.session.config.train.device != "cuda" and window.session.mode == "paused"
 
 
@@ -615,7 +615,7 @@ def test_a_save_on_a_full_disk_keeps_the_last_checkpoint_and_the_session(qtbot, 
     monkeypatch.setattr("engine.files.os.fsync", full)
     with qtbot.waitSignal(window.session.command_failed, timeout=WAIT_MS):
         window.save_action.trigger()
-    assert warnings == [("Could not save the checkpoint", f"cannot save to {path}: No space left on device")]
+    assert warnings == [("Could not save the checkpoint", f"Cannot save to {path}: No space left on device")]
     assert path.read_bytes() == last_good and torch.load(path, weights_only=True)["step"] == 0
     assert window.session.step == 1 and window.recent.paths() == [str(path)]
     window.step_action.trigger()
@@ -808,8 +808,8 @@ def test_an_export_that_cannot_be_written_says_why(qtbot, make_window, monkeypat
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(gone), ""))
     with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS) as done:
         window.export_csv_action.trigger()
-    assert "No such file or directory" in done.args[1]
-    assert warnings == [("Export failed", done.args[1])] and not gone.exists()
+    assert done.args[1] == f"cannot save to {gone}: No such file or directory"
+    assert warnings == [("Export failed", f"Cannot save to {gone}: No such file or directory")] and not gone.exists()
     window.step_action.trigger()
     wait_for(qtbot, lambda: window.session.step == 1)
 
@@ -831,7 +831,7 @@ def test_an_export_on_a_full_disk_leaves_the_file_that_was_there(qtbot, make_win
     with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS):
         getattr(window, f"export_{export}_action").trigger()
     assert target.read_bytes() == b"yesterday's export"
-    assert warnings == [("Export failed", f"cannot save to {target}: No space left on device")]
+    assert warnings == [("Export failed", f"Cannot save to {target}: No space left on device")]
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary file left behind
 
 
@@ -1078,6 +1078,21 @@ def test_the_presets_menu_says_on_hover_what_each_lesson_shows(make_window):
     tips = {action.text(): action.toolTip() for action in menu.actions()}
     assert menu.toolTipsVisible() and tips == {name: wrapped_tip(preset.lesson) for name, preset in PRESETS.items()}
     assert "ln 2" in tips["Linear on XOR: no hidden layer"] and "orders of magnitude" in tips["Vanishing: 8 sigmoid layers"]
+
+
+@pytest.mark.parametrize(
+    "message, shown",
+    [
+        ("cannot save to /tmp/run.pt: No space left on device", "Cannot save to /tmp/run.pt: No space left on device"),
+        ("run.pt is a folder, not a checkpoint file", "run.pt is a folder, not a checkpoint file"),  # a file's name as written
+        ("model_state_dict holds no Linear layers", "model_state_dict holds no Linear layers"),
+        ("fashion-mnist data not found in /data", "fashion-mnist data not found in /data"),
+        ("Already a sentence.", "Already a sentence."),
+        ("", ""),
+    ],
+)
+def test_the_engines_messages_are_shown_as_sentences_keeping_names_as_written(message, shown):
+    assert as_sentence(message) == shown
 
 
 def test_a_long_tooltip_of_the_menus_wraps_instead_of_running_across_the_screen(qtbot, make_window):
