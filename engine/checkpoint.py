@@ -58,9 +58,9 @@ def checkpoint_payload(trainer: Trainer) -> dict[str, Any]:
 
 
 def save_checkpoint(trainer: Trainer, path: str | os.PathLike) -> None:
-    """Written whole or not at all (engine.files); a missing folder is made."""
+    """Written whole or not at all (engine.files)."""
     payload = checkpoint_payload(trainer)
-    write_atomically(path, lambda f: torch.save(payload, f), make_folder=True)
+    write_atomically(path, lambda f: torch.save(payload, f))
 
 
 def read_checkpoint(path: str | os.PathLike) -> Any:

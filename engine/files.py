@@ -15,13 +15,13 @@ from typing import BinaryIO
 from engine.errors import SaveError
 
 
-def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object], make_folder: bool = False) -> None:
+def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
     """Have `write` fill a temporary file beside `path`, then put it in `path`'s place; raises
-    SaveError, with the system's reason, if any of it fails. `make_folder`: create a missing
-    folder (a command line's new run folder) rather than refuse (a folder chosen in a dialog
-    that has since gone: making it again would write where the user did not choose)."""
+    SaveError, with the system's reason, if any of it fails. A missing folder is refused, not
+    made: one chosen in a dialog may have gone since (a drive pulled out), and making it again
+    would write to the disk under the drive's mount point, not where the user chose."""
     path = Path(path)
-    fd, tmp = _temporary_file_beside(path, make_folder)
+    fd, tmp = _temporary_file_beside(path, make_folder=False)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -58,7 +58,8 @@ def save_bytes(path: str | os.PathLike, data: bytes) -> None:
 
 def check_can_write(path: str | os.PathLike, make_folder: bool = False) -> None:
     """Raise SaveError now if a save to `path` would fail (no such folder can be made, no right
-    to write there): a long headless run learns it before training, not after."""
+    to write there): a long headless run learns it before training, not after. `make_folder`:
+    make a missing folder (a command line's new run folder) for the save to come."""
     fd, tmp = _temporary_file_beside(Path(path), make_folder)
     os.close(fd)
     os.unlink(tmp)

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from engine.errors import SaveError
-from engine.files import save_bytes, write_atomically
+from engine.files import check_can_write, save_bytes, write_atomically
 
 
 def test_a_disk_full_mid_write_leaves_the_old_file_and_says_why(tmp_path):
@@ -31,13 +31,21 @@ def test_a_save_replaces_the_file_whole_keeping_its_permissions(tmp_path):
     assert path.read_bytes() == b"new" and path.stat().st_mode & 0o777 == 0o640
 
 
-def test_a_missing_folder_is_refused_unless_asked_to_make_it(tmp_path):
+def test_a_missing_folder_is_refused_not_made(tmp_path):
+    """A folder chosen in a dialog that has gone since (a drive pulled out): made again, it
+    would take the save to the disk under the drive's mount point."""
     gone = tmp_path / "unplugged" / "curves.png"
     with pytest.raises(SaveError, match="No such file or directory"):
         save_bytes(gone, b"png")
-    assert not gone.parent.exists()  # not made again where the user chose a folder that has gone
-    write_atomically(gone, lambda f: f.write(b"png"), make_folder=True)
-    assert gone.read_bytes() == b"png"
+    assert not gone.parent.exists()
+
+
+def test_a_command_lines_new_folder_is_made_by_the_check_before_training(tmp_path):
+    new = tmp_path / "runs" / "today" / "run.pt"
+    check_can_write(new, make_folder=True)
+    assert new.parent.is_dir() and list(new.parent.iterdir()) == []  # the check leaves no file behind
+    save_bytes(new, b"checkpoint")
+    assert new.read_bytes() == b"checkpoint"
 
 
 def test_the_rename_is_flushed_to_the_disk_after_the_file(tmp_path, monkeypatch):

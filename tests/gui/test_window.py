@@ -622,6 +622,18 @@ def test_a_save_on_a_full_disk_keeps_the_last_checkpoint_and_the_session(qtbot, 
     wait_for(qtbot, lambda: window.session.step == 2)
 
 
+def test_a_checkpoint_to_a_folder_gone_since_the_dialog_is_refused_not_made_again(qtbot, make_window, monkeypatch, tmp_path, warnings):
+    """The drive chosen in the dialog was pulled out: made again, the folder would take the
+    checkpoint to the disk under the drive's mount point, where the user never looks."""
+    window = make_window()
+    gone = tmp_path / "usb-drive" / "run.pt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(gone), ""))
+    with qtbot.waitSignal(window.session.command_failed, timeout=WAIT_MS):
+        window.save_action.trigger()
+    assert warnings == [("Could not save the checkpoint", f"Cannot save to {gone}: No such file or directory")]
+    assert not gone.parent.exists() and window.recent.paths() == []
+
+
 def test_a_file_saved_right_after_a_probe_shows_that_step_once_over_time(qtbot):
     """Saved after a single step (always probed), it reopened with that step twice in the views
     over time: the file's probe, and the opened model's own look at itself."""
