@@ -32,6 +32,11 @@ SATURATION_NAMED = 0.1
 # 256 on digits (1e-4) stay at chance for their whole run, which "healthy" hid; two of 256 on
 # digits (1.4e-3) and every single hidden layer on the 2-D sets (2e-3 to 4e-3) learn.
 FAINT_SIGNAL = 1e-3
+# Under this, a step's largest update / weight ratio is too small to learn in a run's time
+# (Karpathy's rule of thumb wants about 1e-3): digits at lr 1e-4 (1e-5 to 6e-5 over its run)
+# and the spiral at 1e-3 (2e-5 to 1e-4) stay at chance; every dataset at the learning rate that
+# suits it moves 1e-4 to 1e-2 a step, the circle's net still 3e-4 once it has converged.
+SLOW_UPDATES = 1e-4
 
 
 def _order(x: float) -> str:
@@ -40,10 +45,11 @@ def _order(x: float) -> str:
 
 
 def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = None) -> tuple[str, str]:
-    """(verdict, sentence): verdict is one of healthy, faint, fading, vanishing, exploding, dead,
-    saturated, symmetric, diverged; the sentence gives the numbers and the remedies. Fading, the
-    mildest, comes after dead and saturated units, which say more; a faint signal comes before
-    them, as their cause, and after a wholly dead layer, which says more still."""
+    """(verdict, sentence): verdict is one of healthy, slow, faint, fading, vanishing, exploding,
+    dead, saturated, symmetric, diverged; the sentence gives the numbers and the remedies.
+    Fading comes after dead and saturated units, which say more; a faint signal comes before
+    them, as their cause, and after a wholly dead layer, which says more still; updates too
+    small to learn from (slow) come last, before healthy."""
     norms = [layer.grad_norm for layer in snapshot.layers]
     if not norms:
         return "healthy", ""
@@ -91,6 +97,12 @@ def diagnose(snapshot: Snapshot, activation: str, previous: Snapshot | None = No
         return "fading", (
             f"First-layer gradients are {significant(100 * first / last, 2)}% of the last layer's: they fade toward the input, "
             f"so the first layers learn more slowly than the last. {remedy}."
+        )
+    largest_update = max(layer.update_ratio for layer in snapshot.layers)
+    if 0 < largest_update < SLOW_UPDATES:  # 0: no update yet (a new or opened model's own look)
+        return "slow", (
+            f"Each step changes the weights by at most {significant(largest_update, 2)} of their size, where about 1e-3 learns: "
+            "training crawls. Raise the learning rate (a loss already near its lowest moves little, as it should)."
         )
     if min(norms) <= 0:
         return "healthy", "Healthy, though some layer has no gradient yet."

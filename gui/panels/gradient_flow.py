@@ -18,6 +18,7 @@ from gui.plotting import SMALL_TITLE, ChangeMarks, HoverTip, SparseAxis, cache_a
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
+    "slow": "background:#fff3cd; color:#664d03",
     "fading": "background:#fff3cd; color:#664d03",
     "faint": "background:#fff3cd; color:#664d03",
     "vanishing": "background:#fff3cd; color:#664d03",

@@ -11,6 +11,7 @@ import torch
 from engine.config import SUITED_TRAINING, Config
 from engine.demos import activation_and_derivative, random_matrix_products
 from engine.diagnosis import diagnose, spoken_list
+from engine.numbers import significant
 from engine.presets import PRESETS
 from engine.stats import EpochReport, LayerProbe, Snapshot
 from engine.trainer import Trainer
@@ -278,3 +279,19 @@ def test_products_of_random_matrices_explode_or_vanish_with_the_scale():
     assert len(unit) == 100 and unit[-1] > 1e15 > unit[0], "d2l: with N(0, 1) entries the product explodes"
     assert small[-1] < 1e-30, "a small scale makes it vanish"
     np.testing.assert_array_equal(unit, random_matrix_products(100, 4, 1.0, seed=0))
+
+
+@pytest.mark.parametrize("data, lr, verdict", [("digits", 1e-4, "slow"), ("spiral", 1e-3, "slow"), ("digits", 0.1, "healthy"), ("spiral", 0.1, "healthy")])
+def test_updates_too_small_to_learn_from_are_told_slow(data, lr, verdict):
+    """Digits at lr 1e-4 and the spiral at 1e-3 stay at chance for their runs with gradients that
+    read healthy: each step moves the weights by 1e-5 of their size, where about 1e-3 learns. The
+    first look at a model, before any update, is never slow."""
+    config = Config().with_changes(data={"name": data}, train={**SUITED_TRAINING[data], "lr": lr}, probes={"every": 1})
+    trainer = Trainer(config)
+    assert diagnose(trainer.inspect(), "relu")[0] != "slow"
+    probes = [e for _ in range(30) for e in trainer.train_step(probe=True) if isinstance(e, Snapshot)]
+    found, text = diagnose(probes[-1], "relu", probes[-2])
+    assert found == verdict, text
+    if verdict == "slow":
+        largest = max(layer.update_ratio for layer in probes[-1].layers)
+        assert largest < 1e-4 and f"at most {significant(largest, 2)} of their size" in text

@@ -69,6 +69,15 @@ def test_fading_gradients_are_told_as_a_warning(qtbot):
     assert "#fff3cd" in panel.diagnosis.styleSheet(), "the warning's yellow ground"
 
 
+def test_updates_too_small_to_learn_from_are_told_as_a_warning(qtbot):
+    """Healthy gradients, but every layer's weights moved by 2e-5 of their size a step: "slow", in the warning's colours."""
+    [snapshot] = probes(1)
+    layers = [dataclasses.replace(layer, grad_norm=1.0, update_ratio=2e-5) for layer in snapshot.layers]
+    panel = gradient_flow_panel(qtbot, [dataclasses.replace(snapshot, layers=tuple(layers))], "relu")
+    assert panel.verdict == "slow" and "at most 2e-5 of their size" in panel.diagnosis.text()
+    assert "#fff3cd" in panel.diagnosis.styleSheet(), "the warning's yellow ground"
+
+
 def test_the_health_plot_is_titled_by_what_the_activation_can_have(qtbot):
     """One title for all, "% dead ReLUs / saturated units", ran past its plot on a 1024-pixel
     screen and named dead ReLUs in a sigmoid net."""
