@@ -599,6 +599,15 @@ def test_save_and_reopen_restores_the_session(qtbot, make_window, monkeypatch, t
     wait_for(qtbot, lambda: window.histograms.heatmap.image is not None and window.histograms.heatmap.image.shape[1] == len(steps))
 
 
+def fill_the_disk(monkeypatch) -> None:
+    """From now on every save fails as on a full disk, when it flushes its file (engine.files)."""
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("engine.files.os.fsync", full)
+
+
 def test_a_save_on_a_full_disk_keeps_the_last_checkpoint_and_the_session(qtbot, make_window, monkeypatch, tmp_path, warnings):
     window = make_window()
     path = tmp_path / "run.pt"
@@ -609,10 +618,7 @@ def test_a_save_on_a_full_disk_keeps_the_last_checkpoint_and_the_session(qtbot, 
     window.step_action.trigger()
     wait_for(qtbot, lambda: window.session.step == 1)
 
-    def full(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr("engine.files.os.fsync", full)
+    fill_the_disk(monkeypatch)
     with qtbot.waitSignal(window.session.command_failed, timeout=WAIT_MS):
         window.save_action.trigger()
     assert warnings == [("Could not save the checkpoint", f"Cannot save to {path}: No space left on device")]
@@ -836,10 +842,7 @@ def test_an_export_on_a_full_disk_leaves_the_file_that_was_there(qtbot, make_win
     target.write_bytes(b"yesterday's export")
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
 
-    def full(fd):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr("engine.files.os.fsync", full)
+    fill_the_disk(monkeypatch)
     with qtbot.waitSignal(window.jobs.finished, timeout=WAIT_MS):
         getattr(window, f"export_{export}_action").trigger()
     assert target.read_bytes() == b"yesterday's export"
