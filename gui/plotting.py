@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QEvent, QIODevice, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPen
@@ -435,6 +436,14 @@ def column_under(x: float, steps: Sequence[int]) -> int | None:
     if not first <= x <= last:
         return None
     return min(int((x - first) / (last - first) * len(steps)), len(steps) - 1)
+
+
+def has_lone_point(values: np.ndarray) -> bool:
+    """Whether a finite value has no finite neighbour. A line joins nothing to it, so it is not
+    drawn: the first probe after an update, or the last before a divergence, left a plot blank."""
+    finite = np.isfinite(values)
+    joined = np.r_[False, finite[:-1]] | np.r_[finite[1:], False]
+    return bool((finite & ~joined).any())
 
 
 def set_title(plot: pg.PlotItem, title: str) -> None:

@@ -259,6 +259,25 @@ def test_the_update_ratio_plots_title_keys_each_curve_to_its_layer(qtbot, make_w
     assert len({curve.opts["pen"].color().name() for curve in panel.ratio_curves}) == 3
 
 
+def test_the_first_update_ratios_show_as_dots_until_a_line_joins_them(qtbot, make_window):
+    """One probe after an update is a line of one point, which pyqtgraph does not draw: after a
+    first step, or a divergence at the second, the plot stayed blank."""
+    window = make_window(digits_config().with_changes(model={"hidden": (16, 16)}))
+    open_tab(window, "gradient_flow")
+    panel = window.gradient_flow
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 1)
+    window.redraw()
+    for i, curve in enumerate(panel.ratio_curves):
+        dots = curve.scatter.getData()
+        assert curve.opts["symbol"] == "o" and len(dots[0]) == 1, f"L{i + 1}: its one ratio as a dot"
+        assert np.isclose(dots[1][0], math.log10(window.session.snapshot.layers[i].update_ratio))
+    window.step_action.trigger()
+    wait_for(qtbot, lambda: window.session.step == 2)
+    window.redraw()
+    assert all(curve.opts["symbol"] is None and len(curve.curve.getData()[0]) == 2 for curve in panel.ratio_curves), "lines, as before"
+
+
 def test_a_deep_nets_layer_labels_do_not_overlap_on_a_short_heatmap(qtbot, make_window):
     """Nine layers on the heatmap's 35-pixel-high axis (a 768-pixel screen) ran L1 to L9
     into one smudge: the first and last layer are always labelled, the others where they fit."""

@@ -25,7 +25,7 @@ from gui.panels.gradient_flow import GradientFlowPanel
 from gui.panels.histograms import HistogramsPanel
 from gui.panels.network import NetworkPanel
 from gui.panels.random_matrices import RandomMatricesPanel
-from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, give_overhanging_title, steady_plot, steady_range
+from gui.plotting import MAX_INTERVALS, MIN_LABEL_GAP_PX, MIN_MINOR_TICK_GAP_PX, SHRINK_BELOW, SLACK_PX, SparseAxis, cache_axes, fit_steady_views, give_overhanging_title, has_lone_point, steady_plot, steady_range
 from tests.gui.conftest import drawn_labels, shown
 
 
@@ -739,3 +739,19 @@ def test_a_label_wider_than_the_room_widens_its_axis_and_shows(qtbot):
     plot.setYRange(0.0, 2.0)
     settle(widget)
     assert axis.width() > room, "and keeps the room: no narrowing and widening again"
+
+
+@pytest.mark.parametrize(
+    ("values", "lone"),
+    [
+        ([1.0], True),  # a single probe
+        ([1.0, 2.0], False),
+        ([1.0, np.nan, 2.0], True),  # each between gaps
+        ([np.nan, 1.0, 2.0, np.nan], False),
+        ([1.0, 2.0, np.nan, 3.0], True),  # the last, after a gap
+        ([np.nan, np.inf], False),
+        ([], False),
+    ],
+)
+def test_a_point_no_line_reaches_is_found(values, lone):
+    assert has_lone_point(np.array(values)) is lone
