@@ -446,6 +446,11 @@ def has_lone_point(values: np.ndarray) -> bool:
     return bool((finite & ~joined).any())
 
 
+def dots_if_lone(values: np.ndarray, colour: str) -> dict:
+    """A line's symbol options for `setData`: dots on its points when one has no line to it."""
+    return {"symbol": "o" if has_lone_point(values) else None, "symbolSize": 5, "symbolPen": None, "symbolBrush": colour}
+
+
 def set_title(plot: pg.PlotItem, title: str) -> None:
     """plot.setTitle, skipped when the title is already shown: setting it re-renders the
     title's HTML and lays the plot out again, dozens of times a second in a live panel."""

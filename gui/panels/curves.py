@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from engine.config import Config, describe_differences
 from engine.numbers import significant
 from engine.stats import EpochReport, History, SettingChange, early_stopping_epoch
-from gui.plotting import ChangeMarks, SparseAxis, add_legend_row, graphics_layout, steady_plot
+from gui.plotting import ChangeMarks, SparseAxis, add_legend_row, dots_if_lone, graphics_layout, steady_plot
 
 HOVER_HINT = "Hover a curve to read it."
 NEAR_MARK_PX = 5  # a hover this close to a mark of a live change reads it
@@ -247,7 +247,8 @@ class CurvesPanel(QWidget):
         if plot == "loss":
             step_loss = np.asarray(history.step_loss, dtype=float)
             self.items["step_loss_raw"].setData(steps, step_loss[::every])
-            self.items["step_loss"].setData(steps, moving_average(step_loss, window)[::every])
+            smoothed = moving_average(step_loss, window)[::every]
+            self.items["step_loss"].setData(steps, smoothed, **dots_if_lone(smoothed, TRAIN_COLOUR))
             self._batch_peak = float(positive_finite(step_loss).max(initial=0.0))
             self._show_idle_text()
             return
@@ -255,7 +256,8 @@ class CurvesPanel(QWidget):
         if np.isnan(step_acc).all():
             self.items["step_acc"].setData([], [])
         else:
-            self.items["step_acc"].setData(steps, moving_average(step_acc, window)[::every])
+            smoothed = moving_average(step_acc, window)[::every]
+            self.items["step_acc"].setData(steps, smoothed, **dots_if_lone(smoothed, TRAIN_COLOUR))
 
     def _draw_epochs(self, history: History, plot: str) -> None:
         epochs = epoch_arrays(history)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from engine.diagnosis import diagnose
 from engine.numbers import significant
 from engine.stats import SettingChange, Snapshot
-from gui.plotting import SMALL_TITLE, ChangeMarks, HoverTip, SparseAxis, cache_axes, column_under, give_overhanging_title, graphics_layout, has_lone_point, set_title, steady_plot, time_span
+from gui.plotting import SMALL_TITLE, ChangeMarks, HoverTip, SparseAxis, cache_axes, column_under, dots_if_lone, give_overhanging_title, graphics_layout, set_title, steady_plot, time_span
 
 VERDICT_STYLES = {
     "healthy": "background:#d1e7dd; color:#0a3622",
@@ -221,8 +221,7 @@ class GradientFlowPanel(QWidget):
                 continue
             ratios = np.array([s.layers[i].update_ratio or np.nan for s in same_shape])  # no change: a gap, not 1e-30 down the view
             colour = layer_colour(i, count)
-            dots = "o" if has_lone_point(ratios) else None  # a point no line reaches, as a dot
-            curve.setData(steps, ratios, pen=pg.mkPen(colour, width=1.5), connect="finite", symbol=dots, symbolSize=5, symbolPen=None, symbolBrush=colour)
+            curve.setData(steps, ratios, pen=pg.mkPen(colour, width=1.5), connect="finite", **dots_if_lone(ratios, colour))
 
     def _draw_health(self, snapshot: Snapshot) -> None:
         shares = [layer.dead_fraction if layer.dead_fraction is not None else layer.saturated_fraction for layer in snapshot.layers]

@@ -174,6 +174,21 @@ def shown_curves_panel(qtbot) -> CurvesPanel:
     return panel
 
 
+def test_a_first_batch_shows_as_a_dot_until_a_second_joins_it(qtbot):
+    """After one press of Step the batch curves held one point each, which a line does not draw:
+    the loss and accuracy showed only the epoch-0 markers, as if the step had done nothing."""
+    panel = shown_curves_panel(qtbot)
+    history = History()
+    history.add_step(1, 2.2, 0.25)
+    panel.refresh(history)
+    for key, value in (("step_loss", 2.2), ("step_acc", 0.25)):
+        dots = panel.items[key].scatter.getData()
+        assert list(dots[0]) == [1.0] and np.isclose(dots[1][0], value), key
+    history.add_step(2, 2.1, 0.3)
+    panel.refresh(history)
+    assert all(panel.items[key].opts["symbol"] is None for key in ("step_loss", "step_acc")), "a line, as before"
+
+
 def test_losses_spanning_decades_offer_the_log_scale_and_a_regression_gives_the_loss_the_width(qtbot):
     """A polynomial's MSE falls from 45 to 0.01: on a linear axis every epoch but the first lay
     flat at the bottom; its accuracy plot stood empty beside it."""
