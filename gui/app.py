@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, argv: list[str] | None = None, splash: QSplash
     start_session(session, config, args)
     # Ctrl+C in the terminal closes the window properly: Python sees signals only between
     # Qt events, so a timer gives it a chance now and then.
-    signal.signal(signal.SIGINT, lambda *_: window.close())
+    signal.signal(signal.SIGINT, lambda *_: window.close_without_asking())
     heartbeat = QTimer(interval=200)
     heartbeat.timeout.connect(lambda: None)
     heartbeat.start()

@@ -50,6 +50,7 @@ from gui.panels.random_matrices import RandomMatricesPanel
 from gui.plotting import fit_steady_views, png_bytes, sharp_picture
 from gui.session import Session
 from gui.status import StatusMessage
+from gui.unsaved import UnsavedTraining
 from gui.widgets import as_sentence, wrapped_tip
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
@@ -99,6 +100,9 @@ class MainWindow(QMainWindow):
         self.session = session
         self.settings = settings
         self.jobs = BackgroundJobs(self)
+        self.unsaved = UnsavedTraining(session, settings, self)
+        self._close_once_saved: str | None = None  # the checkpoint that closing waits for
+        self._asked_to_close = False  # Ctrl+C in the terminal, or a save asked for on closing
         self.setWindowTitle("MLP Lab")
         self.setAcceptDrops(True)  # a checkpoint dropped on the window opens
         self.controls = ControlsPanel()
@@ -205,6 +209,8 @@ class MainWindow(QMainWindow):
         menu.addAction(self.export_png_action)
         menu.addAction(self.export_csv_action)
         menu.addAction(self.export_code_action)
+        menu.addSeparator()
+        menu.addAction(self.unsaved.ask_action)
         menu.addSeparator()
         menu.addAction(quit_action)
         train_menu = self.menuBar().addMenu("&Training")
@@ -471,12 +477,14 @@ class MainWindow(QMainWindow):
             return "mlp-lab"
         return f"{s.config.data.name}-{'-'.join(str(n) for n in s.sizes)}"
 
-    def save_checkpoint(self) -> None:
+    def save_checkpoint(self) -> str | None:
+        """Asks where, then saves in the background: the path, or None if the user cancelled."""
         s = self.session
         where = f"epoch{s.epoch}" if s.epoch_fraction == 0 else f"step{s.step}"  # a file saved mid-epoch
         path = self._ask_save_path("Save checkpoint", f"{self._file_stem()}-{where}.pt", CHECKPOINT_FILTER)
         if path:
             self.session.send(cmd.Save(path))
+        return path
 
     def open_checkpoint(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self._last_dir(), CHECKPOINT_FILTER)
@@ -528,6 +536,9 @@ class MainWindow(QMainWindow):
     def _on_saved(self, path: str) -> None:
         self.recent.add(path)
         self.say(f"Saved {path}", 8000)
+        if path == self._close_once_saved:
+            self._asked_to_close = True
+            self.close()
 
     def _on_loaded(self, path: str, kind: str) -> None:
         self.recent.add(path)
@@ -570,6 +581,8 @@ class MainWindow(QMainWindow):
         self._update_transport()
 
     def _on_command_failed(self, command: str, reason: str) -> None:
+        if command == "Save":
+            self._close_once_saved = None  # the window stays open on what could not be saved
         self.download_bar.hide()  # a Reset whose data failed to download: its bar stayed at the last share
         title = FAILURE_TITLES.get(command, "Setting refused")
         self.warn(title, reason)
@@ -656,7 +669,28 @@ class MainWindow(QMainWindow):
         return super().event(event)
 
     # ------------------------------------------------------------------ closing
+    def close_without_asking(self) -> None:
+        """Ctrl+C in the terminal: close at once, as asked, whatever is not saved."""
+        self._asked_to_close = True
+        self.close()
+
+    def _may_close(self) -> bool:
+        """Whether to close now: yes unless the user keeps the window open, or chose to save
+        first, in which case the window closes once the checkpoint is written (`_on_saved`)."""
+        if self._asked_to_close or self._close_once_saved:
+            return self._asked_to_close
+        answer = self.unsaved.answer(self)
+        if answer == QMessageBox.StandardButton.Save:
+            self._close_once_saved = self.save_checkpoint()
+            if self._close_once_saved:
+                self.say("Closing once the checkpoint is saved…", 0)
+            return False
+        return answer == QMessageBox.StandardButton.Discard
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_close():
+            event.ignore()
+            return
         self._save_settings()
         self.session.shutdown()
         self.comparison.stop()

@@ -13,6 +13,7 @@ from engine.config import Config
 from gui.app import make_application
 from gui.main_window import MainWindow
 from gui.session import Session
+from gui.unsaved import ASK_KEY
 
 WAIT_MS = 20000
 
@@ -29,7 +30,11 @@ def digits_config(**train) -> Config:
 
 @pytest.fixture
 def settings(tmp_path) -> QSettings:
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    """Private settings. Closing does not ask to save: a test's window closes at its end, where
+    nobody answers (tests of the question turn it back on)."""
+    private = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    private.setValue(ASK_KEY, False)
+    return private
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from engine.presets import PRESETS
 from gui.app import make_application
 from gui.main_window import MainWindow
 from gui.session import Session
+from gui.unsaved import ASK_KEY
 from gui.widgets import format_number
 from tests.gui.conftest import digits_config
 
@@ -55,6 +56,7 @@ class WindowSessions(RuleBasedStateMachine):
         make_application()
         self.folder = Path(tempfile.mkdtemp(prefix="mlp-lab-stateful-"))
         self.settings = QSettings(str(self.folder / "settings.ini"), QSettings.Format.IniFormat)
+        self.settings.setValue(ASK_KEY, False)  # closing at the end asks nobody to save
         self.session = Session()
         config = digits_config().with_changes(model={"hidden": (8,)}, train={"epochs": 3})
         self.window = MainWindow(self.session, self.settings, config)
