@@ -536,6 +536,7 @@ class MainWindow(QMainWindow):
     def _on_saved(self, path: str) -> None:
         self.recent.add(path)
         self.say(f"Saved {path}", 8000)
+        self._update_status()  # the title's "*" goes
         if path == self._close_once_saved:
             self._asked_to_close = True
             self.close()
@@ -556,7 +557,7 @@ class MainWindow(QMainWindow):
         self.network.image_shape = self.session.image_shape
         self.network.features = self.session.features
         sizes = "-".join(str(n) for n in self.session.sizes)
-        self.setWindowTitle(f"MLP Lab — {config.data.name} {sizes}")
+        self.setWindowTitle(f"MLP Lab — {config.data.name} {sizes}[*]")  # "*" while training is not saved
         self._end_step_axes()
         self.redraw()
 
@@ -658,6 +659,7 @@ class MainWindow(QMainWindow):
                 self.epoch_progress.setFormat(f"epoch {epoch + 1}: {fraction:.0%}")
             self.device_label.setText(f"device {s.device_name}")
         self.speed_label.setText(f"{s.samples_per_s:,.0f} samples/s" if s.samples_per_s else "")
+        self.setWindowModified(self.unsaved.steps() > 0)
 
     def event(self, event: QEvent) -> bool:
         """The docks' tab bars keep their names whole and scroll when short of room: Qt makes

@@ -126,12 +126,14 @@ def test_saved_opened_or_reset_models_lose_nothing_by_closing(qtbot, make_window
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
     with qtbot.waitSignal(window.session.saved, timeout=WAIT_MS):
         window.save_action.trigger()
-    assert window.unsaved.steps() == 0
+    assert window.unsaved.steps() == 0 and not window.isWindowModified()
     train_steps(qtbot, window, 1)
     assert window.unsaved.steps() == 1, "trained on after the save"
+    window.redraw()
+    assert window.isWindowModified() and window.windowTitle().endswith("[*]"), "the title's '*'"
     with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
         window.reset_action.trigger()
-    assert window.unsaved.steps() == 0
+    assert window.unsaved.steps() == 0 and not window.isWindowModified()
     train_steps(qtbot, window, 4)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
