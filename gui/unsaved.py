@@ -17,7 +17,7 @@ ASK_KEY = "files/ask_to_save_on_close"
 
 
 def unsaved_text(steps: int, batches_per_epoch: int) -> str:
-    """What closing would lose, in steps and, past a few, in epochs: "1,410 steps (30 epochs)"."""
+    """What closing would lose, in steps and, from a whole epoch on, in epochs too: "1,410 steps (30 epochs)"."""
     text = "1 step" if steps == 1 else f"{steps:,} steps"
     epochs = steps / batches_per_epoch if batches_per_epoch else 0.0
     if epochs >= 1:
