@@ -187,6 +187,23 @@ class WindowSessions(RuleBasedStateMachine):
         self._open(self.bad)
         assert pump_until(lambda: len(WARNINGS) >= self.deserved_warnings), "a refused file must say why"
 
+    @rule()
+    def close_but_cancel(self) -> None:
+        """Closing on training not saved, the question answered Cancel: the window and its
+        session stay as they were (with nothing to lose the window would close: skipped)."""
+        if self.window.unsaved.steps() == 0:
+            return
+        self.window.unsaved.ask_action.setChecked(True)
+        original = QMessageBox.exec
+        QMessageBox.exec = lambda box: int(QMessageBox.StandardButton.Cancel.value)
+        try:
+            self.window.close()
+        finally:
+            QMessageBox.exec = original
+            self.window.unsaved.ask_action.setChecked(False)
+        self.settle()
+        assert self.window.isVisible()
+
     def _open(self, path: Path) -> None:
         self._through_dialog("getOpenFileName", path, self.window.open_action)
 
