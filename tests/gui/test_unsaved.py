@@ -59,23 +59,16 @@ def test_a_model_with_nothing_trained_closes_without_a_question(qtbot, make_wind
     assert answers[1] == [] and not window.isVisible() and not window.session.alive
 
 
-def test_cancel_keeps_the_window_and_its_training(qtbot, make_window, answers):
+@pytest.mark.parametrize(("steps", "lost", "button", "stays"), [(3, "3 steps", Button.Cancel, True), (1, "1 step", Button.Discard, False)])
+def test_cancel_keeps_the_window_and_its_training_and_discard_closes(qtbot, make_window, answers, steps, lost, button, stays):
     window = asking_window(make_window)
-    train_steps(qtbot, window, 3)
-    answers[0].append(Button.Cancel)
+    train_steps(qtbot, window, steps)
+    answers[0].append(button)
     window.close()
-    assert answers[1] == ["Closing now loses the training not yet saved: 3 steps."]
-    assert window.isVisible() and window.session.alive
-    train_steps(qtbot, window, 1)
-
-
-def test_discard_closes_and_stops_the_worker(qtbot, make_window, answers):
-    window = asking_window(make_window)
-    train_steps(qtbot, window, 1)
-    answers[0].append(Button.Discard)
-    window.close()
-    assert answers[1] == ["Closing now loses the training not yet saved: 1 step."]
-    assert not window.isVisible() and not window.session.alive
+    assert answers[1] == [f"Closing now loses the training not yet saved: {lost}."]
+    assert window.isVisible() is stays and window.session.alive is stays, "Discard stops the worker too"
+    if stays:
+        train_steps(qtbot, window, 1)
 
 
 def test_save_writes_the_checkpoint_then_closes(qtbot, make_window, answers, monkeypatch, tmp_path):
