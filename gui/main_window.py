@@ -679,8 +679,10 @@ class MainWindow(QMainWindow):
     def _may_close(self) -> bool:
         """Whether to close now: yes unless the user keeps the window open, or chose to save
         first, in which case the window closes once the checkpoint is written (`_on_saved`)."""
-        if self._asked_to_close or self._close_once_saved:
-            return self._asked_to_close
+        if self._asked_to_close:
+            return True
+        if self._close_once_saved and self.session.alive:
+            return False  # still saving; a worker gone meanwhile has nothing left to save
         answer = self.unsaved.answer(self)
         if answer == QMessageBox.StandardButton.Save:
             self._close_once_saved = self.save_checkpoint()

@@ -85,6 +85,21 @@ def test_save_writes_the_checkpoint_then_closes(qtbot, make_window, answers, mon
     assert window.recent.paths() == [str(path)]
 
 
+def test_a_worker_gone_before_its_save_is_reported_leaves_the_window_free_to_close(qtbot, make_window, answers, monkeypatch, tmp_path):
+    """Closing waits for the checkpoint; a worker that stopped meanwhile (a crash) never reports
+    it, and every later close waited too: the window could not be closed at all."""
+    window = asking_window(make_window)
+    train_steps(qtbot, window, 1)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "run.pt"), ""))
+    answers[0].append(Button.Save)
+    window.close()
+    window.session.shutdown()  # before the worker's "saved" is handled: it is ignored
+    qtbot.wait(100)
+    assert window.isVisible()
+    window.close()
+    assert not window.isVisible() and len(answers[1]) == 1, "nothing left to save: no second question"
+
+
 def test_save_cancelled_in_its_dialog_keeps_the_window(qtbot, make_window, answers, monkeypatch):
     window = asking_window(make_window)
     train_steps(qtbot, window, 1)
