@@ -32,7 +32,6 @@ class UnsavedTraining(QObject):
     def __init__(self, session: Session, settings: QSettings, parent: QWidget) -> None:
         super().__init__(parent)
         self.session = session
-        self.settings = settings
         self._kept_step = 0
         self.ask_action = QAction("Ask to save on close", parent, checkable=True)
         self.ask_action.setChecked(settings.value(ASK_KEY, True, type=bool))
@@ -67,4 +66,5 @@ class UnsavedTraining(QObject):
         answer = QMessageBox.StandardButton(box.exec())
         if dont_ask.isChecked() and answer != QMessageBox.StandardButton.Cancel:
             self.ask_action.setChecked(False)
+        box.deleteLater()  # a child of the window: each question would stay with it otherwise
         return answer
