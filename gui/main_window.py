@@ -7,6 +7,7 @@ import copy
 import inspect
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QMimeData, QSettings, Qt, QTimer
@@ -101,8 +102,10 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.jobs = BackgroundJobs(self)
         self.unsaved = UnsavedTraining(session, settings, self)
-        self._close_once_saved: str | None = None  # the checkpoint that closing waits for
-        self._asked_to_close = False  # Ctrl+C in the terminal, or a save asked for on closing
+        # A checkpoint being saved before training not yet saved is lost, and what then follows
+        # (closing, opening another file).
+        self._once_saved: tuple[str, Callable[[], None]] | None = None
+        self._asked_to_close = False  # Ctrl+C in the terminal, or closing after its save
         self.setWindowTitle("MLP Lab")
         self.setAcceptDrops(True)  # a checkpoint dropped on the window opens
         self.controls = ControlsPanel()
@@ -492,8 +495,10 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: str) -> None:
+        """Open `path`, unless the user keeps the unsaved training, or after it is saved."""
         self._remember_dir(path)
-        self.session.send(cmd.Load(path))
+        if self._settle_unsaved(f"opening {Path(path).name}", lambda: self.session.send(cmd.Load(path))):
+            self.session.send(cmd.Load(path))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_file(event.mimeData()) and self.open_action.isEnabled():
@@ -537,9 +542,10 @@ class MainWindow(QMainWindow):
         self.recent.add(path)
         self.say(f"Saved {path}", 8000)
         self._update_status()  # the title's "*" goes
-        if path == self._close_once_saved:
-            self._asked_to_close = True
-            self.close()
+        if self._once_saved and self._once_saved[0] == path:
+            _, then = self._once_saved
+            self._once_saved = None
+            then()
 
     def _on_loaded(self, path: str, kind: str) -> None:
         self.recent.add(path)
@@ -583,7 +589,7 @@ class MainWindow(QMainWindow):
 
     def _on_command_failed(self, command: str, reason: str) -> None:
         if command == "Save":
-            self._close_once_saved = None  # the window stays open on what could not be saved
+            self._once_saved = None  # what was to follow waits for training that could be saved
         self.download_bar.hide()  # a Reset whose data failed to download: its bar stayed at the last share
         title = FAILURE_TITLES.get(command, "Setting refused")
         self.warn(title, reason)
@@ -676,20 +682,28 @@ class MainWindow(QMainWindow):
         self._asked_to_close = True
         self.close()
 
+    def _settle_unsaved(self, doing: str, then: Callable[[], None]) -> bool:
+        """Before `doing` (closing, opening a file) loses training not yet saved, ask: True when
+        it may go ahead now; after Save, `then` does it once the checkpoint is written."""
+        answer = self.unsaved.answer(self, doing)
+        if answer == QMessageBox.StandardButton.Save:
+            path = self.save_checkpoint()
+            if path:
+                self._once_saved = (path, then)
+                self.say(f"{doing[0].upper()}{doing[1:]} once the checkpoint is saved…", 0)
+            return False
+        return answer == QMessageBox.StandardButton.Discard
+
     def _may_close(self) -> bool:
         """Whether to close now: yes unless the user keeps the window open, or chose to save
         first, in which case the window closes once the checkpoint is written (`_on_saved`)."""
         if self._asked_to_close:
             return True
-        if self._close_once_saved and self.session.alive:
-            return False  # still saving; a worker gone meanwhile has nothing left to save
-        answer = self.unsaved.answer(self)
-        if answer == QMessageBox.StandardButton.Save:
-            self._close_once_saved = self.save_checkpoint()
-            if self._close_once_saved:
-                self.say("Closing once the checkpoint is saved…", 0)
+        if self._once_saved and self.session.alive:  # a worker gone meanwhile has nothing left to save
+            self._once_saved = (self._once_saved[0], self.close_without_asking)  # close, not what was to follow
+            self.say("Closing once the checkpoint is saved…", 0)
             return False
-        return answer == QMessageBox.StandardButton.Discard
+        return self._settle_unsaved("closing", self.close_without_asking)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._may_close():

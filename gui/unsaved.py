@@ -1,5 +1,6 @@
-"""Closing on training that is not saved: the window asks first, as an editor does of an
-unsaved document. Minutes of Fashion-MNIST were one stray click on the close button from gone.
+"""Closing, or opening another checkpoint, over training that is not saved: the window asks
+first, as an editor does of an unsaved document. Minutes of Fashion-MNIST were one stray click
+on the close button from gone.
 
 What counts is the steps trained since the model was made, opened or last saved: a model
 just made or just opened loses nothing, and a Reset starts the count again."""
@@ -13,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 from gui.session import Session
 from gui.widgets import wrapped_tip
 
-ASK_KEY = "files/ask_to_save_on_close"
+ASK_KEY = "files/ask_to_save_unsaved_training"
 
 
 def unsaved_text(steps: int, batches_per_epoch: int) -> str:
@@ -27,15 +28,15 @@ def unsaved_text(steps: int, batches_per_epoch: int) -> str:
 
 class UnsavedTraining(QObject):
     """Counts the steps the model trained since it was made, opened or saved, and asks whether
-    to save them before the window closes (File > Ask to save on close turns that off)."""
+    to save them before they are lost (File > Ask to save unsaved training turns that off)."""
 
     def __init__(self, session: Session, settings: QSettings, parent: QWidget) -> None:
         super().__init__(parent)
         self.session = session
         self._kept_step = 0
-        self.ask_action = QAction("Ask to save on close", parent, checkable=True)
+        self.ask_action = QAction("Ask to save unsaved training", parent, checkable=True)
         self.ask_action.setChecked(settings.value(ASK_KEY, True, type=bool))
-        self.ask_action.setToolTip(wrapped_tip("Before closing on training that is not saved, offer to save it"))
+        self.ask_action.setToolTip(wrapped_tip("Before closing, or opening another checkpoint, over training not yet saved, offer to save it"))
         self.ask_action.toggled.connect(lambda on: settings.setValue(ASK_KEY, on))
         # Events come in order: when a model starts or a save is done, the session's step is its.
         session.started.connect(self._keep)
@@ -51,14 +52,15 @@ class UnsavedTraining(QObject):
             return 0
         return max(0, s.step - self._kept_step)
 
-    def answer(self, parent: QWidget) -> QMessageBox.StandardButton:
-        """Save, Discard or Cancel, as the user answers; Discard at once when nothing would be lost
-        or the user said not to ask."""
+    def answer(self, parent: QWidget, doing: str) -> QMessageBox.StandardButton:
+        """Save, Discard or Cancel, as the user answers before `doing` ("closing", "opening
+        run.pt"); Discard at once when nothing would be lost or the user said not to ask."""
         steps = self.steps()
         if not steps or not self.ask_action.isChecked():
             return QMessageBox.StandardButton.Discard
-        box = QMessageBox(QMessageBox.Icon.Question, "Close MLP Lab", "Save the trained model before closing?", parent=parent)
-        box.setInformativeText(f"Closing now loses the training not yet saved: {unsaved_text(steps, self.session.batches_per_epoch)}.")
+        box = QMessageBox(QMessageBox.Icon.Question, "MLP Lab", f"Save the trained model before {doing}?", parent=parent)
+        lost = unsaved_text(steps, self.session.batches_per_epoch)
+        box.setInformativeText(f"{doing[0].upper()}{doing[1:]} now loses the training not yet saved: {lost}.")
         box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Save)
         dont_ask = QCheckBox("Don't ask again")  # kept here: the box does not keep Python's wrapper alive

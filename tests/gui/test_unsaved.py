@@ -1,13 +1,17 @@
-"""Closing the window on training that is not saved asks first: save, discard or stay."""
+"""Closing the window, or opening another checkpoint, over training that is not saved asks
+first: save, discard or keep it."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import torch
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from engine import commands as cmd
 from gui.unsaved import ASK_KEY, unsaved_text
-from tests.gui.conftest import WAIT_MS, wait_for
+from tests.gui.conftest import WAIT_MS, digits_config, wait_for
 from tests.gui.test_window import fill_the_disk
 
 Button = QMessageBox.StandardButton
@@ -144,11 +148,79 @@ def test_saved_opened_or_reset_models_lose_nothing_by_closing(qtbot, make_window
     assert window.unsaved.steps() == 0 and not window.isWindowModified()
     train_steps(qtbot, window, 4)
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    answers[0].append(Button.Discard)
     with qtbot.waitSignal(window.session.started, timeout=WAIT_MS):
         window.open_action.trigger()
+    assert answers[1] == ["Opening run.pt now loses the training not yet saved: 4 steps."]
     assert window.session.step == 2 and window.unsaved.steps() == 0
     window.close()
-    assert answers[1] == [] and not window.isVisible()
+    assert len(answers[1]) == 1 and not window.isVisible(), "no question on closing"
+
+
+def checkpoint_of_another_model(qtbot, make_window, tmp_path) -> Path:
+    """other.pt: a 64-12-10 model, saved by a window of its own."""
+    other = make_window(digits_config().with_changes(model={"hidden": (12,)}))
+    path = tmp_path / "other.pt"
+    with qtbot.waitSignal(other.session.saved, timeout=WAIT_MS):
+        other.session.send(cmd.Save(str(path)))
+    return path
+
+
+@pytest.mark.parametrize(("button", "opened"), [(Button.Cancel, False), (Button.Discard, True)], ids=["cancel", "discard"])
+def test_opening_another_checkpoint_over_unsaved_training_asks_first(qtbot, make_window, answers, monkeypatch, tmp_path, button, opened):
+    """Opening replaces the model as closing drops it: File > Open, Open recent and a dropped
+    file all ask, as an editor does before opening another document."""
+    path = checkpoint_of_another_model(qtbot, make_window, tmp_path)
+    window = asking_window(make_window)
+    train_steps(qtbot, window, 2)
+    answers[0].append(button)
+    window.open_path(str(path))
+    assert answers[1] == ["Opening other.pt now loses the training not yet saved: 2 steps."]
+    if opened:
+        wait_for(qtbot, lambda: window.session.sizes == (64, 12, 10))
+    else:
+        qtbot.wait(300)
+        assert window.session.sizes == (64, 32, 10) and window.session.step == 2 and window.unsaved.steps() == 2
+
+
+def about_to_save_before_opening(qtbot, make_window, answers, monkeypatch, tmp_path, steps: int):
+    """A window with `steps` unsaved, whose next question is answered Save into kept.pt: (the
+    window, other.pt to open, kept.pt)."""
+    opened = checkpoint_of_another_model(qtbot, make_window, tmp_path)
+    window = asking_window(make_window)
+    train_steps(qtbot, window, steps)
+    kept = tmp_path / "kept.pt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(kept), ""))
+    answers[0].append(Button.Save)
+    return window, opened, kept
+
+
+def test_save_before_opening_writes_the_training_then_opens(qtbot, make_window, answers, monkeypatch, tmp_path):
+    window, opened, kept = about_to_save_before_opening(qtbot, make_window, answers, monkeypatch, tmp_path, 3)
+    window.open_path(str(opened))
+    wait_for(qtbot, lambda: window.session.sizes == (64, 12, 10))
+    assert torch.load(kept, weights_only=True)["step"] == 3 and window.unsaved.steps() == 0
+    assert window.recent.paths() == [str(opened), str(kept)]
+
+
+def test_a_save_before_opening_that_fails_opens_nothing(qtbot, make_window, answers, monkeypatch, tmp_path):
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: None)
+    window, opened, _ = about_to_save_before_opening(qtbot, make_window, answers, monkeypatch, tmp_path, 1)
+    fill_the_disk(monkeypatch)
+    with qtbot.waitSignal(window.session.command_failed, timeout=WAIT_MS):
+        window.open_path(str(opened))
+    qtbot.wait(300)
+    assert window.session.sizes == (64, 32, 10) and window.unsaved.steps() == 1, "the training kept, nothing opened"
+
+
+def test_closing_while_a_save_before_opening_is_under_way_closes_once_it_is_written(qtbot, make_window, answers, monkeypatch, tmp_path):
+    window, opened, kept = about_to_save_before_opening(qtbot, make_window, answers, monkeypatch, tmp_path, 1)
+    with qtbot.waitSignal(window.session.saved, timeout=WAIT_MS):
+        window.open_path(str(opened))
+        window.close()  # before the save is reported
+        assert window.isVisible()
+    wait_for(qtbot, lambda: not window.isVisible())
+    assert len(answers[1]) == 1 and torch.load(kept, weights_only=True)["step"] == 1
 
 
 def test_dont_ask_again_is_remembered_and_the_file_menu_asks_again(qtbot, make_window, answers, settings):
@@ -163,7 +235,7 @@ def test_dont_ask_again_is_remembered_and_the_file_menu_asks_again(qtbot, make_w
     second = make_window()
     assert not second.unsaved.ask_action.isChecked()
     train_steps(qtbot, second, 1)
-    second.unsaved.ask_action.trigger()  # File > Ask to save on close
+    second.unsaved.ask_action.trigger()  # File > Ask to save unsaved training
     assert settings.value(ASK_KEY, type=bool) is True
     answers[0].append(Button.Cancel)
     second.close()
