@@ -497,8 +497,12 @@ class MainWindow(QMainWindow):
     def open_path(self, path: str) -> None:
         """Open `path`, unless the user keeps the unsaved training, or after it is saved."""
         self._remember_dir(path)
-        if self._settle_unsaved(f"opening {Path(path).name}", lambda: self.session.send(cmd.Load(path))):
+
+        def load() -> None:
             self.session.send(cmd.Load(path))
+
+        if self._settle_unsaved(f"opening {Path(path).name}", load):
+            load()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if dropped_file(event.mimeData()) and self.open_action.isEnabled():
