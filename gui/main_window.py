@@ -694,7 +694,7 @@ class MainWindow(QMainWindow):
             path = self.save_checkpoint()
             if path:
                 self._once_saved = (path, then)
-                self.say(f"{doing[0].upper()}{doing[1:]} once the checkpoint is saved…", 0)
+                self.say(f"{doing} once the checkpoint is saved…", 0)
             return False
         return answer == QMessageBox.StandardButton.Discard
 

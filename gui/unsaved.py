@@ -12,13 +12,14 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 from gui.session import Session
-from gui.widgets import wrapped_tip
+from gui.widgets import as_sentence, wrapped_tip
 
 ASK_KEY = "files/ask_to_save_unsaved_training"
 
 
 def unsaved_text(steps: int, batches_per_epoch: int) -> str:
-    """What closing would lose, in steps and, from a whole epoch on, in epochs too: "1,410 steps (30 epochs)"."""
+    """What closing or opening would lose, in steps and, from a whole epoch on, in epochs too:
+    "1,410 steps (30 epochs)"."""
     text = "1 step" if steps == 1 else f"{steps:,} steps"
     epochs = steps / batches_per_epoch if batches_per_epoch else 0.0
     if epochs >= 1:
@@ -46,7 +47,7 @@ class UnsavedTraining(QObject):
         self._kept_step = self.session.step
 
     def steps(self) -> int:
-        """Steps that closing now would lose: none while there is no model to save."""
+        """Steps that closing or opening now would lose: none while there is no model to save."""
         s = self.session
         if not s.alive or s.mode == "loading":
             return 0
@@ -60,7 +61,7 @@ class UnsavedTraining(QObject):
             return QMessageBox.StandardButton.Discard
         box = QMessageBox(QMessageBox.Icon.Question, "MLP Lab", f"Save the trained model before {doing}?", parent=parent)
         lost = unsaved_text(steps, self.session.batches_per_epoch)
-        box.setInformativeText(f"{doing[0].upper()}{doing[1:]} now loses the training not yet saved: {lost}.")
+        box.setInformativeText(as_sentence(f"{doing} now loses the training not yet saved: {lost}."))
         box.setStandardButtons(QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Save)
         dont_ask = QCheckBox("Don't ask again")  # kept here: the box does not keep Python's wrapper alive
