@@ -30,8 +30,8 @@ def digits_config(**train) -> Config:
 
 @pytest.fixture
 def settings(tmp_path) -> QSettings:
-    """Private settings. Closing does not ask to save: a test's window closes at its end, where
-    nobody answers (tests of the question turn it back on)."""
+    """Private settings. Closing and opening do not ask to save unsaved training: a test's window
+    closes at its end, where nobody answers (tests of the question turn it back on)."""
     private = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     private.setValue(ASK_KEY, False)
     return private
