@@ -199,8 +199,9 @@ def main():
         net.train()
         order = torch.randperm(len(x_train), generator=shuffle)
         loss_sum, seen = 0.0, 0
-        for start in range(0, len(order), BATCH_SIZE):
-            batch = order[start : start + BATCH_SIZE]{last_batch}
+        # Batches as even as can be, none over BATCH_SIZE: a last batch of a few samples would
+        # take a whole step on little evidence.
+        for batch in order.tensor_split(-(-len(order) // BATCH_SIZE)):{last_batch}
             x, y = x_train[batch], y_train[batch]
             loss = loss_fn(net(x), y)
             objective = loss + L1 * sum(w.abs().sum() for w in weights) if L1 > 0 else loss

@@ -138,18 +138,22 @@ class TrainingState:
     progress: EpochProgress = field(default_factory=EpochProgress)
     history: History = field(default_factory=History)
     probes: ProbeHistory = field(default_factory=ProbeHistory)
-    order: torch.Tensor | None = None  # this epoch's shuffled indices
+    batches: tuple[torch.Tensor, ...] | None = None  # this epoch's shuffled indices, batch by batch
     graphs: dict[int, GraphedGradients] = field(default_factory=dict)  # on a GPU: this model's step, captured, by batch size
     live_base: tuple[int, Config] | None = None  # the step of the last live change and the settings before it
 
     @property
-    def batches_per_epoch(self) -> int:
-        """Every sample in a batch, but a last batch of one under batch norm, which cannot
-        normalise it: that sample sits the epoch out (DataLoader's drop_last, for one sample)."""
+    def samples_per_epoch(self) -> int:
+        """Every training sample, but one where even batches would leave one alone under batch
+        norm, which cannot normalise it (an odd count in batches of 2): it sits the epoch out."""
         n, size = len(self.data.x_train), self.config.train.batch_size
-        if self.config.normalises_batches and n % size == 1:
-            return n // size
-        return math.ceil(n / size)
+        if self.config.normalises_batches and n < 2 * math.ceil(n / size):
+            return n - 1
+        return n
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(self.samples_per_epoch / self.config.train.batch_size)
 
 
 def make_optimizer(model: MLP, cfg: Config) -> torch.optim.Optimizer:
@@ -348,13 +352,16 @@ class Trainer:
 
     # ------------------------------------------------------------------ one step
     def _next_batch(self) -> torch.Tensor:
-        """The indices of the next batch in this epoch's shuffle."""
+        """The indices of the next batch in this epoch's shuffle. The batches are as even as can
+        be, none over the batch size (digits' 1,347 samples in batches of 31 and 32, not 42 of 32
+        and one of 3): a last batch of a few samples took a whole step on a tenth of the evidence,
+        and the test loss measured right after it jumped from 0.6 to 8.9 (the Healthy preset)."""
         s = self.state
-        if s.order is None:
+        if s.batches is None:
             s.batch_generator.set_state(s.epoch_start_rng)
-            s.order = torch.randperm(len(s.data.x_train), generator=s.batch_generator).to(s.device)
-        bs = s.config.train.batch_size
-        return s.order[s.step_in_epoch * bs : (s.step_in_epoch + 1) * bs]
+            order = torch.randperm(len(s.data.x_train), generator=s.batch_generator).to(s.device)
+            s.batches = order[: s.samples_per_epoch].tensor_split(s.batches_per_epoch)
+        return s.batches[s.step_in_epoch]
 
     def _gradients(self, idx: torch.Tensor, record: ForwardRecord | None = None) -> torch.Tensor:
         """The step up to its update: forward and backward on the batch `idx`. Returns the loss,
@@ -464,7 +471,7 @@ class Trainer:
         s.epoch += 1
         s.step_in_epoch = 0
         s.progress = EpochProgress()
-        s.order = None
+        s.batches = None
         s.epoch_start_rng = s.batch_generator.get_state()
         return report
 

@@ -56,6 +56,18 @@ def test_a_new_dataset_gets_the_training_that_suits_it_but_keeps_what_was_set_by
     assert final_accuracy(suited) > 0.95
 
 
+def test_an_epoch_trains_every_sample_once_in_batches_as_even_as_can_be():
+    """Digits' 1,347 training images in batches of 32 were 42 batches of 32 and a last of 3 samples,
+    whose step, as long as any, rested on a tenth of the evidence."""
+    trainer = Trainer(digits(train={"batch_size": 32}))
+    trainer.train_step()
+    sizes = [len(batch) for batch in trainer.state.batches]
+    n = len(trainer.data.x_train)
+    assert n == 1347 and len(sizes) == trainer.state.batches_per_epoch == 43
+    assert set(sizes) == {31, 32} and sum(sizes) == n
+    assert torch.equal(torch.cat(trainer.state.batches).sort().values, torch.arange(n)), "each sample once"
+
+
 def test_same_seed_same_numbers_other_seed_other_numbers():
     def curve(seed):
         config = digits(model={"dropout": 0.3}, train={"seed": seed})
