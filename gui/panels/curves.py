@@ -58,6 +58,15 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (sums[np.arange(1, len(values) + 1)] - sums[starts]) / counts
 
 
+def nearest_index(ascending: Sequence[float], x: float) -> int:
+    """The index of the value nearest `x`: the pointer a hair past step 84 reads step 84, where
+    the first step at or after it read 85."""
+    i = int(np.searchsorted(ascending, x))
+    if i == len(ascending) or (i > 0 and x - ascending[i - 1] <= ascending[i] - x):
+        return i - 1
+    return i
+
+
 def factor_text(factor: float) -> str:
     """To one digit, plainly below a million ("7,000"), else as a power ("3e12"): "1e+02 times" read badly."""
     rounded = float(f"{factor:.0e}")
@@ -355,6 +364,6 @@ class CurvesPanel(QWidget):
         for change in changes:
             text += f" · at step {change.step}: {change.text}"
         if history.step_index and not changes:
-            i = int(np.clip(np.searchsorted(history.step_index, step), 0, len(history.step_index) - 1))
+            i = nearest_index(history.step_index, step)
             text += f" · batch loss {significant(history.step_loss[i])} at step {history.step_index[i]}"
         return text

@@ -116,6 +116,28 @@ def test_the_curves_read_the_epoch_nearest_the_mouse_and_the_batch_loss_under_it
     assert panel.readout.text() == HOVER_HINT, "off the plots: the hint again"
 
 
+def test_the_batch_loss_read_is_the_nearest_steps():
+    """The pointer a hair past a step (84.0000001, from a pixel mapped back to the plot) read the
+    next step's batch loss, the first at or after it."""
+    make_application()
+    history = History()
+    for step in (1, 2, 3, 10, 20):  # a long run's history thins its older steps out
+        history.add_step(step, step / 100, 0.5)
+    history.epochs.append(EpochReport(1, 20, 1.0, 1.0, 0.5, 0.5, 0.0, 0.0, (), ()))
+    panel = CurvesPanel()
+    panel.refresh(history)
+    read = {x: panel.describe(x).split(" · ")[-1] for x in (-5, 2.0000001, 2.6, 6.4, 6.6, 16, 99)}
+    assert read == {
+        -5: "batch loss 0.01 at step 1",
+        2.0000001: "batch loss 0.02 at step 2",
+        2.6: "batch loss 0.03 at step 3",
+        6.4: "batch loss 0.03 at step 3",
+        6.6: "batch loss 0.1 at step 10",
+        16: "batch loss 0.2 at step 20",
+        99: "batch loss 0.2 at step 20",
+    }
+
+
 def test_marks_of_live_changes_too_close_to_name_each_are_named_by_the_newest_and_read_on_hover(qtbot):
     """A slider dragged in short rests while training left marks a few pixels apart, their names
     over each other."""
