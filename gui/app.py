@@ -38,9 +38,7 @@ def initial_config(args: argparse.Namespace, remembered: Config | None) -> tuple
     the user asked for it by name: then it downloads, with a progress bar."""
     base = remembered or Config()
     note = ""
-    if args.dataset is not None:
-        base = on_dataset(base, args.dataset)
-    elif base.data.name in IMAGE_SETS and not is_cached(base.data.name, args.data_dir or base.data.data_dir):
+    if args.dataset is None and base.data.name in IMAGE_SETS and not is_cached(base.data.name, args.data_dir or base.data.data_dir):
         # Short enough to read whole beside the status bar's labels on a 1024-pixel screen.
         note = f"{IMAGE_SETS[base.data.name]} is not downloaded yet: opened on digits. To get it, choose it and press Reset."
         base = on_dataset(base, "digits")

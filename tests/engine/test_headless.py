@@ -177,6 +177,17 @@ def test_gradient_ratio_from_the_command_line(activation, init, check):
     assert len(grads) == 9 and check(grads[0] / grads[-1])
 
 
+def test_a_dataset_brings_the_training_that_suits_it_but_for_the_options_given():
+    """Headless runs kept d2l's batch of 256, 10 epochs, on every set: the line's 20 points in one
+    step an epoch, digits' 1,347 images in 6, where the window brings each set its own."""
+    _, line = parse_config(["--dataset", "line"])
+    assert (line.train.batch_size, line.train.epochs, line.train.lr) == (5, 200, 0.1)
+    suited = lines(run_cli("--dataset", "digits", "--hidden", "16", "--epochs", "1"))
+    assert [r["step"] for r in suited] == [0, 43], "digits in batches of 32"
+    given = lines(run_cli("--dataset", "digits", "--hidden", "16", "--epochs", "1", "--batch-size", "256"))
+    assert [r["step"] for r in given] == [0, 6], "256 given, though it is the default"
+
+
 def test_features_given_in_any_order_take_the_order_of_the_windows_check_boxes():
     """The controls list the features in one order: a configuration in another showed a Reset
     pending there though nothing had changed."""
