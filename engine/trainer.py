@@ -307,18 +307,20 @@ class Trainer:
             loss = self._loss(model(x, record), y)
             loss.backward()
             weights_now = [layer.weight.detach().clone() for layer in model.layers]
-            capture = self.prober.capture(model, record, weights_now, s.step, s.epoch, loss.item(), self.snapshot_weights, self._dead_judged_on(len(x)))
+            capture = self.prober.capture(model, record, weights_now, s.step, s.epoch, loss.item(), self.snapshot_weights, self._dead_judged_on())
             snapshot = self._with_maps(capture)
         if rng is not None:
             gen.set_state(rng)
         return snapshot
 
-    def _dead_judged_on(self, batch: int) -> torch.Tensor | None:
+    def _dead_judged_on(self) -> torch.Tensor | None:
         """The training examples a probe judges dead units over: None (the batch itself) where
-        the batch holds DEAD_JUDGED_OVER examples or the whole set, else that many, spread
-        evenly over the set (the same ones at every probe, drawn from no random stream)."""
+        the batch size is DEAD_JUDGED_OVER or more, or the whole set, else that many, spread
+        evenly over the set (the same ones at every probe, drawn from no random stream). The
+        setting decides, not the batch: even batches of 256 hold 255 examples as often as not,
+        and judging those over 256 more made probes on every step a tenth slower."""
         x = self.state.data.x_train
-        if batch >= min(DEAD_JUDGED_OVER, len(x)):
+        if self.state.config.train.batch_size >= min(DEAD_JUDGED_OVER, len(x)):
             return None
         return x[:: max(1, len(x) // DEAD_JUDGED_OVER)][:DEAD_JUDGED_OVER]
 
@@ -439,7 +441,7 @@ class Trainer:
         events: list[Event] = [StepReport(s.step, s.epoch, s.step_in_epoch / s.batches_per_epoch, loss_value, acc)]
         if probe:
             snapshot = self.prober.capture(
-                model, record, weights_before, s.step, s.epoch, loss_value, self.snapshot_weights, self._dead_judged_on(n)  # type: ignore[arg-type]
+                model, record, weights_before, s.step, s.epoch, loss_value, self.snapshot_weights, self._dead_judged_on()  # type: ignore[arg-type]
             )
             s.probes.add(snapshot)
             events.append(self._with_maps(snapshot))

@@ -297,8 +297,12 @@ def test_dead_relus_are_judged_over_256_training_examples_where_a_batch_holds_fe
         over_examples = (model.layers[0](judged).relu().amax(0) <= 0).float().mean().item()
     assert probe.dead_fraction == pytest.approx(over_examples) and over_examples < over_batch / 2
     assert len(judged) == DEAD_JUDGED_OVER
-    t.state.config = t.config.with_changes(train={"batch_size": 256})
-    assert t._dead_judged_on(256) is None, "a batch of 256 is judged on itself"
+    wide = Trainer(digits(train={"batch_size": 256}))  # even batches: 225 and 224 examples
+    w, b = (p.detach().clone() for p in (wide.model.layers[0].weight, wide.model.layers[0].bias))
+    probe = next(e for e in wide.train_step(probe=True) if isinstance(e, Snapshot)).layers[0]
+    batch = wide.data.x_train[wide.state.batches[0]]
+    over_its_batch = ((batch @ w.T + b).relu().amax(0) <= 0).float().mean().item()
+    assert len(batch) == 225 and probe.dead_fraction == pytest.approx(over_its_batch), "batch size 256: judged over its batch"
 
 
 def test_dead_units_are_judged_as_training_computes_them_and_leave_no_trace():
@@ -306,7 +310,7 @@ def test_dead_units_are_judged_as_training_computes_them_and_leave_no_trace():
     start, a tenth of L2 read dead where none is. Dropout's stream and batch norm's running
     statistics are left as they were (the run stays reproducible)."""
     t = Trainer(digits(model={"hidden": (64, 64), "batch_norm": True, "dropout": 0.5}, train={"batch_size": 32}))
-    model, examples = t.model, t._dead_judged_on(32)
+    model, examples = t.model, t._dead_judged_on()
     buffers = {name: b.clone() for name, b in model.named_buffers()}
     stream = model.dropout_generator.get_state()
     with torch.no_grad():
