@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEFAULT_INIT_SCALE, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_FEATURES, Config, suited_to_its_dataset
+from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEFAULT_INIT_SCALE, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_FEATURES, Config, on_dataset
 from engine.errors import ConfigError
 from engine.numbers import significant
 
@@ -124,7 +124,7 @@ def config_from_args(args: argparse.Namespace, base: Config | None = None) -> Co
     trained the line's 20 points in one step an epoch). Raises ConfigError."""
     base = base or Config()
     if args.dataset is not None:
-        base = suited_to_its_dataset(base.with_changes(data={"name": args.dataset}), base)
+        base = on_dataset(base, args.dataset)
     return base.with_changes(**given_options(args)).validate()
 
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from engine import commands as cmd
 from engine.cli import config_from_args, given_options
-from engine.config import Config, suited_to_its_dataset
+from engine.config import Config, on_dataset
 from engine.data import is_cached
 from engine.errors import ConfigError
 from gui.main_window import MainWindow, remembered_config
@@ -24,12 +24,6 @@ IMAGE_SETS = {"fashion-mnist": "Fashion-MNIST", "mnist": "MNIST"}
 # the GUI thread gets it, and drawing a plot takes the GIL many times: 1 ms cut the window's
 # worst stall by a third and sped training up in the window (benchmarks/results.md).
 GIL_SWITCH_INTERVAL_S = 0.001
-
-
-def on_dataset(base: Config, name: str) -> Config:
-    """`base` moved to another dataset, with the training that suits it (d2l's batch of 256 gives
-    digits' 1,347 training images 6 steps an epoch: too few to watch)."""
-    return suited_to_its_dataset(base.with_changes(data={"name": name}), base)
 
 
 def initial_config(args: argparse.Namespace, remembered: Config | None) -> tuple[Config, str]:
