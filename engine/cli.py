@@ -11,7 +11,19 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEFAULT_INIT_SCALE, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_FEATURES, Config, on_dataset
+from engine.config import (
+    ACTIVATION_NAMES,
+    DATASET_NAMES,
+    DEFAULT_INIT_SCALE,
+    DEVICES,
+    INIT_SCHEMES,
+    OPTIMIZERS,
+    PLANE_FEATURES,
+    SETS_READING,
+    Config,
+    on_dataset,
+    reads,
+)
 from engine.errors import ConfigError
 from engine.numbers import significant
 
@@ -60,9 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     data = p.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASET_NAMES)
     data.add_argument("--data-dir", metavar="DIR", help="folder holding the four (Fashion-)MNIST IDX files")
-    data.add_argument("--noise", type=_number(float, 0, 0.5), help="toy sets: noise, 0 to 0.5")
-    data.add_argument("--train-ratio", type=_number(float, 0, 0.99, lo_open=True), help="toy sets: share used for training")
-    data.add_argument("--samples", type=_number(int, 10), help="toy sets: number of points")
+    data.add_argument("--noise", type=_number(float, 0, 0.5), help="2-D toy sets: noise, 0 to 0.5")
+    data.add_argument("--train-ratio", type=_number(float, 0, 0.99, lo_open=True), help="2-D toy sets: share used for training")
+    data.add_argument("--samples", type=_number(int, 10), help="2-D toy sets: number of points")
     data.add_argument("--poly-degree", type=_number(int, 1, 20), help="polynomial: features the model sees (4 fits)")
     data.add_argument(
         "--features", type=parse_features, metavar="NAMES", help=f"2-D toy sets: what the model sees of a point, e.g. x1^2,x2^2 (of {','.join(PLANE_FEATURES)})"
@@ -134,12 +146,28 @@ def option_name(section: str, field: str) -> str:
     return "--" + arg.replace("_", "-")
 
 
+def check_data_options(args: argparse.Namespace, dataset: str) -> None:
+    """Raise ConfigError for a data option that `dataset` does not read: `--dataset digits
+    --noise 0.3` trained digits as if the noise had been heard."""
+    for arg, setting in _FIELDS["data"].items():
+        if getattr(args, arg) is not None and not reads(dataset, setting):
+            *others, last = SETS_READING[setting]
+            sets = f"{', '.join(others)} and {last}" if others else last
+            raise ConfigError(f"{option_name('data', setting)} applies only to {sets}, not to {dataset}")
+
+
 def parse_config(argv: list[str] | None, base: Config | None = None) -> tuple[argparse.Namespace, Config]:
-    """Parse and validate; a bad combination exits 2 with argparse's message, like a bad option."""
+    """Parse and validate; a bad combination exits 2 with argparse's message, like a bad option.
+    Data options are checked against the set where it is known here: the one named, or a new
+    headless run's (the window puts options without --dataset over its last session's set, and
+    a checkpoint's set is checked as it opens)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args, config_from_args(args, base)
+        config = config_from_args(args, base)
+        if args.dataset is not None or (args.headless and not args.load):
+            check_data_options(args, config.data.name)
+        return args, config
     except ConfigError as exc:
         parser.error(str(exc))
         raise  # unreachable: parser.error exits

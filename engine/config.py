@@ -37,6 +37,16 @@ PLANE_SETS = ("circle", "xor", "gauss", "spiral")  # TensorFlow Playground's 2-D
 # our [-1, 1] plane a sine is nearly a straight line). A linear model separates the circle with
 # the squares and XOR with the product: features chosen by hand, where hidden layers learn their own.
 PLANE_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2")
+# The data settings that only some sets read (the rest read the name alone): the window shows
+# each where its set reads it, and the command line refuses one given for a set that ignores it.
+SETS_READING: dict[str, tuple[str, ...]] = {
+    "data_dir": ("fashion-mnist", "mnist"),
+    "noise": PLANE_SETS,
+    "train_ratio": PLANE_SETS,
+    "samples": PLANE_SETS,
+    "features": PLANE_SETS,
+    "poly_degree": ("polynomial",),
+}
 # The batch size, epochs and learning rate that suit each dataset: d2l's for the image sets, and
 # enough steps to watch on the small ones (d2l's batch of 256 is one step an epoch of a toy set's
 # 250 training points); d2l 3.6's and 3.7's for the polynomial and the 200-d set.
@@ -53,6 +63,11 @@ SUITED_TRAINING: dict[str, dict[str, Any]] = {
 # d2l draws weights from N(0, 0.01^2); Xavier and He already carry their own scale; constant
 # sets every weight to the scale itself (d2l's symmetry that training cannot break).
 DEFAULT_INIT_SCALE = {"normal": 0.01, "xavier": 1.0, "he": 1.0, "constant": 0.01}
+
+
+def reads(dataset: str, setting: str) -> bool:
+    """Whether `dataset` depends on the data setting `setting` (a DataConfig field)."""
+    return dataset in SETS_READING.get(setting, DATASET_NAMES)
 
 
 @dataclass(frozen=True)

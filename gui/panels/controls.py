@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.commands import fields_needing_reset
-from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEVICES, INIT_SCHEMES, OPTIMIZERS, PLANE_SETS, Config, changed_fields
+from engine.config import ACTIVATION_NAMES, DATASET_NAMES, DEVICES, INIT_SCHEMES, OPTIMIZERS, Config, changed_fields, reads
 from engine.trainer import unavailable_devices
 from gui.widgets import FeaturesPicker, LayersEditor, LogSlider, wrapped_tip
 
@@ -316,9 +316,8 @@ class ControlsPanel(QWidget):
 
     def _update_enabled(self) -> None:
         name = self.dataset.currentData()
-        self._data_form.setRowVisible(self.noise, name in PLANE_SETS)
-        self._data_form.setRowVisible(self.features, name in PLANE_SETS)
-        self._data_form.setRowVisible(self.poly_degree, name == "polynomial")
+        for setting in ("noise", "features", "poly_degree"):
+            self._data_form.setRowVisible(getattr(self, setting), reads(name, setting))
         scratch = self.from_scratch.isChecked()
         hidden = bool(self.hidden.layers())  # without one, these settings change nothing
         for widget in (self.activation, self.dropout_on, self.batch_norm):

@@ -193,3 +193,26 @@ def test_features_given_in_any_order_take_the_order_of_the_windows_check_boxes()
     pending there though nothing had changed."""
     _, config = parse_config(["--dataset", "xor", "--features", "x1*x2, x2^2,x1"])
     assert config.data.features == ("x1", "x2^2", "x1*x2")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset", "digits", "--noise", "0.3"], "--noise applies only to circle, xor, gauss and spiral, not to digits"),
+        (["--dataset", "line", "--poly-degree", "3"], "--poly-degree applies only to polynomial, not to line"),
+        (["--dataset", "digits", "--data-dir", "/tmp"], "--data-dir applies only to fashion-mnist and mnist, not to digits"),
+        (["--headless", "--samples", "40"], "--samples applies only to circle, xor, gauss and spiral, not to fashion-mnist"),
+    ],
+)
+def test_a_data_option_its_set_does_not_read_is_refused(args, message, capsys):
+    """`--dataset digits --noise 0.3` trained digits as if the noise had been heard."""
+    with pytest.raises(SystemExit) as exited:
+        parse_config(args)
+    assert exited.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_data_options_apply_to_the_sets_that_read_them():
+    _, spiral = parse_config(["--dataset", "spiral", "--noise", "0.3", "--samples", "40", "--train-ratio", "0.3", "--features", "x1"])
+    assert (spiral.data.noise, spiral.data.samples, spiral.data.train_ratio, spiral.data.features) == (0.3, 40, 0.3, ("x1",))
+    _, window = parse_config(["--noise", "0.3"])  # the window's set is its last session's: the options go over it
+    assert window.data.noise == 0.3
