@@ -30,7 +30,10 @@ SMOOTHING = 25  # steps in the moving average drawn over the raw step loss
 TRAIN_COLOUR = "#1f77b4"
 TEST_COLOUR = "#d62728"
 CHANCE_COLOUR = "#8c8c8c"
-CHANCE_Z = 10  # above the curves (plot items are at 0)
+CHANCE_Z = 10  # above the batches' curves (plot items are at 0): their noise hid its name
+# The epochs' markers over every line's name: a run flat on chance had its latest test losses
+# hidden behind "chance: ln 2".
+EPOCH_MARKERS_Z = CHANCE_Z + 2
 ROOM_UNDER_CHANCE = 4  # classes up to which the accuracy's chance line (1/k) has room for its name under it
 
 
@@ -125,6 +128,28 @@ def name_line(line: pg.InfiniteLine, text: str, below: bool) -> None:
     line.label.updatePosition()
 
 
+def name_clear_of_markers(line: pg.InfiniteLine, plot: pg.PlotItem, markers: Sequence[pg.PlotDataItem], below: bool) -> None:
+    """Hang the line's name under it (`below`) or stand it on it, unless the markers under the
+    name crowd that side more than the other and the other has room in the view: a run flat on
+    chance had its latest test losses, just under ln 2, drawn behind "chance: ln 2"."""
+    box = line.label.sceneBoundingRect()
+    if box.isEmpty():  # not laid out yet: placed again as the markers come
+        return name_line(line, line.label.format, below)
+    (left, top), (right, bottom) = (plot.vb.mapSceneToView(corner).toTuple() for corner in (box.topLeft(), box.bottomRight()))
+    level, height = line.value(), abs(top - bottom)
+    crowd = {True: 0, False: 0}  # side below -> markers there
+    for item in markers:
+        x, y = item.getData()
+        if x is None:
+            continue
+        under_name = (x >= left) & (x <= right)
+        crowd[True] += int(np.count_nonzero(under_name & (y >= level - height) & (y <= level)))
+        crowd[False] += int(np.count_nonzero(under_name & (y >= level) & (y <= level + height)))
+    low, high = plot.vb.viewRange()[1]
+    room = level - height >= low if not below else level + height <= high
+    name_line(line, line.label.format, below if crowd[below] <= crowd[not below] or not room else not below)
+
+
 class CurvesPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +185,8 @@ class CurvesPanel(QWidget):
         }
         for key, name in (("step_loss", "batches (smoothed)"), ("train_loss", "train, epoch"), ("test_loss", "test, epoch")):
             self.legend.addItem(self.items[key], name)
+        for key in ("train_loss", "test_loss", "train_acc", "test_acc"):
+            self.items[key].setZValue(EPOCH_MARKERS_Z)
         # Where early stopping would have stopped: the epoch of the lowest test loss, once it is past.
         # Its label runs up along the line: across it, it ran out of a narrow plot.
         self.early_stop = pg.InfiniteLine(
@@ -173,6 +200,9 @@ class CurvesPanel(QWidget):
         # flat curve on this line has learned nothing yet.
         self._classes: int | None = None
         self.chance_loss, self.chance_acc = chance_line(self.loss_plot), chance_line(self.acc_plot)
+        for plot in self.step_plots:  # the names' place in data depends on the view
+            plot.vb.sigRangeChanged.connect(self._name_chance)
+            plot.vb.sigResized.connect(self._name_chance)
         self.log_scale = QCheckBox("log-scale loss")
         self.log_scale.toggled.connect(self._set_log)
         self.readout = QLabel(HOVER_HINT)
@@ -276,12 +306,14 @@ class CurvesPanel(QWidget):
             self._epoch_losses = positive_finite(np.concatenate([epochs["train_loss"], epochs["test_loss"]]))
             self._mark_early_stop(history)
             self._show_idle_text()
+            self._name_chance()
             return
         # A regression has no accuracy: its empty axes gave way to the loss, which takes the width.
         regression = bool(len(epochs["test_acc"]) > 0 and np.isnan(epochs["test_acc"]).all())
         self.acc_plot.setVisible(not regression)
         for name in ("train_acc", "test_acc"):
             self.items[name].setData(*(([], []) if regression else (epochs["step"], epochs[name])))
+        self._name_chance()
 
     @property
     def _loss_span(self) -> float:
@@ -305,19 +337,29 @@ class CurvesPanel(QWidget):
             line.setVisible(classes is not None)
         if classes is None:
             return
-        # Named where the curves seldom are late in a run: under the loss's line (a new run's loss
-        # starts on it, at the top of the plot), and over the accuracy's where little room lies
-        # under it (1/10), else under it (a chance-level XOR's accuracy wanders just over 1/2).
-        name_line(self.chance_loss, f"chance: ln {classes}", below=True)
-        name_line(self.chance_acc, f"chance: 1/{classes}", below=classes <= ROOM_UNDER_CHANCE)
+        self.chance_loss.label.setFormat(f"chance: ln {classes}")
+        self.chance_acc.label.setFormat(f"chance: 1/{classes}")
         self.chance_acc.setValue(1 / classes)
         self._place_chance_loss()
+
+    def _name_chance(self) -> None:
+        """Name each chance line where the curves seldom are late in a run, unless the epochs'
+        markers are there: under the loss's line (a new run's loss starts on it, at the top of
+        the plot), and over the accuracy's where little room lies under it (1/10), else under it
+        (a chance-level XOR's accuracy wanders just over 1/2)."""
+        if self._classes is None:
+            return
+        loss_markers = (self.items["train_loss"], self.items["test_loss"])
+        acc_markers = (self.items["train_acc"], self.items["test_acc"])
+        name_clear_of_markers(self.chance_loss, self.loss_plot, loss_markers, below=True)
+        name_clear_of_markers(self.chance_acc, self.acc_plot, acc_markers, below=self._classes <= ROOM_UNDER_CHANCE)
 
     def _place_chance_loss(self) -> None:
         """ln k on the loss axis, linear or log: a line is not moved by the plot's log mode."""
         if self._classes is not None:
             chance = math.log(self._classes)
             self.chance_loss.setValue(math.log10(chance) if self.log_scale.isChecked() else chance)
+            self._name_chance()
 
     def _set_log(self, on: bool) -> None:
         self.loss_plot.setLogMode(y=on)

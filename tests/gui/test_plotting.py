@@ -217,6 +217,44 @@ def name_side(line: pg.InfiniteLine) -> str:
     return "above" if name.bottom() <= at + 1 else "below" if name.top() >= at - 1 else "across"
 
 
+def flat_on_chance(last_epoch_loss: float, epochs: int = 100, steps_per_epoch: int = 25) -> History:
+    """A two-class run whose batch losses scatter from 0.5 to 0.9 around ln 2, its epochs' losses
+    moving from just under ln 2 to `last_epoch_loss`."""
+    rng = np.random.default_rng(0)
+    history = History()
+    for step in range(1, epochs * steps_per_epoch + 1):
+        history.add_step(step, float(rng.uniform(0.5, 0.9)), 0.5)
+    for epoch, loss in enumerate(np.linspace(0.68, last_epoch_loss, epochs + 1)):
+        history.epochs.append(EpochReport(epoch, epoch * steps_per_epoch, loss, loss - 0.01, 0.6, 0.6, 0.0, 0.0, (), ()))
+    return history
+
+
+def markers_behind(panel: CurvesPanel, line: pg.InfiniteLine) -> int:
+    """How many of the loss plot's epoch markers lie under the line's name on the screen."""
+    name = line.label.sceneBoundingRect()
+    behind = 0
+    for key in ("train_loss", "test_loss"):
+        for x, y in zip(*panel.items[key].getData()):
+            behind += name.contains(panel.loss_plot.vb.mapViewToScene(QPointF(x, y)))
+    return behind
+
+
+def test_the_chance_name_stands_clear_of_the_epochs_markers(qtbot):
+    """A spiral run stays on chance: its latest test losses, just under ln 2, were drawn behind
+    "chance: ln 2", which hangs under the line. It stands on the line while they are there."""
+    panel = shown_curves_panel(qtbot)
+    panel.set_classes(2)
+    panel.refresh(flat_on_chance(0.68))
+    fit_steady_views(panel)  # the run is over: its markers reach the plot's right end, under the name
+    settle(panel.graphics)
+    assert name_side(panel.chance_loss) == "above" and markers_behind(panel, panel.chance_loss) == 0
+    panel.refresh(flat_on_chance(0.1))  # a run that learns leaves the line: the name hangs under it
+    fit_steady_views(panel)
+    settle(panel.graphics)
+    assert name_side(panel.chance_loss) == "below" and markers_behind(panel, panel.chance_loss) == 0
+    assert name_side(panel.chance_acc) == "below", "the accuracy's markers lie over its 1/2"
+
+
 def test_chance_lies_at_ln_k_on_the_loss_on_either_scale_and_at_one_in_k_on_the_accuracy(qtbot):
     panel = shown_curves_panel(qtbot)
     lines = (panel.chance_loss, panel.chance_acc)
@@ -225,7 +263,10 @@ def test_chance_lies_at_ln_k_on_the_loss_on_either_scale_and_at_one_in_k_on_the_
     assert all(line.isVisible() for line in lines)
     assert panel.chance_loss.value() == pytest.approx(math.log(10)) and panel.chance_acc.value() == pytest.approx(0.1)
     assert [line.label.textItem.toPlainText() for line in lines] == ["chance: ln 10", "chance: 1/10"]
-    assert panel.chance_loss.zValue() > 0 and panel.early_stop.zValue() > panel.chance_loss.zValue(), "over the curves, under early stop's name"
+    assert panel.chance_loss.zValue() > panel.items["step_loss_raw"].zValue(), "over the batches' noise"
+    assert panel.early_stop.zValue() > panel.chance_loss.zValue(), "under early stop's name"
+    epochs = ("train_loss", "test_loss", "train_acc", "test_acc")
+    assert min(panel.items[key].zValue() for key in epochs) > panel.early_stop.zValue(), "the epochs' markers over both names"
     settle(panel.graphics)
     assert name_side(panel.chance_acc) == "above", "little room under 1/10"
     panel.log_scale.setChecked(True)
