@@ -25,13 +25,14 @@ def _on_digits(config: Config, hidden: tuple[int, ...], activation: str, init: s
     )
 
 
-def _on_xor(config: Config, hidden: tuple[int, ...], features: tuple[str, ...] = ("x1", "x2")) -> Config:
-    """XOR: the problem a linear model cannot solve (d2l's "limitations of linear models") on the
-    point itself, and solves given the product of its coordinates."""
+def _on_plane(config: Config, name: str, hidden: tuple[int, ...], features: tuple[str, ...] = ("x1", "x2")) -> Config:
+    """A 2-D toy set, its decision boundary drawn under the network: XOR, the problem a linear
+    model cannot solve (d2l's "limitations of linear models") on the point itself, and solves
+    given the product of its coordinates; the spiral, whose arms want two hidden layers."""
     return config.with_changes(
-        data={"name": "xor", "features": features},
+        data={"name": name, "features": features},
         model=_plain_model(hidden, "relu", "he", 1.0),
-        train={**SUITED_TRAINING["xor"], "optimizer": "sgd", "momentum": 0.0},
+        train={**SUITED_TRAINING[name], "optimizer": "sgd", "momentum": 0.0},
     )
 
 
@@ -48,16 +49,21 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "Linear on XOR: no hidden layer": Preset(
-        lambda c: _on_xor(c, ()),
+        lambda c: _on_plane(c, "xor", ()),
         "One straight boundary cannot split XOR: the loss stays near ln 2 = 0.69, the accuracy near chance.",
     ),
     "MLP on XOR: one hidden layer of 16": Preset(
-        lambda c: _on_xor(c, (16,)),
+        lambda c: _on_plane(c, "xor", (16,)),
         "A hidden layer of ReLUs bends the boundary around the quadrants: the loss falls towards 0.",
     ),
     "Linear on XOR given x1*x2: no hidden layer": Preset(
-        lambda c: _on_xor(c, (), ("x1", "x2", "x1*x2")),
+        lambda c: _on_plane(c, "xor", (), ("x1", "x2", "x1*x2")),
         "The product x₁x₂ has XOR's sign: one weight on it separates the classes, without a hidden layer.",
+    ),
+    "Spiral: two ReLU layers of 64 + He": Preset(
+        lambda c: _on_plane(c, "spiral", (64, 64)),
+        "One hidden layer, even of 256 with He's init, stays near 63 % on the spiral after 100 epochs; a second "
+        "winds the boundary around its arms (97 %). At d2l's N(0, 0.01) the two layers stay at chance.",
     ),
     "Vanishing: 8 sigmoid layers": Preset(
         lambda c: _on_digits(c, DEEP, "sigmoid", "xavier", 1.0),

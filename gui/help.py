@@ -39,6 +39,14 @@ IDEAS = (
         ),
     ),
     Idea(
+        "Universal approximation, and depth",
+        "One hidden layer wide enough can approximate any function, the chapter says, but that does not make "
+        "it the easiest to learn. On the spiral one layer of 256 stays near 63 % after 100 epochs; two "
+        "layers of 64 with He's init wind the boundary around the arms (97 %). At d2l's N(0, 0.01) the same "
+        "two layers stay at chance: a deeper net needs an init that carries the signal through it.",
+        (("preset", "Spiral: two ReLU layers of 64 + He"), ("panel", "network")),
+    ),
+    Idea(
         "Activation functions and their derivatives",
         "ReLU, sigmoid, tanh, leaky ReLU and GELU over [-8, 8], and under each its derivative, drawn over the "
         "chosen layer's pre-activations: see how many units sit in the flat tails, where the gradient is nearly zero.",
