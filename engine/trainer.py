@@ -621,10 +621,11 @@ class Trainer:
                     yield StateChanged("paused", "paused", self.config)
                 self._pending_steps += max(1, command.count)
             elif isinstance(command, cmd.LiveChange):
-                new = self.apply_live(command)
+                old, new = self.config, self.apply_live(command)
                 if self.mode == "finished" and self.state.epoch < new.train.epochs:
                     self.mode = "paused"
-                yield StateChanged(self.mode, f"applied {type(command).__name__}", new)
+                # Words for the user, "activation relu → tanh": the window said "Applied SetActivation".
+                yield StateChanged(self.mode, describe_differences(old, new, "→"), new)
                 yield Marked(tuple(self.history.changes))
             elif isinstance(command, cmd.Reset):
                 self.reset(command.config)

@@ -161,6 +161,8 @@ def test_live_changes_reach_the_optimizer_and_model():
     seen = events_until(gen, StepReport)
     applied = [e for e in seen if isinstance(e, StateChanged)]
     assert len(applied) == 5 and applied[-1].state == "running"
+    said = ["lr 0.1 → 0.03", "weight decay 0 → 0.002", "dropout 0 → 0.4", "activation relu → tanh", "l1 0 → 0.0001"]
+    assert [e.reason for e in applied] == said, "the window says a finished run's reason: it said 'applied SetActivation'"
     assert all(g["lr"] == 0.03 for g in t.optimizer.param_groups)
     assert t.optimizer.param_groups[0]["weight_decay"] == 0.002 and t.optimizer.param_groups[1]["weight_decay"] == 0.0
     assert t.model.dropout == 0.4 and isinstance(t.model.activation, torch.nn.Tanh)

@@ -529,6 +529,16 @@ def test_the_plots_of_a_finished_run_fit_their_data(qtbot, make_window):
         assert -0.05 * last <= x0 < 0.1 * last and last <= x1 < 1.1 * last, f"{plot.titleLabel.text}: steps {x0:.0f} to {x1:.0f}, last {last}"
 
 
+def test_a_setting_changed_after_the_run_says_what_changed(qtbot, make_window):
+    """A finished run's status bar says the news of each change: "Applied SetActivation", the
+    engine's command name, was shown to the user."""
+    window = make_window(digits_config(epochs=1), start=True)
+    wait_for(qtbot, lambda: window.session.mode == "finished")
+    window.controls.activation.setCurrentText("tanh")
+    wait_for(qtbot, lambda: window.session.config.model.activation == "tanh")
+    assert window.statusBar().currentMessage() == "Activation relu → tanh"
+
+
 def test_a_name_typed_without_its_suffix_does_not_replace_a_file_unasked(make_window, monkeypatch, tmp_path):
     """"run" became "run.pt" after the dialog's overwrite question, which was about "run"."""
     window = make_window()
