@@ -120,11 +120,10 @@ def chance_line(plot: pg.PlotItem) -> pg.InfiniteLine:
     return line
 
 
-def name_line(line: pg.InfiniteLine, text: str, below: bool) -> None:
-    """Name a level line at its right end, hung below it or standing on it."""
+def hang_name(line: pg.InfiniteLine, below: bool) -> None:
+    """Put a level line's name at its right end, hung below it or standing on it."""
     anchor = (1, 0) if below else (1, 1)  # the name's corner on the line
     line.label.anchors = [anchor, anchor]
-    line.label.setFormat(text)
     line.label.updatePosition()
 
 
@@ -134,7 +133,7 @@ def name_clear_of_markers(line: pg.InfiniteLine, plot: pg.PlotItem, markers: Seq
     chance had its latest test losses, just under ln 2, drawn behind "chance: ln 2"."""
     box = line.label.sceneBoundingRect()
     if box.isEmpty():  # not laid out yet: placed again as the markers come
-        return name_line(line, line.label.format, below)
+        return hang_name(line, below)
     (left, top), (right, bottom) = (plot.vb.mapSceneToView(corner).toTuple() for corner in (box.topLeft(), box.bottomRight()))
     level, height = line.value(), abs(top - bottom)
     crowd = {True: 0, False: 0}  # side below -> markers there
@@ -147,7 +146,7 @@ def name_clear_of_markers(line: pg.InfiniteLine, plot: pg.PlotItem, markers: Seq
         crowd[False] += int(np.count_nonzero(under_name & (y >= level) & (y <= level + height)))
     low, high = plot.vb.viewRange()[1]
     room = level - height >= low if not below else level + height <= high
-    name_line(line, line.label.format, below if crowd[below] <= crowd[not below] or not room else not below)
+    hang_name(line, below if crowd[below] <= crowd[not below] or not room else not below)
 
 
 class CurvesPanel(QWidget):
