@@ -63,7 +63,7 @@ PRESETS: dict[str, Preset] = {
     "Spiral: two ReLU layers of 64 + He": Preset(
         lambda c: _on_plane(c, "spiral", (64, 64)),
         "One hidden layer, even of 256 with He's init, stays near 63 % on the spiral after 100 epochs; a second "
-        "winds the boundary around its arms (97 %). At d2l's N(0, 0.01) the two layers stay at chance.",
+        "winds the boundary around its arms (95 %). At d2l's N(0, 0.01) the two layers stay at chance.",
     ),
     "Vanishing: 8 sigmoid layers": Preset(
         lambda c: _on_digits(c, DEEP, "sigmoid", "xavier", 1.0),

@@ -42,7 +42,7 @@ IDEAS = (
         "Universal approximation, and depth",
         "One hidden layer wide enough can approximate any function, the chapter says, but that does not make "
         "it the easiest to learn. On the spiral one layer of 256 stays near 63 % after 100 epochs; two "
-        "layers of 64 with He's init wind the boundary around the arms (97 %). At d2l's N(0, 0.01) the same "
+        "layers of 64 with He's init wind the boundary around the arms (95 %). At d2l's N(0, 0.01) the same "
         "two layers stay at chance: a deeper net needs an init that carries the signal through it.",
         (("preset", "Spiral: two ReLU layers of 64 + He"), ("panel", "network")),
     ),
