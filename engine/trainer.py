@@ -608,13 +608,13 @@ class Trainer:
                 if self.mode == "running":
                     self.mode = "paused"
                     yield StateChanged("paused", "paused", self.config)
+            elif isinstance(command, (cmd.Resume, cmd.Step)) and self.state.epoch >= self.config.train.epochs:
+                # A Step here was kept for later and taken, unasked, once the epochs were raised.
+                self.mode = "finished"
+                yield StateChanged("finished", f"all {self.config.train.epochs} epochs are done: raise the epoch count to go on", self.config)
             elif isinstance(command, cmd.Resume):
-                if self.state.epoch >= self.config.train.epochs:
-                    self.mode = "finished"
-                    yield StateChanged("finished", f"all {self.config.train.epochs} epochs are done: raise the epoch count to go on", self.config)
-                else:
-                    self.mode = "running"
-                    yield StateChanged("running", "training", self.config)
+                self.mode = "running"
+                yield StateChanged("running", "training", self.config)
             elif isinstance(command, cmd.Step):
                 if self.mode == "running":
                     self.mode = "paused"

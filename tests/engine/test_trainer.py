@@ -169,6 +169,22 @@ def test_live_changes_reach_the_optimizer_and_model():
     assert t.config.train.l1 == 1e-4 and t.config.model.activation == "tanh"
 
 
+def test_step_on_a_finished_run_says_so_and_is_not_kept_for_later():
+    """Step after the last epoch did nothing, silently, and its step was taken unasked once the
+    epochs were raised."""
+    t = Trainer(digits(train={"epochs": 1}))
+    gen = t.run(start=True, stop_when_finished=False)
+    events_until(gen, EpochReport)
+    finished = [e for e in events_until(gen, StateChanged) if isinstance(e, StateChanged)]
+    assert finished[-1].state == "finished"
+    for command in (cmd.Step(), cmd.SetEpochs(2), cmd.Stop()):
+        t.commands.put(command)
+    told = [e for e in gen]
+    assert [(e.state, e.reason) for e in told if isinstance(e, StateChanged)] == [
+        ("finished", "all 1 epochs are done: raise the epoch count to go on"), ("paused", "epochs 1 → 2")]
+    assert not any(isinstance(e, StepReport) for e in told) and t.state.step == t.state.batches_per_epoch
+
+
 def test_live_changes_are_marked_in_the_history_where_they_were_made(tmp_path):
     """One mark per step with changes, as from the settings before the first change there (a
     slider dragged while paused: one mark; dragged back: none); the epochs are not marked;
