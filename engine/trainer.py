@@ -197,6 +197,11 @@ def build_state(config: Config, data: Dataset | None = None, progress: ProgressC
     )
 
 
+def all_done(epochs: int) -> str:
+    """"all 20 epochs are done", "the 1 epoch is done": a run's end in words."""
+    return "the 1 epoch is done" if epochs == 1 else f"all {epochs:,} epochs are done"
+
+
 class Trainer:
     def __init__(
         self,
@@ -611,7 +616,7 @@ class Trainer:
             elif isinstance(command, (cmd.Resume, cmd.Step)) and self.state.epoch >= self.config.train.epochs:
                 # A Step here was kept for later and taken, unasked, once the epochs were raised.
                 self.mode = "finished"
-                yield StateChanged("finished", f"all {self.config.train.epochs} epochs are done: raise the epoch count to go on", self.config)
+                yield StateChanged("finished", f"{all_done(self.config.train.epochs)}: raise the epoch count to go on", self.config)
             elif isinstance(command, cmd.Resume):
                 self.mode = "running"
                 yield StateChanged("running", "training", self.config)
@@ -680,7 +685,7 @@ class Trainer:
             self._pending_steps -= 1
         if self.mode == "running" and self.state.epoch >= self.config.train.epochs and self.state.step_in_epoch == 0:
             self.mode = "finished"
-            yield StateChanged("finished", f"finished {self.state.epoch} epochs", self.config)
+            yield StateChanged("finished", all_done(self.state.epoch), self.config)
 
     def _ends_the_run(self) -> bool:
         """The next step is the last epoch's last. It is probed, so that the views of a finished

@@ -181,7 +181,7 @@ def test_step_on_a_finished_run_says_so_and_is_not_kept_for_later():
         t.commands.put(command)
     told = [e for e in gen]
     assert [(e.state, e.reason) for e in told if isinstance(e, StateChanged)] == [
-        ("finished", "all 1 epochs are done: raise the epoch count to go on"), ("paused", "epochs 1 → 2")]
+        ("finished", "the 1 epoch is done: raise the epoch count to go on"), ("paused", "epochs 1 → 2")]
     assert not any(isinstance(e, StepReport) for e in told) and t.state.step == t.state.batches_per_epoch
 
 

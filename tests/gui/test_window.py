@@ -535,7 +535,7 @@ def test_a_setting_changed_after_the_run_says_what_changed(qtbot, make_window):
     window = make_window(digits_config(epochs=1), start=True)
     wait_for(qtbot, lambda: window.session.mode == "finished")
     window.step_action.trigger()  # it did nothing, silently
-    wait_for(qtbot, lambda: window.statusBar().currentMessage() == "All 1 epochs are done: raise the epoch count to go on")
+    wait_for(qtbot, lambda: window.statusBar().currentMessage() == "The 1 epoch is done: raise the epoch count to go on")
     window.controls.activation.setCurrentText("tanh")
     wait_for(qtbot, lambda: window.session.config.model.activation == "tanh")
     assert window.statusBar().currentMessage() == "Activation relu → tanh"
