@@ -643,7 +643,7 @@ class Trainer:
                 kind = self.load(command.path, command.given)
                 yield Loaded(command.path, kind, copy.deepcopy(self.history))
                 yield from self._started_events()
-                yield StateChanged(self.mode, f"opened {command.path}", self.config)
+                yield StateChanged(self.mode, "", self.config)  # Loaded said it: "opened PATH" here hid the file's kind
         except EngineError as exc:
             yield CommandFailed(type(command).__name__, str(exc))
 

@@ -55,6 +55,8 @@ from gui.unsaved import UnsavedTraining
 from gui.widgets import as_sentence, wrapped_tip
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth);;All files (*)"
+# What an opened file was, in words (the engine names the kinds "mlp-lab", "d2l-checkpoint", "state_dict").
+CHECKPOINT_KINDS = {"mlp-lab": "an MLP Lab checkpoint", "d2l-checkpoint": "a d2l checkpoint", "state_dict": "a state_dict: weights only"}
 # The default arrangement of the docks: raised when it changes, so that a layout saved before
 # gives way to the new one (version 1: the d2l demonstrations moved beside the network).
 LAYOUT_VERSION = 1
@@ -553,7 +555,7 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, path: str, kind: str) -> None:
         self.recent.add(path)
-        self.say(f"Opened {path} ({kind})", 8000)
+        self.say(f"Opened {path} ({CHECKPOINT_KINDS[kind]})", 8000)
 
     def _on_started(self) -> None:
         config = self.session.config
@@ -580,7 +582,7 @@ class MainWindow(QMainWindow):
             self.controls.set_active(self.session.config)
             self.curves.label_baselines(self.session.config)
             self._end_step_axes()
-        if mode == "finished":
+        if mode == "finished" and reason:  # the news of the run's end; an opened file's is its own
             self.say(reason, 10000)
         # While the worker loads the data and builds the model (seconds at first: torch and
         # scikit-learn import in it), the bar moves to say so; the epoch's progress comes back after.

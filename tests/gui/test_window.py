@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import commands as cmd
 from engine.config import Config
 from engine.errors import DataError
 from engine.presets import PRESETS
@@ -539,6 +540,21 @@ def test_a_setting_changed_after_the_run_says_what_changed(qtbot, make_window):
     window.controls.activation.setCurrentText("tanh")
     wait_for(qtbot, lambda: window.session.config.model.activation == "tanh")
     assert window.statusBar().currentMessage() == "Activation relu → tanh"
+
+
+def test_opening_a_finished_run_says_what_was_opened(qtbot, make_window, tmp_path):
+    """The run's end said "Opened PATH" over the message that had just named the file's kind, as
+    "mlp-lab", the engine's name for it."""
+    window = make_window(digits_config(epochs=1), start=True)
+    wait_for(qtbot, lambda: window.session.mode == "finished")
+    path = tmp_path / "done.pt"
+    with qtbot.waitSignal(window.session.saved, timeout=WAIT_MS):
+        window.session.send(cmd.Save(str(path)))
+    with qtbot.waitSignal(window.session.loaded, timeout=WAIT_MS) as opened:
+        window.open_path(str(path))
+    wait_for(qtbot, lambda: window.session.mode == "finished")
+    qtbot.wait(200)  # the run's end, in the worker's next batch
+    assert opened.args[1] == "mlp-lab" and window.status_message._message == f"Opened {path} (an MLP Lab checkpoint)"
 
 
 def test_a_name_typed_without_its_suffix_does_not_replace_a_file_unasked(make_window, monkeypatch, tmp_path):
