@@ -7,12 +7,15 @@ for the intermediate tensors without hooks.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from engine.config import ModelConfig
+from engine.errors import ConfigError
+from engine.numbers import significant
 from engine.scratch import LinearByHand, ReLUByHand
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -86,6 +89,44 @@ class MLP(nn.Module):
                 record.add(z, h)
             x = self._drop(h)
         raise AssertionError("an MLP has at least one layer")
+
+
+# Training holds each parameter about five times over (weights, gradients, the weights before a
+# probed step, and the optimizer's one or two states) and each activation three times (before and
+# after the activation, and its gradient).
+PARAMETER_COPIES = 5
+ACTIVATION_COPIES = 3
+
+
+def check_fits_in_memory(sizes: tuple[int, ...], batch: int, device: torch.device) -> None:
+    """Refuse, in words, a network whose training would not fit in the machine's memory: a hidden
+    layer of a billion units (784-1000000000-10) ended in a traceback from torch's allocator."""
+    total = machine_memory(device)
+    parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
+    needed = 4 * (PARAMETER_COPIES * parameters + ACTIVATION_COPIES * batch * sum(sizes[1:]))
+    if total is not None and needed > total:
+        machine = "GPU" if device.type == "cuda" else "machine"
+        raise ConfigError(
+            f"{'-'.join(map(str, sizes))} has {parameters:,} parameters: training it needs about "
+            f"{gigabytes(needed)} of memory, more than the {gigabytes(total)} this {machine} has; choose fewer or smaller hidden layers"
+        )
+
+
+def machine_memory(device: torch.device) -> int | None:
+    """Bytes of memory on `device`: the GPU's, or the machine's physical memory (None where the
+    system does not say)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows), or no such name
+        return None
+
+
+def gigabytes(size: int) -> str:
+    """'23.5 GB', '1,746 GB'."""
+    gb = size / 2**30
+    return f"{round(gb):,} GB" if gb >= 100 else f"{significant(gb)} GB"
 
 
 def build_model(n_in: int, n_out: int, cfg: ModelConfig, generator: torch.Generator | None = None) -> MLP:

@@ -29,7 +29,7 @@ from engine.config import Config, changed_fields, describe_differences
 from engine.cuda_graph import GraphedGradients, buffers_kept
 from engine.data import Dataset, ProgressCallback, data_origin, load_dataset, one_input_features, plane_features
 from engine.errors import ConfigError, EngineError
-from engine.model import MLP, ForwardRecord, build_model, layer_names, weight_parameters
+from engine.model import MLP, ForwardRecord, build_model, check_fits_in_memory, layer_names, weight_parameters
 from engine.numbers import significant
 from engine.predictions import Fit, Predictions, fit, over_the_input, summarize
 from engine.probe_history import ProbeHistory
@@ -183,6 +183,8 @@ def build_state(config: Config, data: Dataset | None = None, progress: ProgressC
     if config.normalises_batches and len(data.x_train) < 2:
         raise ConfigError(f"batch norm needs at least 2 training samples; {config.data.name} has {len(data.x_train)} with these settings")
     seed = config.train.seed
+    sizes = (data.n_features, *config.model.hidden, data.n_outputs)
+    check_fits_in_memory(sizes, min(config.train.batch_size, len(data.x_train)), device)
     model = build_model(data.n_features, data.n_outputs, config.model, torch.Generator().manual_seed(seed)).to(device)
     model.dropout_generator = torch.Generator(device=device).manual_seed(seed + 2)
     batch_generator = torch.Generator().manual_seed(seed + 1)

@@ -605,7 +605,8 @@ class MainWindow(QMainWindow):
     def _on_failed(self, reason: str) -> None:
         self.download_bar.hide()
         self._update_status()
-        self.warn("Could not load the data", f"{reason}\n\nChoose another dataset and press Reset.")
+        # Its data, most often; or its model, too large for the machine (--hidden 1000000000).
+        self.warn("Could not start", f"{reason}\n\nChoose another dataset or other settings, and press Reset.")
         self._update_transport()
         self.reset_action.setEnabled(True)
 

@@ -92,6 +92,12 @@ def test_bad_arguments_exit_2(args):
     assert result.returncode == 2 and "error:" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_network_too_large_for_the_machine_is_one_error_line():
+    result = run_cli("--dataset", "digits", "--hidden", "1000000000")
+    assert result.returncode == 1 and "Traceback" not in result.stderr and result.stdout == ""
+    assert result.stderr.strip().startswith("error: 64-1000000000-10 has 75,000,000,010 parameters"), result.stderr
+
+
 def test_save_then_load_continues(tmp_path):
     ckpt = tmp_path / "run.pt"
     first = lines(run_cli("--dataset", "digits", "--hidden", "32", "--epochs", "2", "--save", str(ckpt)))

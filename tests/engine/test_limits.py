@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+import engine.model
 from engine.config import Config
 from engine.errors import ConfigError, DataError
 from engine.stats import Diverged, EpochReport
@@ -89,6 +90,17 @@ def test_batch_norm_leaves_out_a_last_batch_of_one_sample_and_a_single_training_
     tiny = Config().with_changes(data={"name": "circle", "samples": 10, "train_ratio": 0.05}, model={"batch_norm": True})
     with pytest.raises(ConfigError, match="batch norm needs at least 2 training samples; circle has 1"):
         Trainer(tiny)
+
+
+def test_a_network_too_large_for_the_machine_is_refused_in_words(monkeypatch):
+    """A hidden layer of a billion units ended in a traceback from torch's allocator."""
+    with pytest.raises(ConfigError, match=r"64-1000000000-10 has 75,000,000,010 parameters: training it needs about [\d,]+ GB of memory, more than the"):
+        Trainer(digits(model={"hidden": (10**9,)}))
+    monkeypatch.setattr(engine.model, "machine_memory", lambda device: 2**30)  # a machine of 1 GB
+    three = Trainer(digits(model={"hidden": (4096,) * 3}))  # 34M parameters: about 0.68 GB to train
+    assert three.model.layers[1].weight.shape == (4096, 4096)
+    with pytest.raises(ConfigError, match="more than the 1 GB this machine has; choose fewer or smaller hidden layers"):
+        Trainer(digits(model={"hidden": (4096,) * 5}))  # 67M: about 1.35 GB
 
 
 def test_empty_data_folder_names_the_folder_and_the_files(tmp_path):

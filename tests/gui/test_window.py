@@ -332,6 +332,17 @@ def window_opening(qtbot, settings, config: Config) -> MainWindow:
     return window
 
 
+def test_a_network_too_large_for_the_machine_is_refused_in_a_message(qtbot, settings, monkeypatch):
+    """--hidden 1000000000 at launch: the training thread ended with an internal error's repr."""
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: warnings.append((title, text)))
+    window = window_opening(qtbot, settings, digits_config().with_changes(model={"hidden": (10**9,)}))
+    wait_for(qtbot, lambda: len(warnings) == 1)
+    title, text = warnings[0]
+    assert title == "Could not start" and text.startswith("64-1000000000-10 has 75,000,000,010 parameters")
+    assert window.state_label.text() == "no model" and window.reset_action.isEnabled()
+
+
 def failing_download(name, folder, progress):
     """A download that gets 40 % of the way, then finds the network gone."""
     progress("train-images-idx3-ubyte.gz", 4_000_000, 10_000_000)
@@ -399,7 +410,7 @@ def test_a_first_dataset_that_cannot_download_says_what_to_do_and_another_can_fo
     session = window.session
     wait_for(qtbot, lambda: len(warnings) == 1)
     title, text = warnings[0]
-    assert title == "Could not load the data" and "no network" in text and text.endswith("Choose another dataset and press Reset.")
+    assert title == "Could not start" and "no network" in text and text.endswith("Choose another dataset or other settings, and press Reset.")
     assert not window.download_bar.isVisible() and window.state_label.text() == "no model"
     assert window.reset_action.isEnabled() and not window.start_action.isEnabled() and not window.save_action.isEnabled()
     controls = window.controls
