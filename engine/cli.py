@@ -17,6 +17,7 @@ from engine.config import (
     DEFAULT_INIT_SCALE,
     DEVICES,
     INIT_SCHEMES,
+    MAX_SAMPLES,
     OPTIMIZERS,
     PLANE_FEATURES,
     SETS_READING,
@@ -36,11 +37,16 @@ def _number(kind: Callable[[str], float], lo: float, hi: float | None = None, lo
             raise argparse.ArgumentTypeError(f"{text!r} is not a valid number") from None
         too_low = value <= lo if lo_open else value < lo
         if too_low or (hi is not None and value > hi):
-            bound = f"{'above' if lo_open else 'at least'} {significant(lo, 6)}" + (f" and at most {significant(hi, 6)}" if hi is not None else "")
+            bound = f"{'above' if lo_open else 'at least'} {_written(lo, kind)}" + (f" and at most {_written(hi, kind)}" if hi is not None else "")
             raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bound}")
         return value
 
     return parse
+
+
+def _written(value: float, kind: Callable[[str], float]) -> str:
+    """A bound as the user would type it: 1,000,000 for a count (not 1e6), 0.999 for a rate."""
+    return f"{value:,}" if kind is int else significant(value, 6)
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -74,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data-dir", metavar="DIR", help="folder holding the four (Fashion-)MNIST IDX files")
     data.add_argument("--noise", type=_number(float, 0, 0.5), help="2-D toy sets: noise, 0 to 0.5")
     data.add_argument("--train-ratio", type=_number(float, 0, 0.99, lo_open=True), help="2-D toy sets: share used for training")
-    data.add_argument("--samples", type=_number(int, 10), help="2-D toy sets: number of points")
+    data.add_argument("--samples", type=_number(int, 10, MAX_SAMPLES), help="2-D toy sets: number of points")
     data.add_argument("--poly-degree", type=_number(int, 1, 20), help="polynomial: features the model sees (4 fits)")
     data.add_argument(
         "--features", type=parse_features, metavar="NAMES", help=f"2-D toy sets: what the model sees of a point, e.g. x1^2,x2^2 (of {','.join(PLANE_FEATURES)})"

@@ -37,6 +37,7 @@ PLANE_SETS = ("circle", "xor", "gauss", "spiral")  # TensorFlow Playground's 2-D
 # our [-1, 1] plane a sine is nearly a straight line). A linear model separates the circle with
 # the squares and XOR with the product: features chosen by hand, where hidden layers learn their own.
 PLANE_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2")
+MAX_SAMPLES = 1_000_000  # points of a 2-D toy set: TensorFlow Playground draws 500
 # The data settings that only some sets read (the rest read the name alone): the window shows
 # each where its set reads it, and the command line refuses one given for a set that ignores it.
 SETS_READING: dict[str, tuple[str, ...]] = {
@@ -130,6 +131,8 @@ class Config:
         _check_range("noise", self.data.noise, 0.0, 0.5)
         _check_open_range("train ratio", self.data.train_ratio, 0.0, 1.0)
         _check_int_min("samples", self.data.samples, 10)
+        if self.data.samples > MAX_SAMPLES:  # a trillion points ended in numpy's MemoryError
+            raise ConfigError(f"samples must be at most {MAX_SAMPLES:,} (a 2-D toy set is drawn whole in memory); got {self.data.samples:,}")
         _check_int_min("polynomial degree", self.data.poly_degree, 1)
         if self.data.poly_degree > 20:
             raise ConfigError("polynomial degree must be at most 20 (d2l's data has 20 features)")

@@ -67,6 +67,7 @@ def test_one_batch_per_epoch_when_the_batch_is_larger_than_the_data():
         ({"model": {"hidden": (0,)}}, "hidden layer sizes"),
         ({"model": {"init_scale": -1.0}}, "init scale"),
         ({"data": {"noise": 0.9}}, "noise"),
+        ({"data": {"name": "circle", "samples": 10**12}}, "samples must be at most 1,000,000"),  # numpy's MemoryError
         ({"model": {"activation": "swish"}}, "activation"),
         ({"model": {"batch_norm": True}, "train": {"batch_size": 1}}, "batch norm needs batches of at least 2"),
     ],
