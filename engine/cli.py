@@ -17,7 +17,9 @@ from engine.config import (
     DEFAULT_INIT_SCALE,
     DEVICES,
     INIT_SCHEMES,
+    MAX_LEARNING_RATE,
     MAX_SAMPLES,
+    MAX_SEED,
     OPTIMIZERS,
     PLANE_FEATURES,
     SETS_READING,
@@ -97,14 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--init-scale", type=_number(float, 0, lo_open=True), help="multiplies the init (default 0.01 for normal, else 1)")
     train = p.add_argument_group("training")
     train.add_argument("--optimizer", choices=OPTIMIZERS)
-    train.add_argument("--lr", type=_number(float, 0, lo_open=True), help="learning rate")
+    train.add_argument("--lr", type=_number(float, 0, MAX_LEARNING_RATE, lo_open=True), help="learning rate")
     train.add_argument("--momentum", type=_number(float, 0, 0.999))
     train.add_argument("--batch-size", type=_number(int, 1))
     train.add_argument("--epochs", type=_number(int, 0))
     train.add_argument("--weight-decay", type=_number(float, 0, 100), help="L2 strength (weights only)")
     train.add_argument("--l1", type=_number(float, 0, 100), help="L1 strength (weights only)")
     train.add_argument("--clip-grad", type=_number(float, 0), help="clip the global gradient norm (0 = off)")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=_number(int, 0, MAX_SEED))
     train.add_argument("--device", choices=DEVICES)
     train.add_argument("--probe-every", type=_number(int, 1), help="steps between histogram probes")
     files = p.add_argument_group("checkpoints")

@@ -38,6 +38,8 @@ PLANE_SETS = ("circle", "xor", "gauss", "spiral")  # TensorFlow Playground's 2-D
 # the squares and XOR with the product: features chosen by hand, where hidden layers learn their own.
 PLANE_FEATURES = ("x1", "x2", "x1^2", "x2^2", "x1*x2")
 MAX_SAMPLES = 1_000_000  # points of a 2-D toy set: TensorFlow Playground draws 500
+MAX_LEARNING_RATE = 1e6  # past float32's 3.4e38 the optimizer raised instead of diverging
+MAX_SEED = 2**31 - 1  # the window's seed box; numpy refused negative seeds, torch past 2^63
 # The data settings that only some sets read (the rest read the name alone): the window shows
 # each where its set reads it, and the command line refuses one given for a set that ignores it.
 SETS_READING: dict[str, tuple[str, ...]] = {
@@ -151,6 +153,11 @@ class Config:
         if self.model.from_scratch and (self.train.optimizer != "sgd" or self.train.momentum or self.model.batch_norm):
             raise ConfigError("the from-scratch MLP trains with d2l's hand-written SGD: choose sgd, momentum 0 and no batch norm")
         _check_positive("learning rate", self.train.lr)
+        if self.train.lr > MAX_LEARNING_RATE:
+            raise ConfigError(f"learning rate must be at most {significant(MAX_LEARNING_RATE)}; got {significant(self.train.lr)}")
+        seed = self.train.seed
+        if not (isinstance(seed, int) and 0 <= seed <= MAX_SEED):
+            raise ConfigError(f"seed must be a whole number from 0 to {MAX_SEED:,}; got {seed!r}")
         _check_range("momentum", self.train.momentum, 0.0, 0.999)
         _check_int_min("batch size", self.train.batch_size, 1)
         if self.normalises_batches and self.train.batch_size < 2:

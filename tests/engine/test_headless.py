@@ -85,7 +85,7 @@ def test_wrong_magic_number_is_one_error_line(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [["--lr", "0"], ["--lr", "abc"], ["--dataset", "circle", "--samples", "1000000000000"], ["--dropout", "1.0"], ["--batch-size", "0"], ["--hidden", "64,x"], ["--dataset", "cifar"], ["--epochs", "-1"], ["--features", "x1,x3"], ["--features", "x1,x1"], ["--features", ""]],
+    [["--lr", "0"], ["--lr", "abc"], ["--dataset", "circle", "--samples", "1000000000000"], ["--dataset", "circle", "--seed", "-5"], ["--seed", "99999999999999999999999"], ["--lr", "1e39"], ["--dropout", "1.0"], ["--batch-size", "0"], ["--hidden", "64,x"], ["--dataset", "cifar"], ["--epochs", "-1"], ["--features", "x1,x3"], ["--features", "x1,x1"], ["--features", ""]],
 )
 def test_bad_arguments_exit_2(args):
     result = run_cli(*args)

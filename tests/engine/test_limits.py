@@ -68,6 +68,8 @@ def test_one_batch_per_epoch_when_the_batch_is_larger_than_the_data():
         ({"model": {"init_scale": -1.0}}, "init scale"),
         ({"data": {"noise": 0.9}}, "noise"),
         ({"data": {"name": "circle", "samples": 10**12}}, "samples must be at most 1,000,000"),  # numpy's MemoryError
+        ({"train": {"lr": 1e39}}, "learning rate must be at most 1e6"),  # past float32: the optimizer raised
+        ({"data": {"name": "circle"}, "train": {"seed": -5}}, "seed must be a whole number from 0 to 2,147,483,647"),  # numpy raised
         ({"model": {"activation": "swish"}}, "activation"),
         ({"model": {"batch_norm": True}, "train": {"batch_size": 1}}, "batch norm needs batches of at least 2"),
     ],
