@@ -68,8 +68,10 @@ def read_checkpoint(path: str | os.PathLike) -> Any:
     path = Path(path)
     if path.is_dir():  # a folder dropped on the window, or chosen by name
         raise CheckpointError(f"{path} is a folder, not a checkpoint file")
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f"{path}: no such file")
+    if not path.is_file():  # a device or a pipe: /dev/null was said to be no such file
+        raise CheckpointError(f"{path} is not a file that holds a checkpoint (a device or a pipe)")
     try:
         with warnings.catch_warnings():
             # A plain pickle (protocol 4, not torch's 2) made torch warn on stderr before the

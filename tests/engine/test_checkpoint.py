@@ -218,6 +218,9 @@ def test_bad_files_are_refused_and_the_session_is_untouched(tmp_path):
     assert "not an MLP checkpoint" in _refuse(t, foreign)
     assert "no such file" in _refuse(t, tmp_path / "missing.pt")
     assert "is a folder, not a checkpoint file" in _refuse(t, tmp_path)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # it exists: it was said to be no such file (as /dev/null was)
+    assert "is not a file that holds a checkpoint (a device or a pipe)" in _refuse(t, pipe)
     evil = tmp_path / "evil.pt"
     torch.save({"x": _Payload(tmp_path / "marker")}, evil)
     assert "could run code" in _refuse(t, evil)
