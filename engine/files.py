@@ -21,6 +21,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], object
     made: one chosen in a dialog may have gone since (a drive pulled out), and making it again
     would write to the disk under the drive's mount point, not where the user chose."""
     path = Path(path)
+    _refuse_what_is_not_a_file(path)
     fd, tmp = _temporary_file_beside(path, make_folder=False)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -60,9 +61,18 @@ def check_can_write(path: str | os.PathLike, make_folder: bool = False) -> None:
     """Raise SaveError now if a save to `path` would fail (no such folder can be made, no right
     to write there): a long headless run learns it before training, not after. `make_folder`:
     make a missing folder (a command line's new run folder) for the save to come."""
+    _refuse_what_is_not_a_file(Path(path))
     fd, tmp = _temporary_file_beside(Path(path), make_folder)
     os.close(fd)
     os.unlink(tmp)
+
+
+def _refuse_what_is_not_a_file(path: Path) -> None:
+    """A save renames its file over the target: over /dev/null, as root, it would have put a
+    file in the device's place."""
+    if path.exists() and not path.is_file():
+        what = "a folder" if path.is_dir() else "a device or a pipe"
+        raise SaveError(f"cannot save to {path}: it is {what}, not a file")
 
 
 def _temporary_file_beside(path: Path, make_folder: bool) -> tuple[int, str]:

@@ -71,3 +71,15 @@ def test_a_folder_that_cannot_be_flushed_still_saves(tmp_path, monkeypatch):
     monkeypatch.setattr("engine.files.os.fsync", refuse_folders)
     save_bytes(tmp_path / "run.csv", b"epoch\n")
     assert (tmp_path / "run.csv").read_bytes() == b"epoch\n"
+
+
+def test_a_device_a_pipe_or_a_folder_is_refused_not_replaced_by_a_file(tmp_path):
+    """The rename put a file in a pipe's place, and would have in /dev/null's, as root."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    for target, what in ((pipe, "a device or a pipe"), (tmp_path, "a folder")):
+        with pytest.raises(SaveError, match=f"cannot save to {target}: it is {what}, not a file"):
+            save_bytes(target, b"data")
+        with pytest.raises(SaveError, match=f"it is {what}"):
+            check_can_write(target)
+    assert pipe.is_fifo() and os.listdir(tmp_path) == ["pipe"], "no file left beside it"
