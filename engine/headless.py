@@ -6,9 +6,13 @@ this command trains (fresh or loaded), then one line per epoch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from engine.commands import changes_over_checkpoint
@@ -71,22 +75,61 @@ def run(
             first = trainer.evaluation_report(epoch=0)
         _emit(out, first.to_json_dict())
         target = trainer.config.train.epochs
-        for event in trainer.run(start=True, stop_when_finished=True):
-            if isinstance(event, EpochReport):
-                _emit(out, event.to_json_dict())
-                acc = f", test acc {event.test_acc:.3f}" if event.test_acc is not None else ""
-                err.write(f"epoch {event.epoch}/{target}: train loss {event.train_loss:.4f}, test loss {event.test_loss:.4f}{acc}\n")
-            elif isinstance(event, Diverged):
-                _emit(out, _diverged_line(trainer, event))
-                err.write(f"diverged: {event.message}\n")
-                break
+        with ctrl_c_between_steps() as interrupted:
+            for event in trainer.run(start=True, stop_when_finished=True):
+                if isinstance(event, EpochReport):
+                    _emit(out, event.to_json_dict())
+                    acc = f", test acc {event.test_acc:.3f}" if event.test_acc is not None else ""
+                    err.write(f"epoch {event.epoch}/{target}: train loss {event.train_loss:.4f}, test loss {event.test_loss:.4f}{acc}\n")
+                elif isinstance(event, Diverged):
+                    _emit(out, _diverged_line(trainer, event))
+                    err.write(f"diverged: {event.message}\n")
+                    break
+                if interrupted.is_set():
+                    err.write(f"interrupted {_where(trainer)}\n")
+                    break
         if save:
             trainer.save(save)
             err.write(f"saved {save}\n")
-        return 0
+        return INTERRUPTED if interrupted.is_set() else 0
     except EngineError as exc:
         err.write(f"error: {exc}\n")
         return 1
+    except KeyboardInterrupt:  # before training: loading the data or the checkpoint
+        err.write("interrupted\n")
+        return INTERRUPTED
+
+
+INTERRUPTED = 128 + signal.SIGINT  # the shell's status for a command stopped by Ctrl+C
+
+
+@contextlib.contextmanager
+def ctrl_c_between_steps() -> Iterator[threading.Event]:
+    """Ctrl+C sets the event, which the loop reads between two steps: the run stops whole, and is
+    saved where --save says, where a KeyboardInterrupt in the middle of an update ended it in a
+    traceback, unsaved. A second Ctrl+C interrupts at once."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield interrupted
+        return
+
+    def on_ctrl_c(signum: int, frame: object) -> None:
+        interrupted.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _where(trainer: Trainer) -> str:
+    """'at step 1935, after epoch 45', 'at step 1940, in epoch 46 after 5 of its 43 batches'."""
+    s = trainer.state
+    if s.step_in_epoch == 0:
+        return f"at step {s.step}, after epoch {s.epoch}"
+    return f"at step {s.step}, in epoch {s.epoch + 1} after {s.step_in_epoch} of its {s.batches_per_epoch} batches"
 
 
 def _diverged_line(trainer: Trainer, event: Diverged) -> dict[str, Any]:

@@ -4,6 +4,8 @@ import io
 import json
 import os
 import pickle
+import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +98,24 @@ def test_a_network_too_large_for_the_machine_is_one_error_line():
     result = run_cli("--dataset", "digits", "--hidden", "1000000000")
     assert result.returncode == 1 and "Traceback" not in result.stderr and result.stdout == ""
     assert result.stderr.strip().startswith("error: 64-1000000000-10 has 75,000,000,010 parameters"), result.stderr
+
+
+def test_ctrl_c_stops_between_two_steps_and_saves_what_was_trained(tmp_path):
+    """Ctrl+C ended a run in a KeyboardInterrupt's traceback, in the middle of an update, and
+    --save saved nothing: the training was lost."""
+    path = tmp_path / "run.pt"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    args = [sys.executable, str(ROOT / "main.py"), "--headless", "--dataset", "digits", "--hidden", "16", "--epochs", "100000", "--save", str(path)]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    while json.loads(process.stdout.readline())["epoch"] < 2:  # training well under way
+        pass
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err, err
+    said = re.search(r"interrupted at step (\d+), (in epoch \d+ after \d+ of its 43 batches|after epoch \d+)\n", err)
+    assert said and err.rstrip().endswith(f"saved {path}"), err
+    saved = Trainer(Config(), checkpoint=str(path))
+    assert saved.state.step == int(said.group(1)) >= 2 * 43, "the steps trained, saved"
 
 
 def test_save_then_load_continues(tmp_path):
