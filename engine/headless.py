@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import signal
 import sys
 import threading
@@ -57,7 +58,7 @@ def run(
     given: dict[str, dict[str, Any]] | None = None,
 ) -> int:
     """Returns the exit status: 0 done (diverged runs included: the last line says so), 1 bad data
-    or checkpoint. `given`: the settings the command line named (cli.given_options), which apply
+    or checkpoint, 130 Ctrl+C, 141 the output's reader gone. `given`: the settings the command line named (cli.given_options), which apply
     over a loaded checkpoint's own."""
     try:
         if save:
@@ -73,9 +74,26 @@ def run(
             for change in changes_over_checkpoint(trainer.config, trainer.state.epoch, over):
                 trainer.apply_live(change)
             first = trainer.evaluation_report(epoch=0)
-        _emit(out, first.to_json_dict())
-        target = trainer.config.train.epochs
-        with ctrl_c_between_steps() as interrupted:
+        status = _train(trainer, first, out, err)
+        if save:
+            trainer.save(save)
+            err.write(f"saved {save}\n")
+        return status
+    except EngineError as exc:
+        err.write(f"error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:  # before training: loading the data or the checkpoint
+        err.write("interrupted\n")
+        return INTERRUPTED
+
+
+def _train(trainer: Trainer, first: EpochReport, out: TextIO, err: TextIO) -> int:
+    """Write the lines while training to the end, a divergence, Ctrl+C, or the reader's going
+    away; returns the exit status."""
+    target = trainer.config.train.epochs
+    with ctrl_c_between_steps() as interrupted:
+        try:
+            _emit(out, first.to_json_dict())
             for event in trainer.run(start=True, stop_when_finished=True):
                 if isinstance(event, EpochReport):
                     _emit(out, event.to_json_dict())
@@ -87,20 +105,23 @@ def run(
                     break
                 if interrupted.is_set():
                     err.write(f"interrupted {_where(trainer)}\n")
-                    break
-        if save:
-            trainer.save(save)
-            err.write(f"saved {save}\n")
-        return INTERRUPTED if interrupted.is_set() else 0
-    except EngineError as exc:
-        err.write(f"error: {exc}\n")
-        return 1
-    except KeyboardInterrupt:  # before training: loading the data or the checkpoint
-        err.write("interrupted\n")
-        return INTERRUPTED
+                    return INTERRUPTED
+        except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly, between two steps
+            _stop_writing(out)
+            err.write(f"stopped {_where(trainer)}: nothing reads the output any more\n")
+            return READER_GONE
+    return 0
+
+
+def _stop_writing(out: TextIO) -> None:
+    """Point stdout at /dev/null: Python's last flush of it at exit would complain of the broken
+    pipe again (the recipe of Python's signal module documentation)."""
+    if out is sys.stdout:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 INTERRUPTED = 128 + signal.SIGINT  # the shell's status for a command stopped by Ctrl+C
+READER_GONE = 128 + signal.SIGPIPE  # and for one whose reader went away
 
 
 @contextlib.contextmanager

@@ -118,6 +118,17 @@ def test_ctrl_c_stops_between_two_steps_and_saves_what_was_trained(tmp_path):
     assert saved.state.step == int(said.group(1)) >= 2 * 43, "the steps trained, saved"
 
 
+def test_a_reader_that_goes_away_stops_the_run_quietly():
+    """`main.py --headless ... | head -1`: the next line's write ended in a BrokenPipeError's traceback."""
+    args = [sys.executable, str(ROOT / "main.py"), "--headless", "--dataset", "digits", "--hidden", "16", "--epochs", "100000"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    assert json.loads(process.stdout.readline())["epoch"] == 0
+    process.stdout.close()  # as head does after its line
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 141 and "Traceback" not in err and "Exception ignored" not in err, err
+    assert re.search(r"stopped at step \d+, after epoch 1: nothing reads the output any more\n$", err), err
+
+
 def test_save_then_load_continues(tmp_path):
     ckpt = tmp_path / "run.pt"
     first = lines(run_cli("--dataset", "digits", "--hidden", "32", "--epochs", "2", "--save", str(ckpt)))
