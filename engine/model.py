@@ -96,6 +96,7 @@ class MLP(nn.Module):
 # after the activation, and its gradient).
 PARAMETER_COPIES = 5
 ACTIVATION_COPIES = 3
+FLOAT32_BYTES = 4
 
 
 def check_fits_in_memory(sizes: tuple[int, ...], batch: int, device: torch.device) -> None:
@@ -103,7 +104,7 @@ def check_fits_in_memory(sizes: tuple[int, ...], batch: int, device: torch.devic
     layer of a billion units (784-1000000000-10) ended in a traceback from torch's allocator."""
     total = machine_memory(device)
     parameters = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes, sizes[1:]))
-    needed = 4 * (PARAMETER_COPIES * parameters + ACTIVATION_COPIES * batch * sum(sizes[1:]))
+    needed = FLOAT32_BYTES * (PARAMETER_COPIES * parameters + ACTIVATION_COPIES * batch * sum(sizes[1:]))
     if total is not None and needed > total:
         machine = "GPU" if device.type == "cuda" else "machine"
         raise ConfigError(
