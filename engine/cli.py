@@ -28,7 +28,7 @@ from engine.config import (
     reads,
 )
 from engine.errors import ConfigError
-from engine.numbers import significant
+from engine.numbers import significant, spoken_list
 
 
 def _number(kind: Callable[[str], float], lo: float, hi: float | None = None, lo_open: bool = False) -> Callable[[str], float]:
@@ -159,9 +159,7 @@ def check_data_options(args: argparse.Namespace, dataset: str) -> None:
     --noise 0.3` trained digits as if the noise had been heard."""
     for arg, setting in _FIELDS["data"].items():
         if getattr(args, arg) is not None and not reads(dataset, setting):
-            *others, last = SETS_READING[setting]
-            sets = f"{', '.join(others)} and {last}" if others else last
-            raise ConfigError(f"{option_name('data', setting)} applies only to {sets}, not to {dataset}")
+            raise ConfigError(f"{option_name('data', setting)} applies only to {spoken_list(SETS_READING[setting])}, not to {dataset}")
 
 
 def parse_config(argv: list[str] | None, base: Config | None = None) -> tuple[argparse.Namespace, Config]:

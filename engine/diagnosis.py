@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from engine.numbers import significant
+from engine.numbers import significant, spoken_list
 from engine.stats import LayerProbe, Snapshot
 
 VANISHING_RATIO = 1e-3  # first-layer gradient norm / last layer's
@@ -165,11 +165,6 @@ def unchanged_layers(snapshot: Snapshot) -> list[str]:
     if not any(layer.update_ratio > 0 for layer in snapshot.layers):
         return []
     return [layer.name.split()[0] for layer in snapshot.layers if layer.grad_norm > 0 and layer.update_ratio == 0]
-
-
-def spoken_list(names: list[str]) -> str:
-    """'L1', 'L1 and L2', 'L1, L2 and L3'."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def copies_of_one_unit(layer: LayerProbe) -> bool:

@@ -1,6 +1,9 @@
-"""Numbers written for people: 5.69e7 and 2.5e-6, not Python's 5.69e+07 and 2.5e-06."""
+"""Numbers written for people: 5.69e7 and 2.5e-6, not Python's 5.69e+07 and 2.5e-06; and lists of
+names as a sentence says them."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 def compact_exponent(text: str) -> str:
@@ -17,3 +20,8 @@ def significant(value: float, digits: int = 3, trailing_zeros: bool = False) -> 
     text = compact_exponent(f"{value:{'#' if trailing_zeros else ''}.{digits}g}")
     mantissa, e, exponent = text.partition("e")
     return mantissa.rstrip(".") + e + exponent
+
+
+def spoken_list(names: Sequence[str]) -> str:
+    """'L1', 'L1 and L2', 'L1, L2 and L3'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

@@ -10,8 +10,8 @@ import torch
 
 from engine.config import SUITED_TRAINING, Config
 from engine.demos import activation_and_derivative, random_matrix_products
-from engine.diagnosis import diagnose, spoken_list
-from engine.numbers import significant
+from engine.diagnosis import diagnose
+from engine.numbers import significant, spoken_list
 from engine.presets import PRESETS
 from engine.stats import EpochReport, LayerProbe, Snapshot
 from engine.trainer import Trainer
