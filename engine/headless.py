@@ -58,8 +58,8 @@ def run(
     given: dict[str, dict[str, Any]] | None = None,
 ) -> int:
     """Returns the exit status: 0 done (diverged runs included: the last line says so), 1 bad data
-    or checkpoint, 130 Ctrl+C, 141 the output's reader gone. `given`: the settings the command line named (cli.given_options), which apply
-    over a loaded checkpoint's own."""
+    or checkpoint, 130 Ctrl+C, 141 the output's reader gone. `given`: the settings the command
+    line named (cli.given_options), which apply over a loaded checkpoint's own."""
     try:
         if save:
             check_can_write(save, make_folder=True)
